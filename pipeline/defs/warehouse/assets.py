@@ -1,0 +1,43 @@
+"""Warehouse layer: core.observations, core.series and core.sources, rebuilt together in one transaction."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipeline.config import sources_dir
+from pipeline.defs.failures import reported_as_failure
+from pipeline.defs.ingest.assets import CATALOG_KEY, manifest_specs, table_key
+from pipeline.defs.resources import WRITER_POOL
+from pipeline.lib.core import build_core
+from pipeline.lib.manifest import load_manifest
+
+OBSERVATIONS = dg.AssetKey(["core", "observations"])
+SERIES = dg.AssetKey(["core", "series"])
+SOURCES = dg.AssetKey(["core", "sources"])
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(OBSERVATIONS, group_name="warehouse", kinds={"duckdb"}, owners=["team:analysts"],
+                     deps=[table_key(s.id) for s in manifest_specs()],
+                     description="Tidy facts: series × geography × segment × year × vintage, value in canonical "
+                                 "units (CNY, EFLOPS, ...), with source id and status."),
+        dg.AssetSpec(SERIES, group_name="warehouse", kinds={"duckdb"}, deps=[CATALOG_KEY],
+                     description="Bilingual series catalogue."),
+        dg.AssetSpec(SOURCES, group_name="warehouse", kinds={"duckdb"},
+                     deps=[table_key(s.id) for s in manifest_specs()],
+                     description="One row per source table: publisher, titles, date, figure/page, status, hash."),
+    ],
+    pool=WRITER_POOL,
+)
+def core_model(duckdb: DuckDBResource):
+    """Union the tidy tables, convert money to CNY through core.fx_rates, swap the core tables atomically."""
+    with reported_as_failure(), duckdb.get_connection() as con:
+        counts = build_core(con, load_manifest(sources_dir()))
+        by_series = con.execute("SELECT series_id, count(*) AS n FROM core.observations GROUP BY 1 ORDER BY 1").df()
+    yield dg.MaterializeResult(asset_key=OBSERVATIONS, metadata={
+        "rows": counts["observations"], "fx_rates": counts["fx_rates"],
+        "rows_by_series": dg.MetadataValue.md(by_series.to_markdown(index=False))})
+    yield dg.MaterializeResult(asset_key=SERIES, metadata={"rows": counts["series"]})
+    yield dg.MaterializeResult(asset_key=SOURCES, metadata={"rows": counts["sources"]})

@@ -1,0 +1,71 @@
+"""Ingest one source table: stage, validate, then swap raw.<id> and tidy.<id> in one transaction.
+
+If anything is wrong the transaction is rolled back, so the previous tables stay readable and unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipeline.lib.catalog import build_alias_table
+from pipeline.lib.errors import Problem, SourceError
+from pipeline.lib.manifest import TableSpec
+from pipeline.lib.readers import inspect_file, load_file
+from pipeline.lib.tidy import build_tidy, lit, q
+
+SCHEMAS = ("raw", "tidy", "core", "forecast", "report")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ingestion produced (for Dagster metadata and the CLI)."""
+
+    table_id: str
+    file: str
+    sha256: str
+    raw_rows: int
+    tidy_rows: int
+    loaded_at: str
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the warehouse schemas if they do not exist yet."""
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+
+def ingest_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: Path,
+                 loaded_at: dt.datetime | None = None) -> IngestResult:
+    """Load `spec`'s file into raw.<id> (as received + provenance) and, for observation tables, tidy.<id>."""
+    label = f"sources/{spec.file}"
+    path = spec.path(sources_dir)
+    if not path.is_relative_to(sources_dir.resolve()):
+        raise SourceError(Problem("sources/manifest.yaml", f"entry {spec.id!r}: file {spec.file!r} points outside "
+                                  "sources/", column="file"))
+    if not path.is_file():
+        raise SourceError(Problem(label, f"file named by manifest entry {spec.id!r} does not exist"))
+    facts = inspect_file(path, label, spec.encoding)
+    stamp = (loaded_at or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()
+    ensure_schemas(con)
+    con.execute("BEGIN")
+    try:
+        raw = f"raw.{q(spec.id)}"
+        provenance = (f", {lit(spec.file)} AS _file, {lit(facts.sha256)} AS _sha256, "
+                      f"{lit(stamp)}::TIMESTAMPTZ AS _loaded_at")
+        load_file(con, path, label, raw, spec.encoding, spec.sheet, spec.header_rows, provenance)
+        tidy_rows = 0
+        if spec.kind == "observations":
+            build_alias_table(con)
+            tidy_rows = build_tidy(con, spec, label, raw, f"tidy.{q(spec.id)}")
+        else:
+            con.execute(f"DROP TABLE IF EXISTS tidy.{q(spec.id)}")
+        raw_rows = con.execute(f"SELECT count(*) FROM raw.{q(spec.id)}").fetchone()[0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return IngestResult(spec.id, spec.file, facts.sha256, raw_rows, tidy_rows, stamp)

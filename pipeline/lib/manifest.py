@@ -1,0 +1,159 @@
+"""The sources manifest (`sources/manifest.yaml`) and the catalogues beside it (series, labels)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.lib.errors import Problem, SourceError
+
+MANIFEST_FILE = "manifest.yaml"
+SERIES_FILE = "series.csv"
+LABELS_FILE = "labels.csv"
+META_FILES = frozenset({MANIFEST_FILE, SERIES_FILE, LABELS_FILE, "README.md"})
+STATUSES = ("solid", "approximate", "derived", "seed", "assumption")
+KINDS = ("observations", "reference", "fx")
+LAYOUTS = ("long", "wide")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+REQUIRED_KEYS = ("id", "file", "publisher", "title_zh", "title_en", "published", "reference", "status")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One manifest entry: a source table, where it comes from and how to read it."""
+
+    id: str
+    file: str
+    publisher: str
+    title_zh: str
+    title_en: str
+    published: dt.date
+    reference: str
+    status: str
+    kind: str = "observations"
+    measure: str = ""
+    unit: str | None = None
+    layout: str = "long"
+    series: str | None = None
+    geography: str | None = None
+    segment: str = "total"
+    encoding: str = "utf-8"
+    sheet: str | None = None
+    header_rows: int = 1
+    columns: dict[str, str] = field(default_factory=dict)
+    dataset: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+    @property
+    def dataset_id(self) -> str:
+        """Tables sharing a dataset id are vintages of one table."""
+        return self.dataset or self.id
+
+    def path(self, sources_dir: Path) -> Path:
+        """Absolute path of the file (checked to stay inside `sources_dir` by `load_manifest`)."""
+        return (sources_dir / self.file).resolve()
+
+
+def _entry_problems(entry: dict[str, Any], index: int, sources_dir: Path, where: str) -> list[Problem]:
+    problems: list[Problem] = []
+    label = f"entry {index + 1} (id {entry.get('id')!r})"
+
+    def bad(msg: str, key: str | None = None) -> None:
+        problems.append(Problem(where, f"{label}: {msg}", row=None, column=key))
+
+    for key in REQUIRED_KEYS:
+        if entry.get(key) in (None, ""):
+            bad(f"missing required key {key!r}", key)
+    if problems:
+        return problems
+    if not ID_PATTERN.match(str(entry["id"])):
+        bad("id must be snake_case ascii (a-z, 0-9, _), starting with a letter", "id")
+    target = (sources_dir / str(entry["file"])).resolve()
+    if not target.is_relative_to(sources_dir.resolve()):
+        bad(f"file {entry['file']!r} points outside sources/; keep every table inside sources/", "file")
+    elif not target.is_file():
+        bad(f"file {entry['file']!r} does not exist in sources/", "file")
+    if entry["status"] not in STATUSES:
+        bad(f"status {entry['status']!r} is not one of {', '.join(STATUSES)}", "status")
+    if entry.get("kind", "observations") not in KINDS:
+        bad(f"kind {entry.get('kind')!r} is not one of {', '.join(KINDS)}", "kind")
+    if entry.get("layout", "long") not in LAYOUTS:
+        bad(f"layout {entry.get('layout')!r} is not one of {', '.join(LAYOUTS)}", "layout")
+    if not isinstance(entry["published"], dt.date):
+        try:
+            dt.date.fromisoformat(str(entry["published"]))
+        except ValueError:
+            bad(f"published {entry['published']!r} is not an ISO date (YYYY-MM-DD)", "published")
+    unknown = set(entry) - set(TableSpec.__dataclass_fields__)
+    if unknown:
+        bad(f"unknown key(s) {sorted(unknown)}", sorted(unknown)[0])
+    return problems
+
+
+def load_manifest(sources_dir: Path) -> list[TableSpec]:
+    """Read and validate the manifest; raise SourceError listing every bad entry."""
+    path = sources_dir / MANIFEST_FILE
+    where = f"sources/{MANIFEST_FILE}"
+    if not path.is_file():
+        raise SourceError(Problem(where, "manifest not found"))
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SourceError(Problem(where, f"not valid UTF-8 YAML: {exc}")) from exc
+    entries = doc.get("tables") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise SourceError(Problem(where, "expected a top-level key 'tables' holding a list of entries"))
+    problems: list[Problem] = []
+    specs: list[TableSpec] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        entry_problems = _entry_problems(entry, i, sources_dir, where)
+        if entry.get("id") in seen:
+            entry_problems.append(Problem(where, f"entry {i + 1}: duplicate id {entry['id']!r}", column="id"))
+        seen.add(entry.get("id"))
+        problems += entry_problems
+        if not entry_problems:
+            values = dict(entry)
+            if not isinstance(values["published"], dt.date):
+                values["published"] = dt.date.fromisoformat(str(values["published"]))
+            values["columns"] = {str(k): str(v) for k, v in (values.get("columns") or {}).items()}
+            specs.append(TableSpec(**{k: v for k, v in values.items()}))
+    if problems:
+        raise SourceError(problems)
+    return specs
+
+
+def unlisted_files(sources_dir: Path, specs: list[TableSpec]) -> list[str]:
+    """Files in sources/ that no manifest entry names (meta files and hidden/underscore folders excepted)."""
+    listed = {spec.path(sources_dir) for spec in specs}
+    out = []
+    for path in sorted(sources_dir.rglob("*")):
+        rel = path.relative_to(sources_dir)
+        if not path.is_file() or rel.as_posix() in META_FILES:
+            continue
+        if any(part.startswith((".", "_")) for part in rel.parts):
+            continue
+        if path.resolve() not in listed:
+            out.append(rel.as_posix())
+    return out
+
+
+def read_catalog(sources_dir: Path, name: str, required: tuple[str, ...]) -> list[dict[str, str]]:
+    """Read a UTF-8 CSV catalogue (series.csv, labels.csv), checking its header."""
+    path = sources_dir / name
+    where = f"sources/{name}"
+    if not path.is_file():
+        raise SourceError(Problem(where, "catalogue file not found"))
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SourceError(Problem(where, f"missing column(s) {missing}", row=1))
+        return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]

@@ -1,0 +1,206 @@
+"""Read one source file (CSV in UTF-8 or a declared legacy encoding, or XLSX) into a DuckDB table as received.
+
+The table gets every column as text, plus `_row` (the row number in the file, header = row 1).
+CSV goes through DuckDB's own reader (large files never pass through pandas); XLSX through openpyxl,
+because DuckDB's excel extension would have to be downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipeline.lib.errors import Problem, SourceError
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What we know about a file before parsing it."""
+
+    sha256: str
+    size: int
+
+
+def _decode_error_problem(path: Path, label: str, data_before: bytes, bad_line: bytes, encoding: str) -> Problem:
+    row = data_before.count(b"\n") + 1
+    col_index = bad_line.count(b",") + 1
+    hint = ("it looks like a GBK/GB18030 export: re-save it as UTF-8, or declare `encoding: gbk` in its "
+            "manifest entry") if encoding == "utf-8" else f"it is not valid {encoding} either"
+    return Problem(label, f"file is not valid {encoding} text (undecodable bytes); {hint}",
+                   row=row, column=f"#{col_index}")
+
+
+def inspect_file(path: Path, label: str, encoding: str) -> FileFacts:
+    """Hash the file and check, in one streaming pass, that it decodes in its declared encoding."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder(encoding)() if path.suffix.lower() == ".csv" else None
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            if decoder is not None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    whole = path.read_bytes()
+                    pos = size + exc.start
+                    line_start = whole.rfind(b"\n", 0, pos) + 1
+                    raise SourceError(_decode_error_problem(
+                        path, label, whole[:pos], whole[line_start:pos], encoding)) from exc
+            size += len(chunk)
+    if decoder is not None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise SourceError(Problem(label, f"file ends inside a multi-byte character ({encoding})")) from exc
+    if size == 0:
+        raise SourceError(Problem(label, "file is empty (0 bytes); expected a header row and data rows", row=1))
+    return FileFacts(digest.hexdigest(), size)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, encoding: str,
+             extra: str = "") -> None:
+    """CREATE OR REPLACE `table` from a CSV, all columns VARCHAR, failing on any malformed row."""
+    source = path
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if encoding.lower().replace("-", "") not in ("utf8", "utf8sig"):
+        tmp = tempfile.TemporaryDirectory(prefix="transcode-")
+        source = Path(tmp.name) / "utf8.csv"
+        source.write_text(path.read_text(encoding=encoding), encoding="utf-8")
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT (row_number() OVER () + 1)::INTEGER AS _row, *{extra} "
+            "FROM read_csv(?, all_varchar=true, header=true, delim=',', quote='\"', escape='\"', "
+            "store_rejects=true, ignore_errors=true, rejects_table='_csv_rejects', rejects_scan='_csv_scans', "
+            "sample_size=-1)",
+            [str(source)],
+        )
+        rejects = con.execute(
+            "SELECT line, column_name, error_type, error_message FROM _csv_rejects ORDER BY line LIMIT 20"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise SourceError(Problem(label, f"not a readable CSV: {exc}")) from exc
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    if rejects:
+        raise SourceError([
+            Problem(label, f"malformed CSV row ({etype.lower()}: {msg})", row=int(line),
+                    column=col if col else None)
+            for line, col, etype, msg in rejects
+        ])
+    headers = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][1:]
+    _check_headers(label, headers, raw_headers=_first_line_headers(path, encoding))
+
+
+def _first_line_headers(path: Path, encoding: str) -> list[str]:
+    import csv
+
+    with path.open(encoding=encoding, newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _check_headers(label: str, headers: list[str], raw_headers: list[str]) -> None:
+    problems = []
+    for i, h in enumerate(raw_headers):
+        if not h.strip():
+            problems.append(Problem(label, "empty column header", row=1, column=f"#{i + 1}"))
+    seen: set[str] = set()
+    for h in raw_headers:
+        if h in seen:
+            problems.append(Problem(label, "duplicate column header", row=1, column=h))
+        seen.add(h)
+    if not headers:
+        problems.append(Problem(label, "no columns found", row=1))
+    if problems:
+        raise SourceError(problems)
+
+
+def _merge_header_rows(rows: list[list[object]], merged: list[tuple[int, int, int, int]]) -> list[str]:
+    """Flatten a multi-row header: cells of a merged range take the range's top-left value, and a lower
+    row's text is appended to its parent as '父（单位）|子' → headers like '服务器数量（万台）|2022'."""
+    grid = [[("" if v is None else str(v).strip()) for v in row] for row in rows]
+    for min_row, min_col, max_row, max_col in merged:
+        if min_row > len(grid):
+            continue
+        value = grid[min_row - 1][min_col - 1]
+        for r in range(min_row, min(max_row, len(grid)) + 1):
+            for c in range(min_col, max_col + 1):
+                if c - 1 < len(grid[r - 1]):
+                    grid[r - 1][c - 1] = value
+    width = max(len(r) for r in grid)
+    headers = []
+    for c in range(width):
+        parts: list[str] = []
+        for r in grid:
+            cell = r[c] if c < len(r) else ""
+            if cell and (not parts or parts[-1] != cell):
+                parts.append(cell)
+        headers.append("|".join(parts))
+    return headers
+
+
+def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, sheet: str | None,
+              header_rows: int, extra: str = "") -> None:
+    """CREATE OR REPLACE `table` from one sheet of an XLSX workbook (values as text)."""
+    import openpyxl
+    import pandas as pd
+
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise SourceError(Problem(label, f"not a readable XLSX workbook: {exc}")) from exc
+    if sheet is not None and sheet not in wb.sheetnames:
+        raise SourceError(Problem(label, f"sheet {sheet!r} not found; the workbook has {wb.sheetnames}"))
+    ws = wb[sheet] if sheet else wb.worksheets[0]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    if len(rows) <= header_rows:
+        raise SourceError(Problem(label, f"sheet {ws.title!r} has no data rows below its {header_rows}-row header",
+                                  row=header_rows + 1))
+    headers = _merge_header_rows(rows[:header_rows], merged)
+    _check_headers(label, headers, headers)
+
+    def text(v: object) -> str | None:
+        if v is None:
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    body = [(i + header_rows + 1, [text(v) for v in r]) for i, r in enumerate(rows[header_rows:])
+            if any(v not in (None, "") for v in r)]
+    frame = pd.DataFrame([[n, *cells[: len(headers)], *([None] * (len(headers) - len(cells)))]
+                          for n, cells in body], columns=["_row", *headers], dtype=object)
+    frame["_row"] = frame["_row"].astype("int32")
+    con.register("_xlsx_frame", frame)
+    cols = ", ".join(f"CAST({_quote(h)} AS VARCHAR) AS {_quote(h)}" for h in headers)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT _row, {cols}{extra} FROM _xlsx_frame")
+    con.unregister("_xlsx_frame")
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, encoding: str,
+              sheet: str | None, header_rows: int, extra: str = "") -> None:
+    """Dispatch on the file type; `extra` is SQL appended to the select list (provenance columns)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        load_csv(con, path, label, table, encoding, extra)
+    elif suffix in (".xlsx", ".xlsm"):
+        load_xlsx(con, path, label, table, sheet, header_rows, extra)
+    else:
+        raise SourceError(Problem(label, f"unsupported file type {suffix!r}; use .csv (UTF-8 or declared "
+                                         "encoding) or .xlsx"))
+    n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    if n == 0:
+        raise SourceError(Problem(label, "file has a header but no data rows", row=2))

@@ -1,0 +1,51 @@
+"""HTML (Jinja2) → PDF (WeasyPrint): one document per language, and the bilingual volume made of their pages.
+
+Each edition is laid out once; the combined volume reuses the laid-out pages instead of rendering again.
+PDFs are written to a temporary file and moved into place, so a failure never leaves a half-written PDF.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from pipeline.config import templates_dir
+
+
+def html_for(view: dict[str, Any]) -> str:
+    """Render the edition's HTML from report_templates/report.html.j2."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir()), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template("report.html.j2").render(**view)
+
+
+def layout(html: str) -> Any:
+    """Lay the HTML out into pages (a weasyprint Document)."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=str(templates_dir())).render()
+
+
+def write_atomically(document: Any, target: Path, **options: Any) -> Path:
+    """write_pdf to a temp file in the same folder, then os.replace onto `target`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".pdf", dir=target.parent)
+    os.close(fd)
+    try:
+        document.write_pdf(tmp, **options)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def combine(documents: list[Any]) -> Any:
+    """One document holding the pages of all `documents`, in order (no second layout)."""
+    pages = [page for doc in documents for page in doc.pages]
+    return documents[0].copy(pages)

@@ -1,0 +1,45 @@
+"""House style for every chart: palette, font, sizes, deterministic PNG output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+PALETTE = ("#00338D", "#0091DA", "#483698", "#470A68", "#00A3A1", "#EAAA00", "#6D2077", "#C6007E")
+APPROX_HATCH = "//"
+FIGSIZE = (6.4, 3.4)
+DPI = 200
+
+
+def setup() -> Any:
+    """Configure matplotlib (Agg backend, bundled CJK font, sizes) and return pyplot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pipeline.lib.fonts import register_matplotlib_fonts
+
+    family = register_matplotlib_fonts()
+    plt.rcParams.update({
+        "font.family": [family, "DejaVu Sans"],
+        "font.size": 8.5,
+        "axes.titlesize": 9.5,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "axes.unicode_minus": False,
+        "svg.hashsalt": "report",
+        "savefig.dpi": DPI,
+    })
+    return plt
+
+
+def save(fig: Any, path: Path) -> Path:
+    """Write a PNG with no timestamp or software metadata (same data → same bytes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", bbox_inches="tight", metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
