@@ -35,8 +35,15 @@ class Column:
 
 
 def classify(header: str, overrides: dict[str, str]) -> Column | None:
-    """Return the column's role, or None when nothing recognises the header."""
-    name, unit = split_header_unit(header)
+    """Return the column's role, or None when nothing recognises the header.
+
+    A flattened multi-row header 'parent（unit）|child' is classified by its last part and takes the unit
+    of the lowest part that states one.
+    """
+    unit = None
+    for part in header.split("|"):
+        name, part_unit = split_header_unit(part)
+        unit = part_unit or unit
     norm = unicodedata.normalize("NFKC", name).strip().lower()
     for key in (header, name):
         if key in overrides:

@@ -6,14 +6,20 @@ PDFs are written to a temporary file and moved into place, so a failure never le
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from pipeline.config import templates_dir
+from pipeline.lib.fonts import missing_glyphs
+from pipeline.lib.report.style import MissingGlyphError
 
 
 def html_for(view: dict[str, Any]) -> str:
@@ -23,11 +29,42 @@ def html_for(view: dict[str, Any]) -> str:
     return env.get_template("report.html.j2").render(**view)
 
 
+class GlyphWarnings(logging.Handler):
+    """Collects WeasyPrint's warnings about glyphs it could not draw."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if ".notdef" in text or "glyph" in text.lower():
+            self.messages.append(text)
+
+
+@contextmanager
+def failing_on_missing_glyphs(what: str) -> Iterator[None]:
+    """Raise MissingGlyphError if WeasyPrint reports a missing glyph inside the block."""
+    handler = GlyphWarnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.messages:
+        raise MissingGlyphError(f"{what}: {handler.messages[0]} ({len(handler.messages)} warning(s))")
+
+
 def layout(html: str) -> Any:
-    """Lay the HTML out into pages (a weasyprint Document)."""
+    """Lay the HTML out into pages (a weasyprint Document); fail if a character has no glyph."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=str(templates_dir())).render()
+    missing = missing_glyphs(re.sub(r"<[^>]+>", " ", html))
+    if missing:
+        raise MissingGlyphError(f"characters without a glyph in the bundled font: {''.join(sorted(missing))}")
+    with failing_on_missing_glyphs("layout"):
+        return HTML(string=html, base_url=str(templates_dir())).render()
 
 
 def write_atomically(document: Any, target: Path, **options: Any) -> Path:
@@ -36,7 +73,8 @@ def write_atomically(document: Any, target: Path, **options: Any) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".pdf", dir=target.parent)
     os.close(fd)
     try:
-        document.write_pdf(tmp, **options)
+        with failing_on_missing_glyphs(f"writing {target.name}"):
+            document.write_pdf(tmp, **options)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:

@@ -35,11 +35,24 @@ def setup() -> Any:
     return plt
 
 
+class MissingGlyphError(RuntimeError):
+    """A character has no glyph in the bundled fonts: the build fails instead of drawing boxes."""
+
+
 def save(fig: Any, path: Path) -> Path:
-    """Write a PNG with no timestamp or software metadata (same data → same bytes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", bbox_inches="tight", metadata={"Software": None})
+    """Write a PNG with no timestamp or software metadata (same data → same bytes); fail on missing glyphs."""
+    import warnings
+
     import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(path, format="png", bbox_inches="tight", metadata={"Software": None})
+    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    if missing:
+        plt.close(fig)
+        raise MissingGlyphError(f"chart {path.name}: {missing[0]} (and {len(missing) - 1} more)")
 
     plt.close(fig)
     return path

@@ -1,0 +1,49 @@
+"""Shared fixtures: a copy of the bundled sources and a warehouse built from them in a temp folder."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.config import PROJECT_ROOT
+from pipeline.lib.warehouse import build_warehouse
+
+BUNDLED_SOURCES = PROJECT_ROOT / "sources"
+
+
+def copy_sources(target: Path) -> Path:
+    """Copy sources/ (without scratch folders) to `target`."""
+    shutil.copytree(BUNDLED_SOURCES, target, ignore=shutil.ignore_patterns("_*", ".*"))
+    return target
+
+
+@pytest.fixture()
+def sources_copy(tmp_path: Path) -> Path:
+    """A private, editable copy of the bundled sources."""
+    return copy_sources(tmp_path / "sources")
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse file built once per session from the bundled sources."""
+    root = tmp_path_factory.mktemp("warehouse")
+    sources = copy_sources(root / "sources")
+    path = root / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        build_warehouse(con, sources)
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture()
+def warehouse_con(built_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Read-only connection to the session warehouse."""
+    con = duckdb.connect(str(built_warehouse), read_only=True)
+    yield con
+    con.close()
