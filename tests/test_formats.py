@@ -35,7 +35,8 @@ def _ingest(sources: Path, table_id: str, tmp_path: Path) -> duckdb.DuckDBPyConn
 
 def test_wide_table_with_separators_fullwidth_and_qualifiers(sources_copy: Path, tmp_path: Path) -> None:
     (sources_copy / "t_wide.csv").write_text(
-        "指标,2020年（亿元）,2021年（万亿元）\n云计算,\"2,091.5\",０.３２２９\n人工智能,约3031,≥0.43\n", encoding="utf-8")
+        "指标,2020年（亿元）,2021年（万亿元）\n云计算,\"2,091.5\",０.３２２９\n人工智能,约3031,≥0.43\n",
+        encoding="utf-8")
     _add_entry(sources_copy, id="t_wide", file="t_wide.csv", layout="wide")
     con = _ingest(sources_copy, "t_wide", tmp_path)
     rows = dict(((s, y), (v, f, q)) for s, y, v, f, q in con.execute(

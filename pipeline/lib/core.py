@@ -1,6 +1,7 @@
 """Build the tidy core model from the per-table tidy rows, in one transaction.
 
-core.observations  one row per series × geography × segment × year × vintage, value in canonical units
+core.observations  one row per series × geography × segment × year × vintage, value in canonical units;
+                   is_outlook marks values for years after the table's publication year (published forecasts)
 core.series        bilingual series catalogue          core.labels   bilingual names of geographies/segments
 core.sources       one row per source table: citation, status, file hash, load time
 core.fx_rates      CNY per unit of foreign currency (latest vintage of series fx_rate)
@@ -70,7 +71,8 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
                    t.high_orig * t.factor * coalesce(f.cny_per_unit, 1.0) AS value_high,
                    t.canonical_unit AS unit, t.quantity,
                    t.value_orig, t.unit_text AS unit_orig, t.currency AS currency_orig, t.value_text, t.qualifier,
-                   t.source_id, t.status, t.vintage, t.src_row, t.src_col, t.source_note, t.note, t.formula
+                   t.source_id, t.status, t.vintage, t.year > year(t.vintage) AS is_outlook,
+                   t.src_row, t.src_col, t.source_note, t.note, t.formula
             FROM _all_tidy t
             LEFT JOIN core.fx_rates f ON f.currency = t.currency AND t.currency <> 'CNY'
             ORDER BY t.series_id, t.geography, t.segment, t.year, t.vintage""")

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import output_dir
+from pipeline.defs.forecast.assets import HEADLINES
 from pipeline.defs.resources import WRITER_POOL
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES
 
@@ -21,7 +22,7 @@ def build_dir():
     return output_dir() / "build"
 
 
-@dg.asset(key=CONTEXT, group_name="report", deps=[OBSERVATIONS, SERIES, SOURCES], kinds={"duckdb", "json"},
+@dg.asset(key=CONTEXT, group_name="report", deps=[OBSERVATIONS, SERIES, SOURCES, HEADLINES], kinds={"duckdb", "json"},
           pool=WRITER_POOL, description="Every number, label and citation the report needs, read from core.*")
 def report_context(duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Query the warehouse into output/build/context.json."""

@@ -1,0 +1,51 @@
+"""Forecast layer: assumptions → projections, headline claims, sensitivity, backtest, forecast vs actual."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from pipeline.defs.failures import reported_as_failure
+from pipeline.defs.ingest.assets import table_key
+from pipeline.defs.resources import WRITER_POOL
+from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES
+from pipeline.lib.forecast.inputs import AGGREGATES, ASSUMPTIONS, CLAIMS
+
+TABLES = {
+    "assumptions": "Validated assumptions per series and scenario (method, rate or target, rationale, source).",
+    "projections": "Series × year × scenario: value, method, base year, rate, fit statistics, assumption id.",
+    "headlines": "Base scenario vs each published claim, with implied CAGRs.",
+    "sensitivity": "Claimed targets in their claim year with every base growth rate moved by ±1..5 pp.",
+    "backtest": "MAPE of each method on held-back history (series with ≥5 actual points).",
+    "forecast_vs_actual": "Forecast made with an earlier vintage vs the actual a later vintage brought.",
+}
+KEYS = {name: dg.AssetKey(["forecast", name]) for name in TABLES}
+HEADLINES = KEYS["headlines"]
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(key, group_name="forecast", kinds={"duckdb", "pandas"}, description=TABLES[name],
+                        owners=["team:analysts"],
+                        deps=[OBSERVATIONS, SERIES, table_key(ASSUMPTIONS), table_key(AGGREGATES), table_key(CLAIMS)])
+           for name, key in KEYS.items()],
+    pool=WRITER_POOL,
+)
+def forecasts(duckdb: DuckDBResource):
+    """Run the forecast engine; every forecast table is swapped in one transaction."""
+    from pipeline.lib.forecast.engine import run_forecasts
+
+    with reported_as_failure(), duckdb.get_connection() as con:
+        tables = run_forecasts(con)
+    for name, key in KEYS.items():
+        frame = pd.DataFrame(tables[name])
+        metadata: dict = {"rows": len(frame)}
+        if name == "headlines" and not frame.empty:
+            for h in tables[name]:
+                metadata[f"{h['claim_id']}_base"] = float(h["ours"] or 0)
+                if h["implied_cagr"] is not None:
+                    metadata[f"{h['claim_id']}_implied_cagr_pct"] = round(h["implied_cagr"] * 100, 2)
+        if not frame.empty:
+            preview = frame.drop(columns=[c for c in ("rationale_zh", "rationale_en", "text_zh") if c in frame])
+            metadata["preview"] = dg.MetadataValue.md(preview.head(30).to_markdown(index=False, floatfmt=".4g"))
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
