@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipeline.config import PROJECT_ROOT
+from pipeline.lib.forecast.engine import run_forecasts
 from pipeline.lib.warehouse import build_warehouse
 
 BUNDLED_SOURCES = PROJECT_ROOT / "sources"
@@ -36,6 +37,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     con = duckdb.connect(str(path))
     try:
         build_warehouse(con, sources)
+        run_forecasts(con)
     finally:
         con.close()
     return path
