@@ -1,14 +1,29 @@
-"""`reportctl`: the analysts' command line (build the report in-process, open the UI)."""
+"""`reportctl`: the analysts' command line.
+
+  build             ingest, check, forecast, render and publish everything (in-process)
+  refresh           re-run only what depends on files changed since the last published edition
+  status            sources and their vintages, the last edition, failing checks
+  add-source FILE   validate a new or corrected table (and its manifest entry) before copying it into sources/
+  ui                start the Dagster UI (and its daemon, which runs the sources sensor) on localhost
+
+Exit codes: 0 ok (or nothing to do), 1 a run, check or validation failed, 2 usage error.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from pipeline.config import output_dir
+import yaml
+
+from pipeline.config import output_dir, sources_dir, warehouse_path
+
+OK, FAILED, USAGE = 0, 1, 2
 
 
 def _instance():
@@ -18,64 +33,251 @@ def _instance():
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        config.write_text("telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n",
+                          encoding="utf-8")
     return dg.DagsterInstance.get()
 
 
-def build() -> int:
-    """Materialise every asset in-process; print one line per step and a summary. Exit 1 on any failure."""
+def _failure_message(data) -> str:
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    err = data.error
+    while err is not None and err.cause is not None and "StepExecutionError" in err.cls_name:
+        err = err.cause
+    return f"{err.cls_name}: {err.message.strip()}" if err else "unknown error"
+
+
+def run_assets(selection: list | None = None) -> int:
+    """Materialise the selection (None = everything) in-process; one line per asset, a summary, an exit code."""
     from pipeline.definitions import defs
 
     start = time.perf_counter()
     job = defs().resolve_implicit_global_asset_job_def()
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    result = job.execute_in_process(instance=_instance(), raise_on_error=False, run_config=quiet)
-    failed = []
+    result = job.execute_in_process(instance=_instance(), raise_on_error=False, run_config=quiet,
+                                    asset_selection=selection)
+    failed, built = [], 0
     for event in result.all_events:
-        if event.event_type_value == "ASSET_MATERIALIZATION":
-            print(f"  built   {event.asset_key.to_user_string()}")
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+        kind = event.event_type_value
+        if kind == "ASSET_MATERIALIZATION":
+            built += 1
+            print(f"  built   {event.asset_key.to_user_string()}", flush=True)
+        elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
                 problems = data.metadata.get("problems")
                 detail = f"\n{problems.value}" if problems is not None else ""
                 print(f"  CHECK FAILED {data.asset_key.to_user_string()}:{data.check_name}{detail}", file=sys.stderr)
                 failed.append(data.check_name)
-        elif event.event_type_value == "STEP_FAILURE":
-            data = event.event_specific_data
-            if data.user_failure_data is not None and data.user_failure_data.description:
-                msg = data.user_failure_data.description
-            else:
-                err = data.error
-                while err is not None and err.cause is not None and "StepExecutionError" in err.cls_name:
-                    err = err.cause
-                msg = f"{err.cls_name}: {err.message.strip()}" if err else "unknown error"
+        elif kind == "STEP_FAILURE":
+            msg = _failure_message(event.event_specific_data)
             if "blocking asset check failed" not in msg:
                 print(f"  FAILED  {event.step_key}:\n{msg}", file=sys.stderr)
             failed.append(event.step_key)
     took = time.perf_counter() - start
     if result.success and not failed:
-        print(f"build ok in {took:.1f}s: PDFs in {output_dir()}")
-        return 0
-    print(f"build FAILED in {took:.1f}s ({len(failed)} problem(s)); the last good PDFs were left as they were",
+        print(f"ok: {built} asset(s) in {took:.1f}s; latest edition in {output_dir() / 'latest'}")
+        return OK
+    print(f"FAILED in {took:.1f}s ({len(failed)} problem(s)); the last published edition was left as it was",
           file=sys.stderr)
-    return 1
+    return FAILED
+
+
+def _last_inputs() -> tuple[str | None, dict[str, str]]:
+    from pipeline.lib.editions import latest_edition, read_json
+
+    latest = latest_edition(output_dir())
+    record = read_json(latest / "edition.json") if latest else None
+    return (record["edition_id"], record["inputs"]) if record else (None, {})
+
+
+def _edition_inputs_now() -> dict[str, str]:
+    """Current hashes keyed like an edition's inputs (table ids and catalog:<file>)."""
+    from pipeline.lib.inputs import source_hashes
+
+    return {k: v for k, v in source_hashes(sources_dir()).items() if k != "manifest"}
+
+
+def refresh() -> int:
+    """Run only the ingest assets whose file changed since the last edition, and everything downstream."""
+    import dagster as dg
+
+    from pipeline.definitions import defs
+    from pipeline.defs.ingest.assets import CATALOG_KEY, table_key
+    from pipeline.lib.inputs import changed_inputs
+
+    edition, old = _last_inputs()
+    if edition is None:
+        print("no published edition yet: building everything")
+        return run_assets()
+    changed = changed_inputs(old, _edition_inputs_now())
+    if not changed:
+        print(f"nothing changed since edition {edition}")
+        return OK
+    print(f"changed since edition {edition}: {', '.join(changed)}")
+    keys = {CATALOG_KEY if c.startswith("catalog:") else table_key(c) for c in changed}
+    graph = defs().resolve_asset_graph()
+    keys = {k for k in keys if graph.has(k)}
+    selection = dg.AssetSelection.assets(*keys).downstream().resolve(graph)
+    return run_assets(sorted((k for k in selection if graph.get(k).is_materializable), key=str))
+
+
+def status() -> int:
+    """Print sources with vintages and change marks, the last edition, and failing checks."""
+    from pipeline.lib.errors import SourceError
+    from pipeline.lib.manifest import load_manifest
+
+    edition, old = _last_inputs()
+    now = _edition_inputs_now()
+    try:
+        specs = load_manifest(sources_dir())
+    except SourceError as exc:
+        print(f"manifest: {exc}", file=sys.stderr)
+        return FAILED
+    print(f"last edition: {edition or 'none'}")
+    print(f"{'source':42} {'vintage':10} {'status':11} {'sha256':12} changed")
+    for s in specs:
+        mark = "" if old.get(s.id) == now.get(s.id) else ("new" if s.id not in old else "yes")
+        print(f"{s.id:42} {s.published.isoformat():10} {s.status:11} {now.get(s.id, '')[:12]:12} {mark}")
+    problems = failing_checks()
+    for p in problems:
+        print(f"  failing check: {p}")
+    print(f"{len(specs)} source(s); {len(problems)} failing check(s)")
+    return FAILED if problems else OK
+
+
+def failing_checks() -> list[str]:
+    """Run the warehouse checks read-only (empty if there is no warehouse yet)."""
+    from pipeline.lib import checks
+    from pipeline.lib.core import loaded_tables, sources_dir_problems
+    from pipeline.lib.errors import SourceError
+    from pipeline.lib.locking import locked_connection
+    from pipeline.lib.manifest import load_manifest
+
+    try:
+        problems = [str(p) for p in sources_dir_problems(sources_dir(), load_manifest(sources_dir()))]
+    except SourceError as exc:
+        problems = [str(p) for p in exc.problems]
+    if not warehouse_path().exists():
+        return problems + ["no warehouse yet: run `reportctl build`"]
+    with locked_connection(warehouse_path(), read_only=True) as con:
+        for table in sorted(loaded_tables(con, "tidy")):
+            for name, fn in checks.TABLE_CHECKS.items():
+                problems += [f"{table}:{name}: {p}" for p in fn(con, table)]
+        if "observations" in loaded_tables(con, "core"):
+            for fn in (checks.totals_consistent, checks.formulas_hold, checks.every_row_sourced):
+                problems += [f"core:{fn.__name__}: {p}" for p in fn(con)]
+        if "headlines" in loaded_tables(con, "forecast"):
+            from pipeline.lib.forecast.engine import failed_claims
+
+            cur = con.execute("SELECT * FROM forecast.headlines")
+            names = [d[0] for d in cur.description]
+            problems += [f"forecast:published_claims_hold: {m}"
+                         for m in failed_claims([dict(zip(names, r, strict=True)) for r in cur.fetchall()])]
+    return problems
+
+
+def validate_candidate(sources: Path) -> list[str]:
+    """Build a throwaway warehouse (in memory) and the forecasts from `sources`; return the problems."""
+    import duckdb
+
+    from pipeline.lib.core import sources_dir_problems
+    from pipeline.lib.errors import SourceError
+    from pipeline.lib.forecast.engine import failed_claims, run_forecasts
+    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.warehouse import build_warehouse
+
+    con = duckdb.connect()
+    try:
+        build_warehouse(con, sources)
+        problems = [str(p) for p in sources_dir_problems(sources, load_manifest(sources))]
+        problems += failed_claims(run_forecasts(con)["headlines"])
+    except SourceError as exc:
+        problems = [str(p) for p in exc.problems]
+    finally:
+        con.close()
+    return problems
+
+
+def add_source(file: Path, entry_file: Path | None) -> int:
+    """Validate FILE (a new table, or a corrected version of a listed one) and copy it into sources/."""
+    from pipeline.lib.manifest import MANIFEST_FILE
+
+    if not file.is_file():
+        print(f"add-source: {file} not found", file=sys.stderr)
+        return USAGE
+    target_dir = sources_dir()
+    manifest = yaml.safe_load((target_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    listed = {e["file"]: e for e in manifest["tables"]}
+    entry = None
+    if entry_file is not None:
+        entry = yaml.safe_load(entry_file.read_text(encoding="utf-8"))
+        if not isinstance(entry, dict) or "id" not in entry:
+            print(f"add-source: {entry_file} must hold one manifest entry (a mapping with an id)", file=sys.stderr)
+            return USAGE
+        entry.setdefault("file", file.name)
+    elif file.name not in listed:
+        print(f"add-source: {file.name} is not in sources/manifest.yaml; give its entry with --entry ENTRY.yaml "
+              "(format: sources/README.md)", file=sys.stderr)
+        return USAGE
+    dest_name = entry["file"] if entry else file.name
+    with tempfile.TemporaryDirectory(prefix="add-source-") as tmp:
+        candidate = Path(tmp) / "sources"
+        shutil.copytree(target_dir, candidate, ignore=shutil.ignore_patterns(".*", "_*"))
+        shutil.copyfile(file, candidate / dest_name)
+        if entry:
+            tables = [e for e in manifest["tables"] if e["id"] != entry["id"]] + [entry]
+            (candidate / MANIFEST_FILE).write_text(_manifest_text({**manifest, "tables": tables}), encoding="utf-8")
+        problems = validate_candidate(candidate)
+        if problems:
+            print(f"add-source: {file} was NOT added; fix these first:", file=sys.stderr)
+            for p in problems:
+                print(f"  {p}", file=sys.stderr)
+            return FAILED
+        staged = target_dir / f".{dest_name}.tmp"
+        shutil.copyfile(file, staged)
+        os.replace(staged, target_dir / dest_name)
+        if entry:
+            shutil.copyfile(candidate / MANIFEST_FILE, target_dir / f".{MANIFEST_FILE}.tmp")
+            os.replace(target_dir / f".{MANIFEST_FILE}.tmp", target_dir / MANIFEST_FILE)
+    print(f"added sources/{dest_name}" + (f" (manifest entry {entry['id']!r})" if entry else "") +
+          "; run `reportctl refresh` (or let the sensor pick it up) to publish a new edition")
+    return OK
+
+
+def _manifest_text(doc: dict) -> str:
+    body = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=200)
+    return "# One entry per source table. Format and rules: sources/README.md.\n" + body
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = argparse.ArgumentParser(prog="reportctl", description=__doc__)
+    parser = argparse.ArgumentParser(prog="reportctl", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("build", help="ingest, validate, forecast and render everything in-process")
+    sub.add_parser("build", help="build and publish everything in-process")
+    sub.add_parser("refresh", help="re-run only what depends on changed files")
+    sub.add_parser("status", help="sources, last edition, failing checks")
+    add = sub.add_parser("add-source", help="validate a table and copy it into sources/")
+    add.add_argument("file", type=Path)
+    add.add_argument("--entry", type=Path, help="YAML file holding the table's manifest entry (new tables)")
     ui = sub.add_parser("ui", help="start the Dagster UI on localhost")
     ui.add_argument("--port", default="3000")
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return USAGE if exc.code else OK
     if args.command == "build":
-        return build()
-    if args.command == "ui":
-        _instance()
-        os.execvp("dagster", ["dagster", "dev", "-m", "pipeline.definitions", "-p", args.port])
-    return 2
+        return run_assets()
+    if args.command == "refresh":
+        return refresh()
+    if args.command == "status":
+        return status()
+    if args.command == "add-source":
+        return add_source(args.file, args.entry)
+    _instance()
+    os.execvp("dagster", ["dagster", "dev", "-m", "pipeline.definitions", "-h", "127.0.0.1", "-p", args.port])
+    return OK
 
 
 if __name__ == "__main__":

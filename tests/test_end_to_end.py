@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from pypdf import PdfReader
 
 from pipeline.config import PROJECT_ROOT
@@ -46,9 +47,11 @@ def test_pdfs_exist_with_both_languages(build) -> None:
     out = build["out"]
     for name in ("report_zh.pdf", "report_en.pdf", "report.pdf"):
         assert (out / name).stat().st_size > 10_000
-    text = _text(out / "report.pdf")
-    assert "中国数据中心、云计算、人工智能市场规模" in text
-    assert "China data-centre, cloud computing and AI market sizes" in text
+    text = _text(out / "report.pdf").replace("\n", "")
+    titles = yaml.safe_load((PROJECT_ROOT / "report_templates/i18n/figures.yaml").read_text(encoding="utf-8"))
+    assert titles["fig11"]["title"]["zh"] in text
+    assert " ".join(titles["fig11"]["title"]["en"].split()) in " ".join(_text(out / "report.pdf").split())
+    assert (out / "latest" / "report.pdf").read_bytes() == (out / "report.pdf").read_bytes()
 
 
 def test_pdf_numbers_come_from_the_warehouse(build) -> None:

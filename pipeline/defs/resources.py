@@ -1,18 +1,30 @@
-"""Resources shared by every layer: the DuckDB warehouse (path from REPORT_WAREHOUSE)."""
+"""Resources shared by every layer: the DuckDB warehouse (path from REPORT_WAREHOUSE), opened under a lock."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import warehouse_path
+from pipeline.lib.locking import warehouse_lock
 
 WRITER_POOL = "duckdb_writer"
 
 
-def warehouse_resource() -> DuckDBResource:
+class LockedDuckDBResource(DuckDBResource):
+    """dagster-duckdb's resource, plus the project's cross-process writer lock around every connection."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with warehouse_lock(self.database), super().get_connection() as con:
+            yield con
+
+
+def warehouse_resource() -> LockedDuckDBResource:
     """The DuckDB resource; the file is opened only when an asset asks for a connection."""
-    path = warehouse_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return DuckDBResource(database=str(path))
+    return LockedDuckDBResource(database=str(warehouse_path()))
 
 
 @dg.definitions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
@@ -41,6 +42,11 @@ def _catalog_problems(series: list[dict[str, str]], labels: list[dict[str, str]]
     return problems
 
 
+def catalog_hash(sources_dir: Path, name: str) -> str:
+    """sha256 of a catalogue file."""
+    return hashlib.sha256((sources_dir / name).read_bytes()).hexdigest()
+
+
 def load_catalogs(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> tuple[int, int]:
     """Validate series.csv and labels.csv and swap them into raw.series_catalog / raw.labels atomically."""
     series = read_catalog(sources_dir, SERIES_FILE, SERIES_COLUMNS)
@@ -60,6 +66,9 @@ def load_catalogs(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> tuple[in
                     "name_en VARCHAR, aliases VARCHAR, PRIMARY KEY (dimension, code))")
         con.executemany("INSERT INTO raw.labels VALUES (?, ?, ?, ?, ?)",
                         [[r[c] for c in LABEL_COLUMNS] for r in labels])
+        con.execute("CREATE OR REPLACE TABLE raw.catalog_files (file VARCHAR, sha256 VARCHAR)")
+        con.executemany("INSERT INTO raw.catalog_files VALUES (?, ?)",
+                        [[name, catalog_hash(sources_dir, name)] for name in (SERIES_FILE, LABELS_FILE)])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

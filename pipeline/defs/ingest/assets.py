@@ -15,10 +15,12 @@ from pipeline.defs.resources import WRITER_POOL
 from pipeline.lib.catalog import load_catalogs
 from pipeline.lib.errors import SourceError
 from pipeline.lib.ingest import ensure_schemas, ingest_table
+from pipeline.lib.inputs import file_sha256, source_hashes
 from pipeline.lib.manifest import TableSpec, load_manifest
 from pipeline.lib.tidy import q
 
 CATALOG_KEY = dg.AssetKey(["raw", "catalog"])
+CATALOG_SOURCE_KEY = dg.AssetKey(["sources", "catalog"])
 
 
 def manifest_specs() -> list[TableSpec]:
@@ -34,7 +36,36 @@ def table_key(table_id: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", table_id])
 
 
-@dg.asset(key=CATALOG_KEY, group_name="ingest", kinds={"duckdb", "csv"}, pool=WRITER_POOL,
+def source_key(table_id: str) -> dg.AssetKey:
+    """Asset key of the file in sources/ behind a table (an observable source asset)."""
+    return dg.AssetKey(["sources", table_id])
+
+
+def catalog_version(hashes: dict[str, str]) -> str:
+    """Data version of the catalogue: its two files' hashes combined."""
+    return "-".join(hashes[k][:16] for k in sorted(hashes) if k.startswith("catalog:"))
+
+
+@dg.observable_source_asset(key=CATALOG_SOURCE_KEY, group_name="sources",
+                            description="sources/series.csv and sources/labels.csv (data version = file hashes).")
+def catalog_files() -> dg.DataVersion:
+    """Observe the catalogue files' content hashes."""
+    return dg.DataVersion(catalog_version(source_hashes(sources_dir())))
+
+
+def make_source_asset(spec: TableSpec) -> dg.SourceAsset:
+    """The observable source asset of one file (data version = its sha256)."""
+
+    @dg.observable_source_asset(key=source_key(spec.id), group_name="sources",
+                                description=f"sources/{spec.file} (data version = sha256 of the file).",
+                                metadata={"file": f"sources/{spec.file}"})
+    def _observe() -> dg.DataVersion:
+        return dg.DataVersion(file_sha256(spec.path(sources_dir())))
+
+    return _observe
+
+
+@dg.asset(key=CATALOG_KEY, group_name="ingest", kinds={"duckdb", "csv"}, pool=WRITER_POOL, deps=[CATALOG_SOURCE_KEY],
           owners=["team:analysts"],
           description="Series catalogue (sources/series.csv) and bilingual labels (sources/labels.csv).")
 def catalog(duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -54,7 +85,7 @@ def make_ingest_asset(spec: TableSpec) -> dg.AssetsDefinition:
     """The ingest asset of one manifest entry."""
 
     @dg.asset(
-        key=table_key(spec.id), group_name="ingest", deps=[CATALOG_KEY], pool=WRITER_POOL,
+        key=table_key(spec.id), group_name="ingest", deps=[CATALOG_KEY, source_key(spec.id)], pool=WRITER_POOL,
         kinds={"duckdb", spec.file.rsplit(".", 1)[-1].lower()}, owners=["team:analysts"],
         description=f"{spec.title_en} / {spec.title_zh}. {spec.publisher}, {spec.published}, {spec.reference}. "
                     f"File sources/{spec.file} → raw.{spec.id}" + (f" and tidy.{spec.id}." if
@@ -80,3 +111,4 @@ def make_ingest_asset(spec: TableSpec) -> dg.AssetsDefinition:
 
 
 ingest_assets = [make_ingest_asset(s) for s in manifest_specs()]
+source_assets = [make_source_asset(s) for s in manifest_specs()]

@@ -1,65 +1,110 @@
-"""Report layer: context (every number the report shows), charts, and the PDFs."""
+"""Report layer: context (every number the report shows), one chart asset per figure, the PDFs, the publish."""
 
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipeline.config import output_dir
-from pipeline.defs.forecast.assets import HEADLINES
+from pipeline.config import output_dir, sources_dir
+from pipeline.defs.forecast.assets import KEYS as FORECAST_KEYS
 from pipeline.defs.resources import WRITER_POOL
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES
 
 CONTEXT = dg.AssetKey(["report", "context"])
-FIG11 = dg.AssetKey(["charts", "fig11_market_sizes"])
 PDF = dg.AssetKey(["report", "pdf"])
+PUBLISH = dg.AssetKey(["report", "publish"])
 
 
-def build_dir():
-    """Intermediate build products (context JSON, chart PNGs)."""
+def build_dir() -> Path:
+    """Intermediate build products (context JSON, chart PNGs, staged PDFs)."""
     return output_dir() / "build"
 
 
-@dg.asset(key=CONTEXT, group_name="report", deps=[OBSERVATIONS, SERIES, SOURCES, HEADLINES], kinds={"duckdb", "json"},
-          pool=WRITER_POOL, description="Every number, label and citation the report needs, read from core.*")
+def chart_key(figure_id: str) -> dg.AssetKey:
+    """Asset key of a figure's chart."""
+    return dg.AssetKey(["charts", figure_id])
+
+
+def chart_figures() -> dict[str, str]:
+    """{figure id: module docstring} of every registered chart (tables are rendered by the PDF asset)."""
+    from pipeline.lib.report.figures import FIGURES
+
+    return {fid: (m.__doc__ or fid).strip().splitlines()[0] for fid, m in FIGURES.items()
+            if getattr(m, "KIND", "chart") == "chart"}
+
+
+@dg.asset(key=CONTEXT, group_name="report", deps=[OBSERVATIONS, SERIES, SOURCES, *FORECAST_KEYS.values()],
+          kinds={"duckdb", "json"}, pool=WRITER_POOL, owners=["team:analysts"],
+          description="Every number, label and citation the report needs, read from core.* and forecast.*, "
+                      "plus the changes since the last published edition.")
 def report_context(duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Query the warehouse into output/build/context.json."""
+    from pipeline.lib.editions import latest_edition
     from pipeline.lib.report.build import write_context
     from pipeline.lib.report.context import build_context
 
     with duckdb.get_connection() as con:
-        ctx = build_context(con)
+        ctx = build_context(con, latest_edition(output_dir()))
     path = write_context(ctx, build_dir() / "context.json")
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
-                                          "market_total_cny": ctx["market"]["total"]})
-
-
-@dg.asset(key=FIG11, group_name="charts", deps=[CONTEXT], kinds={"matplotlib"},
-          description="Figure 11: China data-centre, cloud and AI market sizes (zh and en).")
-def fig11_chart() -> dg.MaterializeResult:
-    """Draw figure 11 for both languages from the stored context."""
-    from pipeline.lib.report.build import read_context
-    from pipeline.lib.report.context import LANGS, draw_charts
-
-    ctx = read_context(build_dir() / "context.json")
-    paths = {lang: draw_charts(ctx, lang, build_dir() / "charts")["fig11"] for lang in LANGS}
-    thumb = base64.b64encode(paths["en"].read_bytes()).decode()
+    changes = ctx["changes"]
     return dg.MaterializeResult(metadata={
-        "zh": dg.MetadataValue.path(str(paths["zh"])), "en": dg.MetadataValue.path(str(paths["en"])),
-        "preview": dg.MetadataValue.md(f"![figure 11](data:image/png;base64,{thumb})")})
+        "path": dg.MetadataValue.path(str(path)), "facts": len(ctx["facts"]), "figures": len(ctx["figures"]),
+        "changed_sources": len(changes["sources"]), "moved_numbers": len(changes["numbers"]),
+        **{f"headline_{h['claim_id']}": float(h["ours"] or 0) for h in ctx["headlines"]}})
 
 
-@dg.asset(key=PDF, group_name="report", deps=[CONTEXT, FIG11], kinds={"pdf"},
-          description="The zh, en and bilingual PDFs in output/.")
+def make_chart_asset(figure_id: str, description: str) -> dg.AssetsDefinition:
+    """The asset drawing one figure in both languages."""
+
+    @dg.asset(key=chart_key(figure_id), group_name="charts", deps=[CONTEXT], kinds={"matplotlib", "png"},
+              description=description, owners=["team:analysts"])
+    def _chart() -> dg.MaterializeResult:
+        from pipeline.lib.report.build import read_context
+        from pipeline.lib.report.context import LANGS, figure_modules
+
+        ctx = read_context(build_dir() / "context.json")
+        module = figure_modules()[figure_id]
+        paths = {lang: module.draw(ctx["figures"][figure_id], lang, build_dir() / "charts" / f"{figure_id}_{lang}.png")
+                 for lang in LANGS}
+        thumb = base64.b64encode(paths["en"].read_bytes()).decode()
+        return dg.MaterializeResult(metadata={
+            "sources": ", ".join(ctx["figures"][figure_id]["source_ids"]),
+            **{lang: dg.MetadataValue.path(str(p)) for lang, p in paths.items()},
+            "preview": dg.MetadataValue.md(f"![{figure_id}](data:image/png;base64,{thumb})")})
+
+    return _chart
+
+
+chart_assets = [make_chart_asset(fid, desc) for fid, desc in chart_figures().items()]
+
+
+@dg.asset(key=PDF, group_name="report", deps=[CONTEXT, *(chart_key(f) for f in chart_figures())], kinds={"pdf"},
+          owners=["team:analysts"], description="The zh, en and bilingual PDFs, staged in output/build/pdf.")
 def report_pdf() -> dg.MaterializeResult:
-    """Lay out both editions and write the three PDFs atomically."""
-    from pipeline.lib.report.build import build_pdfs, read_context
+    """Lay out both editions once and write the three PDFs (PDF/A-3b, sources attached)."""
+    from pipeline.lib.report.build import build_pdfs_in_subprocess
 
-    ctx = read_context(build_dir() / "context.json")
-    charts = {lang: {"fig11": build_dir() / "charts" / f"fig11_{lang}.png"} for lang in ("zh", "en")}
-    result = build_pdfs(ctx, charts, output_dir())
+    sources = sorted(p for p in sources_dir().iterdir() if p.is_file() and not p.name.startswith("."))
+    result = build_pdfs_in_subprocess(build_dir() / "context.json", build_dir() / "charts", build_dir() / "pdf",
+                                      sources)
     return dg.MaterializeResult(metadata={
         **{f"{k}_path": dg.MetadataValue.path(v["path"]) for k, v in result.items() if k != "numbers"},
         **{f"{k}_pages": v["pages"] for k, v in result.items() if k != "numbers"}})
+
+
+@dg.asset(key=PUBLISH, group_name="report", deps=[PDF], kinds={"pdf"}, owners=["team:analysts"],
+          description="Archive the staged PDFs as a new edition and point output/latest at it (atomic).")
+def report_publish() -> dg.MaterializeResult:
+    """Validate, archive under output/editions/<id>, swap output/latest and the stable copies."""
+    from pipeline.lib.editions import publish
+    from pipeline.lib.report.build import read_context
+
+    ctx = read_context(build_dir() / "context.json")
+    record = publish(build_dir() / "pdf", output_dir(), ctx, ctx["changes"], ctx["inputs"])
+    return dg.MaterializeResult(metadata={
+        "edition": record["edition_id"], "code_version": record["code_version"],
+        "latest": dg.MetadataValue.path(str(output_dir() / "latest" / "report.pdf")),
+        "previous": record["previous"] or "none"})

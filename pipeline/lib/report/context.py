@@ -1,10 +1,12 @@
 """The report context: every number, label and citation the templates need, read from the warehouse.
 
-`build_context` is language-independent (canonical values); `edition_view` formats it for one language.
+`build_context` is language-independent (canonical values, JSON-serialisable); `edition_view` formats it for
+one language following report_templates/outline.yaml.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -13,86 +15,213 @@ import yaml
 
 from pipeline.config import templates_dir
 from pipeline.lib.report import fmt
-from pipeline.lib.report.queries import Fact, fact, investment_plans, labels, series_facts, sources
+from pipeline.lib.report.facts import format_fact, resolve_facts
+from pipeline.lib.report.queries import labels, sources
 
 LANGS = ("zh", "en")
-MARKET_SERIES = ["dc_market", "cloud_market", "ai_core_industry"]
+
+
+@functools.cache
+def _yaml(name: str) -> Any:
+    return yaml.safe_load((templates_dir() / name).read_text(encoding="utf-8"))
 
 
 def catalog(lang: str) -> dict[str, Any]:
     """The language's string catalogue (report_templates/i18n/<lang>.yaml)."""
-    return yaml.safe_load((templates_dir() / "i18n" / f"{lang}.yaml").read_text(encoding="utf-8"))
+    return _yaml(f"i18n/{lang}.yaml")
 
 
-def build_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Query everything the report shows; JSON-serialisable."""
-    base_year = con.execute("SELECT max(year) FROM core.observations_latest WHERE series_id = 'dc_market'"
+def outline() -> dict[str, Any]:
+    """The report's structure (report_templates/outline.yaml)."""
+    return _yaml("outline.yaml")
+
+
+def figure_modules() -> dict[str, Any]:
+    """The registered figures (pipeline/lib/report/figures)."""
+    from pipeline.lib.report.figures import FIGURES
+
+    return FIGURES
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def current_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """{source id or catalogue file: sha256} of everything the warehouse was built from."""
+    inputs = dict(con.execute("SELECT source_id, sha256 FROM core.sources").fetchall())
+    inputs |= {f"catalog:{f}": h for f, h in con.execute("SELECT file, sha256 FROM raw.catalog_files").fetchall()}
+    return dict(sorted(inputs.items()))
+
+
+def build_context(con: duckdb.DuckDBPyConnection, previous_edition: Path | None = None) -> dict[str, Any]:
+    """Query everything the report shows; JSON-serialisable, canonical units. `previous_edition` (a published
+    edition folder) feeds the changelog."""
+    from pipeline.lib.editions import compute_changes
+
+    published = con.execute("SELECT max(published)::VARCHAR FROM core.sources WHERE status <> 'assumption'"
                             ).fetchone()[0]
-    market = {sid: fact(con, sid, base_year) for sid in MARKET_SERIES}
-    fig11 = series_facts(con, MARKET_SERIES)
-    published = con.execute("SELECT max(published)::VARCHAR FROM core.sources").fetchone()[0]
-    used = sorted({f.source_id for f in fig11} | {p["source_id"] for p in investment_plans(con)})
-    return {
-        "meta": {"published": published, "created": f"{published}T00:00:00Z"},
+    used = {b.split(":", 1)[1] for part in ("sections", "appendix") for s in outline()[part] for b in s["blocks"]
+            if b.startswith("fig:")}
+    figures = {fid: module.query(con) for fid, module in figure_modules().items() if fid in used}
+    ctx = {
+        "meta": {"published": published, "created": f"{published}T00:00:00+00:00"},
+        "inputs": current_inputs(con),
         "labels": labels(con),
-        "market": {"year": base_year, "facts": {k: v.as_dict() for k, v in market.items()},
-                   "total": sum(v.value for v in market.values())},
-        "fig11": [f.as_dict() for f in fig11],
-        "plans": investment_plans(con),
-        "sources": sources(con, used),
+        "facts": resolve_facts(con),
+        "figures": figures,
+        "headlines": _rows(con, "SELECT h.*, coalesce(any_value(o.unit), 'CNY') AS unit FROM forecast.headlines h "
+                                "LEFT JOIN forecast.aggregates a ON a.aggregate_id = h.target "
+                                "LEFT JOIN core.observations o ON o.series_id = coalesce(a.member_series_id, h.target) "
+                                "GROUP BY ALL ORDER BY h.claim_id"),
+        "assumptions": _rows(con, "SELECT * FROM (SELECT a.*, coalesce(any_value(o.unit), 'CNY') AS unit "
+                                  "FROM forecast.assumptions a LEFT JOIN core.observations o USING (series_id) "
+                                  "GROUP BY ALL) ORDER BY series_id, list_position(['low', 'base', 'high'], scenario)"),
+        "backtest": _rows(con, "SELECT * FROM forecast.backtest ORDER BY series_id, holdout_years, method"),
+        "sources": sources(con),
+        "glossary": _yaml("glossary.yaml"),
     }
+    ctx["changes"] = compute_changes(previous_edition, ctx, ctx["inputs"])
+    return ctx
 
 
-def _source_line(ctx: dict[str, Any], ids: set[str], lang: str) -> str:
+def _figure_titles() -> dict[str, Any]:
+    return _yaml("i18n/figures.yaml")
+
+
+def _citation(ctx: dict[str, Any], ids: list[str], lang: str) -> str:
+    by_id = {s["source_id"]: s for s in ctx["sources"]}
     parts = []
-    for s in ctx["sources"]:
-        if s["source_id"] in ids:
-            title = s["title_zh"] if lang == "zh" else s["title_en"]
-            parts.append(f"{s['publisher']}, {title} ({s['published']}; {s['reference']})")
+    for sid in sorted(set(ids)):
+        s = by_id.get(sid)
+        if s is None:
+            continue
+        title = s["title_zh"] if lang == "zh" else s["title_en"]
+        parts.append(f"{s['publisher']}, {title} ({s['published']}; {s['reference']})")
     return "; ".join(parts)
 
 
-def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -> dict[str, Any]:
-    """Everything a template renders for one language: formatted numbers, captions, tables."""
-    t = catalog(lang)
+def _cell(text: str, num: bool = False, flag: bool = False) -> dict[str, Any]:
+    return {"text": text, "num": num, "flag": flag}
+
+
+def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    c = t["columns"]
     name = {k: v[lang] for k, v in ctx["labels"].items()}
-    m = ctx["market"]["facts"]
-    values = {k: fmt.quantity(v["value"], v["unit"], lang) for k, v in (("cloud", m["cloud_market"]),
-                                                                        ("ai", m["ai_core_industry"]),
-                                                                        ("dc", m["dc_market"]))}
-    values["total"] = fmt.money(ctx["market"]["total"], lang)
-    top = ctx["plans"][0]
-    plan_values = {"top_plan": name[f"segment:{top['segment']}"], "top_region": name[f"geography:{top['geography']}"],
-                   "top_value": fmt.money(top["value"], lang)}
-    fig11_facts = [Fact(**f) for f in ctx["fig11"]]
-    rows = []
-    for p in ctx["plans"]:
-        original = fmt.number(p["value_orig"], lang) + ("" if lang == "zh" else " ") + p["unit_orig"]
-        rows.append([{"text": name[f"geography:{p['geography']}"]}, {"text": name[f"segment:{p['segment']}"]},
-                     {"text": original, "num": True},
-                     {"text": fmt.money(p["value"], lang), "num": True, "flag": p["status"] != "solid"},
-                     {"text": t["status"][p["status"]]}])
+
+    def series_name(sid: str) -> str:
+        return name.get(f"series:{sid}", sid)
+
+    headlines = [[_cell(h[f"text_{lang}"]),
+                  _cell(fmt.quantity(h["ours"], h["unit"], lang) if h["ours"] is not None else "–", True, True),
+                  _cell(fmt.percent(h["implied_cagr"], lang) if h["implied_cagr"] is not None else "–", True),
+                  _cell(c["holds"] if h["passed"] else c["fails"])] for h in ctx["headlines"]]
+    assumptions = []
+    for a in ctx["assumptions"]:
+        if a["method"] == "target":
+            rate = f"→ {fmt.quantity(a['target_value'], a['unit'], lang)} ({a['target_year']})"
+        elif a["method"] == "cagr":
+            rate = fmt.percent(a["rate"], lang)
+        else:
+            rate = "trend"
+        assumptions.append([_cell(series_name(a["series_id"])), _cell(t["scenarios"][a["scenario"]]),
+                            _cell(a["method"]), _cell(rate, True), _cell(a[f"rationale_{lang}"])])
+    backtest = [[_cell(series_name(b["series_id"])), _cell(str(b["holdout_years"]), True), _cell(b["method"]),
+                 _cell(fmt.percent(b["mape"], lang), True)] for b in ctx["backtest"]]
+    sources_rows = [[_cell(s["source_id"]), _cell(s["publisher"]), _cell(s[f"title_{lang}"]), _cell(s["published"]),
+                     _cell(s["reference"]), _cell(t["status"][s["status"]])] for s in ctx["sources"]]
+    glossary = [[_cell(g["zh"]), _cell(g["en"]), _cell(g[f"def_{lang}"])] for g in ctx["glossary"]]
+    changes = _changes_rows(ctx["changes"], lang, t)
+    forecast_ids = ["forecast_assumptions", "forecast_claims"]
     return {
-        "lang": lang, "t": t, "meta": ctx["meta"],
-        "text": {"market_lead": t["sections"]["market"]["lead"].format(year=ctx["market"]["year"], **values),
-                 "market_plans": t["sections"]["market"]["plans"].format(**plan_values)},
-        "numbers": sorted(set(values.values()) | {plan_values["top_value"]}),
-        "figures": {"fig11": {"id": "fig11", "number": 1, "title": t["figures"]["fig11"],
-                              "image": chart_paths["fig11"].as_uri(),
-                              "flagged": any(f.status != "solid" for f in fig11_facts),
-                              "source_line": _source_line(ctx, {f.source_id for f in fig11_facts}, lang)}},
-        "tables": {"investment_plans": {
-            "id": "tab-plans", "number": 1, "title": t["tables"]["investment_plans"],
-            "header": [t["col_region"], t["col_plan"], t["col_original"], t["col_cny"], t["col_status"]],
-            "rows": rows, "source_line": _source_line(ctx, {p["source_id"] for p in ctx["plans"]}, lang)}},
+        "headlines": {"header": [c["claim"], c["ours"], c["cagr"], c["result"]], "rows": headlines,
+                      "source_ids": forecast_ids, "flagged": True},
+        "assumptions": {"header": [c["series"], c["scenario"], c["method"], c["rate"], c["rationale"]],
+                        "rows": assumptions, "source_ids": ["forecast_assumptions"], "flagged": True},
+        "backtest": {"header": [c["series"], c["holdout"], c["method"], c["mape"]], "rows": backtest,
+                     "source_ids": sorted({s["source_id"] for s in ctx["sources"]
+                                           if s["source_id"].startswith("fig11")}),
+                     "flagged": False},
+        "sources": {"header": [c["source_id"], c["publisher"], c["title"], c["date"], c["reference"], c["status"]],
+                    "rows": sources_rows, "source_ids": [], "flagged": False, "class": "small"},
+        "glossary": {"header": [c["term"], c["english"], c["definition"]], "rows": glossary, "source_ids": [],
+                     "flagged": False},
+        "changes": {"header": [c["change_kind"], c["change_item"], c["old"], c["new"]], "rows": changes,
+                    "source_ids": [], "flagged": False},
     }
+
+
+def _changes_rows(changes: dict[str, Any], lang: str, t: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    c = t["columns"]
+    if changes["previous"] is None:
+        return [[_cell(c["first_edition"]), _cell("–"), _cell("–"), _cell("–")]]
+    rows = [[_cell(c["kind_source"]), _cell(s["source_id"]), _cell(c[f"change_{s['change']}"]), _cell("")]
+            for s in changes["sources"]]
+    rows += [[_cell(c["kind_number"]), _cell(n["name"]), _cell(n[f"old_{lang}"], True), _cell(n[f"new_{lang}"], True)]
+             for n in changes["numbers"]]
+    rows += [[_cell(c["kind_forecast"]), _cell(f[f"text_{lang}"]),
+              _cell(fmt.quantity(f["old"], f["unit"], lang) if f["old"] is not None else "–", True),
+              _cell(fmt.quantity(f["new"], f["unit"], lang) if f["new"] is not None else "–", True)]
+             for f in changes["forecasts"]]
+    return rows or [[_cell(c["no_changes"]), _cell("–"), _cell("–"), _cell("–")]]
+
+
+def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -> dict[str, Any]:
+    """Everything a template renders for one language: formatted numbers, numbered captions, tables, prose."""
+    t = catalog(lang)
+    titles = _figure_titles()
+    modules = figure_modules()
+    context_tables = _context_tables(ctx, lang, t)
+    numbers = {"figure": 0, "table": 0}
+    refs: dict[str, int] = {}
+    parts: dict[str, list[dict[str, Any]]] = {"sections": [], "appendix": []}
+    pending: list[tuple[dict[str, Any], str]] = []
+    for part in ("sections", "appendix"):
+        for sec in outline()[part]:
+            blocks = []
+            for block in sec["blocks"]:
+                kind, _, key = block.partition(":")
+                if kind == "p":
+                    item = {"type": "p", "key": key}
+                    pending.append((item, key))
+                elif kind == "fig" and getattr(modules[key], "KIND", "chart") == "chart":
+                    numbers["figure"] += 1
+                    refs[f"fig_{key}"] = numbers["figure"]
+                    data = ctx["figures"][key]
+                    item = {"type": "figure", "id": key, "number": numbers["figure"],
+                            "title": titles[key]["title"][lang], "image": chart_paths[key].as_uri(),
+                            "flagged": data["flagged"], "source_line": _citation(ctx, data["source_ids"], lang)}
+                else:
+                    numbers["table"] += 1
+                    if kind == "fig":
+                        refs[f"fig_{key}"] = numbers["table"]
+                        data = ctx["figures"][key]
+                        body = modules[key].rows(data, lang)
+                        table = {**body, "source_ids": data["source_ids"], "flagged": data["flagged"]}
+                        title = titles[key]["title"][lang]
+                    else:
+                        refs[f"tab_{key}"] = numbers["table"]
+                        table = context_tables[key]
+                        title = t["tables"][key]
+                    item = {"type": "table", "id": key, "number": numbers["table"], "title": title,
+                            "header": table["header"], "rows": table["rows"], "flagged": table["flagged"],
+                            "class": table.get("class", ""), "source_line": _citation(ctx, table["source_ids"], lang)}
+                blocks.append(item)
+            parts[part].append({"id": sec["id"], "heading": t["sections"][sec["id"]], "blocks": blocks})
+    values: dict[str, Any] = dict(refs)
+    for name, fact in ctx["facts"].items():
+        values[name] = format_fact(fact, lang, t)
+        values[f"{name}_year"] = fact["year"]
+    for item, key in pending:
+        item["text"] = t["text"][key].format(**values)
+    return {"lang": lang, "t": t, "meta": ctx["meta"], "sections": parts["sections"], "appendix": parts["appendix"],
+            "numbers": sorted({values[n] for n in ctx["facts"]}), "refs": refs}
 
 
 def draw_charts(ctx: dict[str, Any], lang: str, out_dir: Path) -> dict[str, Path]:
     """Draw the edition's charts into out_dir; return {figure id: PNG path}."""
-    from pipeline.lib.report import charts
-
-    t = catalog(lang)
-    names = {k.split(":", 1)[1]: v[lang] for k, v in ctx["labels"].items() if k.startswith("series:")}
-    return {"fig11": charts.market_sizes([Fact(**f) for f in ctx["fig11"]], names, lang, t["figures"]["fig11"],
-                                         out_dir / f"fig11_{lang}.png")}
+    modules = figure_modules()
+    return {fid: modules[fid].draw(data, lang, out_dir / f"{fid}_{lang}.png")
+            for fid, data in ctx["figures"].items() if getattr(modules[fid], "KIND", "chart") == "chart"}

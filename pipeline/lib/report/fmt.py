@@ -1,7 +1,7 @@
 """Locale-aware number formatting with explicit unit rules (Babel/CLDR for digits and separators).
 
-Always format from the canonical value (yuan, EFLOPS, ...), never from an already rounded figure.
-zh: 亿元 / 万亿元;  en: RMB bn / RMB tn.
+Always format from the canonical value (yuan, EFLOPS, count, ...), never from an already rounded figure.
+zh money: 万元 / 亿元 / 万亿元;  en money: RMB mn / bn / tn (or the original currency code).
 """
 
 from __future__ import annotations
@@ -9,7 +9,12 @@ from __future__ import annotations
 from babel.numbers import format_decimal
 
 LOCALES = {"zh": "zh_CN", "en": "en_US"}
-YI, WAN_YI, BN, TN = 1e8, 1e12, 1e9, 1e12
+ZH_CURRENCY = {"CNY": "元", "USD": "美元", "EUR": "欧元", "JPY": "日元"}
+EN_CURRENCY = {"CNY": "RMB", "USD": "USD", "EUR": "EUR", "JPY": "JPY"}
+ZH_SCALES = ((1e12, "万亿"), (1e8, "亿"), (1e4, "万"), (1.0, ""))
+EN_SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "mn"), (1.0, ""))
+EN_COUNT_SCALES = ((1e9, " billion"), (1e6, " million"), (1.0, ""))
+FLOPS_PREFIXES = ((1.0, "EFLOPS"), (1e-3, "PFLOPS"), (1e-6, "TFLOPS"), (1e-9, "GFLOPS"), (1e-18, "FLOPS"))
 
 
 def number(value: float, lang: str, pattern: str = "#,##0.#") -> str:
@@ -17,7 +22,7 @@ def number(value: float, lang: str, pattern: str = "#,##0.#") -> str:
     return format_decimal(value, format=pattern, locale=LOCALES[lang])
 
 
-def _digits(scaled: float) -> str:
+def _pattern(scaled: float) -> str:
     """Up to 2 decimals below 10, 1 below 1,000, none above (never more precision than needed)."""
     if abs(scaled) < 10:
         return "#,##0.##"
@@ -26,35 +31,102 @@ def _digits(scaled: float) -> str:
     return "#,##0"
 
 
-def money_parts(value_cny: float, lang: str, scale: str | None = None) -> tuple[str, str]:
-    """(number, unit) of an amount in yuan: zh 亿元/万亿元, en RMB bn/tn; `scale` forces 'small'/'large'."""
-    large = scale == "large" or (scale is None and abs(value_cny) >= (WAN_YI if lang == "zh" else TN))
-    if lang == "zh":
-        scaled, unit = (value_cny / WAN_YI, "万亿元") if large else (value_cny / YI, "亿元")
+def _scale(value: float, scales: tuple[tuple[float, str], ...]) -> tuple[float, str]:
+    for factor, word in scales:
+        if abs(value) >= factor:
+            return value / factor, word
+    return value / scales[-1][0], scales[-1][1]
+
+
+def money_parts(value: float, lang: str, currency: str = "CNY", scale: float | None = None) -> tuple[str, str]:
+    """(number, unit) of an amount in units of `currency`: zh '3,229' + '亿元', en '322.9' + 'RMB bn'."""
+    scales = ZH_SCALES if lang == "zh" else EN_SCALES
+    if scale is not None:
+        word = dict(scales)[scale]
+        scaled = value / scale
     else:
-        scaled, unit = (value_cny / TN, "RMB tn") if large else (value_cny / BN, "RMB bn")
-    return number(scaled, lang, _digits(scaled)), unit
+        scaled, word = _scale(value, scales)
+    if lang == "zh":
+        return number(scaled, lang, _pattern(scaled)), f"{word}{ZH_CURRENCY[currency]}"
+    return number(scaled, lang, _pattern(scaled)), f"{EN_CURRENCY[currency]} {word}".strip()
 
 
-def money(value_cny: float, lang: str, scale: str | None = None) -> str:
-    """'3,229亿元' / 'RMB 322.9 bn'."""
-    num, unit = money_parts(value_cny, lang, scale)
-    return f"{num}{unit}" if lang == "zh" else f"{unit.split()[0]} {num} {unit.split()[1]}"
+def money(value: float, lang: str, currency: str = "CNY", scale: float | None = None) -> str:
+    """'3,229亿元' / 'RMB 322.9 bn' (`scale` forces e.g. 1e8 for 亿 or 1e9 for bn)."""
+    num, unit = money_parts(value, lang, currency, scale)
+    if lang == "zh":
+        return f"{num}{unit}"
+    code, _, word = unit.partition(" ")
+    return f"{code} {num} {word}".strip()
 
 
-def quantity(value: float, unit: str, lang: str) -> str:
-    """Format a value in its canonical unit (money goes through `money`)."""
+def count(value: float, lang: str) -> str:
+    """Counts: zh '688.7万', '14亿'; en '6.89 million'."""
+    if lang == "zh":
+        scaled, word = _scale(value, ((1e8, "亿"), (1e4, "万"), (1.0, "")))
+        return number(scaled, lang, _pattern(scaled)) + word
+    scaled, word = _scale(value, EN_COUNT_SCALES)
+    return number(scaled, lang, _pattern(scaled)) + word
+
+
+def compute(value_eflops: float) -> str:
+    """A compute capacity with the SI prefix that keeps the number ≥ 1: '615 EFLOPS', '29 TFLOPS'."""
+    for factor, unit in FLOPS_PREFIXES:
+        if abs(value_eflops) >= factor or factor == FLOPS_PREFIXES[-1][0]:
+            scaled = value_eflops / factor
+            return f"{number(scaled, 'en', _pattern(scaled))} {unit}"
+    raise AssertionError("unreachable")
+
+
+def energy(value_kwh: float, lang: str) -> str:
+    """zh '939亿千瓦时'; en '93.9 bn kWh'."""
+    if lang == "zh":
+        scaled, word = _scale(value_kwh, ((1e8, "亿"), (1e4, "万"), (1.0, "")))
+        return f"{number(scaled, lang, _pattern(scaled))}{word}千瓦时"
+    scaled, word = _scale(value_kwh, EN_SCALES)
+    return f"{number(scaled, lang, _pattern(scaled))} {word} kWh".replace("  ", " ")
+
+
+def carbon(value_t: float, lang: str) -> str:
+    """zh '6,464万吨'; en '64.64 Mt'."""
+    if lang == "zh":
+        scaled, word = _scale(value_t, ((1e8, "亿"), (1e4, "万"), (1.0, "")))
+        return f"{number(scaled, lang, _pattern(scaled))}{word}吨"
+    scaled, word = _scale(value_t, ((1e9, "Gt"), (1e6, "Mt"), (1e3, "kt"), (1.0, "t")))
+    return f"{number(scaled, lang, _pattern(scaled))} {word}"
+
+
+def duration(years: float, lang: str, units: dict[str, str], months: bool = False) -> str:
+    """Years, or months below one year (or when `months`): '2个月' / '2 months', '75年' / '75 years'."""
+    if years < 1 or months:
+        months = years * 12
+        text = number(months, lang, _pattern(months))
+        return f"{text}{units['months']}" if lang == "zh" else f"{text} {units['months']}"
+    text = number(years, lang, _pattern(years))
+    return f"{text}{units['years']}" if lang == "zh" else f"{text} {units['years']}"
+
+
+def quantity(value: float, unit: str, lang: str, units: dict[str, str] | None = None) -> str:
+    """Format a value in its canonical unit."""
+    units = units or ({"years": "年", "months": "个月", "x": "倍"} if lang == "zh" else
+                      {"years": "years", "months": "months", "x": "x"})
     if unit == "CNY":
         return money(value, lang)
     if unit == "%":
-        return f"{number(value, lang, _digits(value))}%"
+        return f"{number(value, lang, _pattern(value))}%"
     if unit == "count":
-        return number(value, lang, "#,##0")
+        return count(value, lang)
     if unit == "years":
-        return f"{number(value, lang, _digits(value))}{'年' if lang == 'zh' else ' years'}"
+        return duration(value, lang, units)
     if unit == "x":
-        return f"{number(value, lang, '#,##0.#')}{'倍' if lang == 'zh' else 'x'}"
-    return f"{number(value, lang, _digits(value))} {unit}"
+        return f"{number(value, lang, '#,##0.#')}{units['x']}"
+    if unit == "EFLOPS":
+        return compute(value)
+    if unit == "kWh":
+        return energy(value, lang)
+    if unit == "t":
+        return carbon(value, lang)
+    return f"{number(value, lang, _pattern(value))} {unit}"
 
 
 def percent(rate: float, lang: str) -> str:

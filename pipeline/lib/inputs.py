@@ -1,0 +1,37 @@
+"""Hashes of the files in sources/ as the pipeline sees them (no database access: safe in sensors)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pipeline.lib.errors import SourceError
+from pipeline.lib.manifest import LABELS_FILE, MANIFEST_FILE, SERIES_FILE, load_manifest
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file ('' if it is missing)."""
+    if not path.is_file():
+        return ""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def source_hashes(sources_dir: Path) -> dict[str, str]:
+    """{table id: sha256 of its file, 'catalog:<file>': sha256, 'manifest': sha256}."""
+    hashes = {f"catalog:{name}": file_sha256(sources_dir / name) for name in (SERIES_FILE, LABELS_FILE)}
+    hashes["manifest"] = file_sha256(sources_dir / MANIFEST_FILE)
+    try:
+        specs = load_manifest(sources_dir)
+    except SourceError:
+        return hashes
+    hashes |= {s.id: file_sha256(s.path(sources_dir)) for s in specs}
+    return dict(sorted(hashes.items()))
+
+
+def changed_inputs(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    """Keys whose hash differs (added, removed or changed), the manifest itself excluded."""
+    return sorted(k for k in set(old) | set(new) if k != "manifest" and old.get(k) != new.get(k))

@@ -1,0 +1,115 @@
+"""Named facts for the prose (report_templates/facts.yaml): resolve them on the warehouse, format per language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import yaml
+
+from pipeline.config import templates_dir
+from pipeline.lib.report import fmt
+from pipeline.lib.units import parse_unit
+
+FORECAST_SOURCES = ["forecast_assumptions", "forecast_claims"]
+
+
+def fact_specs() -> dict[str, dict[str, Any]]:
+    """The fact definitions."""
+    return yaml.safe_load((templates_dir() / "facts.yaml").read_text(encoding="utf-8"))
+
+
+def _series_unit(con: duckdb.DuckDBPyConnection, series_id: str) -> str:
+    row = con.execute("SELECT any_value(unit) FROM core.observations WHERE series_id = ?", [series_id]).fetchone()
+    if row[0] is None:
+        raise KeyError(f"series {series_id!r} has no observations")
+    return row[0]
+
+
+def _observation(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[str, Any]:
+    cur = con.execute(
+        "SELECT value, value_low, value_high, unit, quantity, value_orig, unit_orig, currency_orig, qualifier, "
+        "source_id, status, year, is_outlook FROM core.observations_latest WHERE series_id = ? AND geography = ? "
+        "AND segment = ? AND year = ?", [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total"),
+                                         spec["year"]])
+    row = cur.fetchone()
+    if row is None:
+        raise KeyError(f"fact {name!r}: no observation {spec}")
+    fact = dict(zip([d[0] for d in cur.description], row, strict=True))
+    fact["status"] = "forecast" if fact.pop("is_outlook") and fact["status"] == "solid" else fact["status"]
+    fact["source_ids"] = [fact.pop("source_id")]
+    return fact
+
+
+def _headline(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[str, Any]:
+    row = con.execute("SELECT target, year, ours, claimed, implied_cagr FROM forecast.headlines WHERE claim_id = ?",
+                      [spec["claim"]]).fetchone()
+    if row is None:
+        raise KeyError(f"fact {name!r}: no headline claim {spec['claim']!r}")
+    target, year, ours, claimed, cagr = row
+    members = [m for (m,) in con.execute("SELECT member_series_id FROM forecast.aggregates WHERE aggregate_id = ?",
+                                         [target]).fetchall()] or [target]
+    field = spec["field"]
+    if field == "implied_cagr":
+        return {"value": cagr, "unit": "rate", "year": year, "status": "forecast", "source_ids": FORECAST_SOURCES}
+    value = ours if field == "ours" else claimed
+    return {"value": value, "unit": _series_unit(con, members[0]), "year": year,
+            "status": "forecast" if field == "ours" else "seed", "source_ids": FORECAST_SOURCES}
+
+
+def _projection(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[str, Any]:
+    row = con.execute("SELECT value, rate, year FROM forecast.projections WHERE series_id = ? AND scenario = ? AND "
+                      "year = ? AND geography = ?", [spec["series"], spec.get("scenario", "base"), spec["year"],
+                                                     spec.get("geography", "CN")]).fetchone()
+    if row is None:
+        raise KeyError(f"fact {name!r}: no projection {spec}")
+    value, rate, year = row
+    if spec.get("field") == "rate":
+        return {"value": rate, "unit": "rate", "year": year, "status": "forecast", "source_ids": FORECAST_SOURCES}
+    return {"value": value, "unit": _series_unit(con, spec["series"]), "year": year, "status": "forecast",
+            "source_ids": FORECAST_SOURCES}
+
+
+def resolve_facts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Every fact of facts.yaml with its value (canonical units), year, status and sources."""
+    kinds = {"observation": _observation, "headline": _headline, "projection": _projection}
+    facts = {}
+    for name, spec in fact_specs().items():
+        facts[name] = kinds[spec.get("kind", "observation")](con, name, spec)
+        if "format" in spec:
+            facts[name]["format"] = spec["format"]
+    return facts
+
+
+def _qualified(text: str, qualifier: str | None, lang: str, t: dict[str, Any]) -> str:
+    if not qualifier:
+        return text
+    prefix = next((q for q in sorted(t["qualifiers"], key=len, reverse=True) if qualifier.startswith(q)), None)
+    suffix = next((q for q in t["suffix_qualifiers"] if qualifier.endswith(q)), None)
+    if lang == "zh":
+        return f"{t['qualifiers'][prefix] if prefix else ''}{text}{t['suffix_qualifiers'][suffix] if suffix else ''}"
+    word = t["qualifiers"].get(prefix) if prefix else t["suffix_qualifiers"].get(suffix) if suffix else None
+    return f"{word} {text}" if word else text
+
+
+def format_fact(fact: dict[str, Any], lang: str, t: dict[str, Any]) -> str:
+    """The fact as the prose shows it in `lang`: qualifier, range, original currency where it is not CNY."""
+    unit = fact["unit"]
+    if unit == "rate":
+        return fmt.percent(fact["value"], lang)
+    if fact.get("format") == "plain":
+        return _qualified(fmt.number(fact["value"], lang, "#,##0.##"), fact.get("qualifier"), lang, t)
+    if unit == "years" and fact.get("unit_orig") in ("月", "个月"):
+        return _qualified(fmt.duration(fact["value"], lang, t["units"], months=True), fact.get("qualifier"), lang, t)
+    low, high = fact.get("value_low"), fact.get("value_high")
+    if low is not None and high is not None and abs(high - low) > 1e-12 * max(abs(high), 1):
+        text = f"{fmt.quantity(low, unit, lang, t['units'])}–{fmt.quantity(high, unit, lang, t['units'])}"
+    else:
+        text = fmt.quantity(fact["value"], unit, lang, t["units"])
+    currency = fact.get("currency_orig")
+    if unit == "CNY" and currency not in (None, "CNY"):
+        original = fmt.money(fact["value_orig"] * parse_unit(fact["unit_orig"]).factor, lang, currency)
+        approx = "约" if lang == "zh" else "about "
+        text = f"{original}（{approx}{text}）" if lang == "zh" else f"{original} ({approx}{text})"
+        return _qualified(text, fact.get("qualifier"), lang, t)
+    return _qualified(text, fact.get("qualifier"), lang, t)

@@ -1,0 +1,62 @@
+"""Lineage is part of the contract, and the sources sensor requests exactly the affected assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+
+@pytest.fixture()
+def defs(sources_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dg.Definitions:
+    monkeypatch.setenv("REPORT_SOURCES_DIR", str(sources_copy))
+    monkeypatch.setenv("REPORT_OUTPUT_DIR", str(tmp_path / "out"))
+    from pipeline.definitions import defs as load
+
+    return load()
+
+
+def _upstream(defs: dg.Definitions, key: str) -> set[str]:
+    graph = defs.resolve_asset_graph()
+    keys = dg.AssetSelection.assets(dg.AssetKey.from_user_string(key)).upstream().resolve(graph)
+    return {k.to_user_string() for k in keys}
+
+
+def test_figure_11_chart_lineage(defs: dg.Definitions) -> None:
+    up = _upstream(defs, "charts/fig11")
+    assert {"raw/fig11_market_size", "raw/fig11_market_history_derived", "core/observations",
+            "forecast/projections", "raw/forecast_assumptions", "report/context"} <= up
+    raw = defs.resolve_asset_graph().get(dg.AssetKey.from_user_string("raw/fig11_market_size"))
+    assert dg.AssetKey.from_user_string("sources/fig11_market_size") in raw.parent_keys
+
+
+def test_pdf_and_publish_lineage(defs: dg.Definitions) -> None:
+    up = _upstream(defs, "report/publish")
+    assert {"report/pdf", "charts/fig11", "forecast/headlines", "raw/fx_rates", "raw/catalog"} <= up
+
+
+def test_groups_owners_and_kinds(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    node = graph.get(dg.AssetKey.from_user_string("raw/fig11_market_size"))
+    assert node.group_name == "ingest" and "duckdb" in node.kinds and node.owners
+    assert graph.get(dg.AssetKey.from_user_string("forecast/headlines")).group_name == "forecast"
+
+
+def test_sensor_requests_only_the_changed_table_and_downstream(defs: dg.Definitions, sources_copy: Path) -> None:
+    from pipeline.defs.refresh.sensors import sources_sensor
+
+    repo = defs.get_repository_def()
+    first = sources_sensor(dg.build_sensor_context(cursor=None, repository_def=repo))
+    assert len(first.run_requests) == 1
+    quiet = sources_sensor(dg.build_sensor_context(cursor=first.cursor, repository_def=repo))
+    assert isinstance(quiet, dg.SkipReason)
+    path = sources_copy / "fig12_core_related_industry.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",8,", ",8.2,"), encoding="utf-8")
+    result = sources_sensor(dg.build_sensor_context(cursor=first.cursor, repository_def=repo))
+    (request,) = result.run_requests
+    selected = {k.to_user_string() for k in request.asset_selection}
+    assert "raw/fig12_core_related_industry" in selected
+    assert {"core/observations", "forecast/headlines", "report/pdf", "report/publish"} <= selected
+    assert not any(k.startswith("raw/") and k != "raw/fig12_core_related_industry" for k in selected)
+    assert [o.asset_key.to_user_string() for o in result.asset_events] == ["sources/fig12_core_related_industry"]

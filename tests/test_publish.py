@@ -1,0 +1,83 @@
+"""Publishing: archive every edition, swap `latest` atomically, never lose the last good edition."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+
+from pipeline.config import PROJECT_ROOT
+from pipeline.lib.editions import PublishError, latest_edition, publish
+from pipeline.lib.report.build import PDF_NAMES
+
+
+def _pdf(tag: bytes) -> bytes:
+    """A small valid one-page PDF whose metadata carries `tag`."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=100, height=100)
+    writer.add_metadata({"/Title": tag.decode()})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+CTX = {"meta": {}, "facts": {}, "headlines": []}
+CHANGES = {"previous": None, "sources": [], "numbers": [], "forecasts": []}
+
+
+def _stage(folder: Path, tag: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in PDF_NAMES.values():
+        (folder / name).write_bytes(_pdf(tag))
+    return folder
+
+
+def test_every_edition_is_archived_and_latest_moves(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = publish(_stage(tmp_path / "s1", b"one"), out, CTX, CHANGES, {"a": "1"})
+    first_bytes = {n: (out / "latest" / n).read_bytes() for n in PDF_NAMES.values()}
+    second = publish(_stage(tmp_path / "s2", b"two"), out, CTX, CHANGES, {"a": "2"})
+    assert latest_edition(out).name == second["edition_id"] != first["edition_id"]
+    assert second["previous"] == first["edition_id"]
+    for name, data in first_bytes.items():
+        assert (out / "editions" / first["edition_id"] / name).read_bytes() == data
+    assert b"two" in (out / "report.pdf").read_bytes()
+    record = json.loads((out / "latest" / "edition.json").read_text())
+    assert record["inputs"] == {"a": "2"} and record["outputs"]["report.pdf"]
+    assert (out / "latest" / "changes.json").is_file()
+
+
+def test_incomplete_pdf_is_not_published(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    good = publish(_stage(tmp_path / "s1", b"one"), out, CTX, CHANGES, {"a": "1"})
+    staged = _stage(tmp_path / "s2", b"two")
+    (staged / "report_en.pdf").write_bytes(_pdf(b"two")[:200])
+    with pytest.raises(PublishError, match="report_en.pdf is missing or not a complete PDF"):
+        publish(staged, out, CTX, CHANGES, {"a": "2"})
+    assert latest_edition(out).name == good["edition_id"]
+    assert b"one" in (out / "report.pdf").read_bytes()
+
+
+@pytest.mark.parametrize("crash_at", ["copy", "archived"])
+def test_killed_publish_keeps_last_good_edition(tmp_path: Path, crash_at: str) -> None:
+    out = tmp_path / "out"
+    good = publish(_stage(tmp_path / "s1", b"one"), out, CTX, CHANGES, {"a": "1"})
+    before = {n: (out / "latest" / n).read_bytes() for n in PDF_NAMES.values()}
+    stable = (out / "report.pdf").read_bytes()
+    staged = _stage(tmp_path / "s2", b"two")
+    script = ("import sys, json; from pathlib import Path; from pipeline.lib.editions import publish; "
+              f"publish(Path({str(staged)!r}), Path({str(out)!r}), {CTX!r}, {CHANGES!r}, {{'a': '2'}})")
+    env = {**os.environ, "REPORT_PUBLISH_CRASH_AT": crash_at}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT, capture_output=True)
+    assert proc.returncode == 17, proc.stderr.decode()
+    assert latest_edition(out).name == good["edition_id"]
+    assert {n: (out / "latest" / n).read_bytes() for n in PDF_NAMES.values()} == before
+    assert (out / "report.pdf").read_bytes() == stable
+    again = publish(_stage(tmp_path / "s3", b"three"), out, CTX, CHANGES, {"a": "3"})
+    assert latest_edition(out).name == again["edition_id"]
+    assert not list((out / "editions").glob(".tmp-*"))
