@@ -118,7 +118,7 @@ def refresh() -> int:
     keys = {CATALOG_KEY if c.startswith("catalog:") else table_key(c) for c in changed}
     graph = defs().resolve_asset_graph()
     keys = {k for k in keys if graph.has(k)}
-    selection = dg.AssetSelection.assets(*keys).downstream().resolve(graph)
+    selection = dg.AssetSelection.assets(*keys).downstream().required_multi_asset_neighbors().resolve(graph)
     return run_assets(sorted((k for k in selection if graph.get(k).is_materializable), key=str))
 
 

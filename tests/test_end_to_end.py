@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,89 @@ def test_cjk_font_embedded_and_no_glyph_missing(build) -> None:
             fonts.add(str(font.get_object().get("/BaseFont")))
     assert any("Noto-Sans-SC" in f for f in fonts), fonts
     assert ".notdef" not in build["stdout"] and "missing from font" not in build["stdout"]
+
+
+def _page_texts(pdf: Path) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(pdf).pages]
+
+
+@pytest.mark.parametrize("edition", ["report_zh.pdf", "report_en.pdf"])
+def test_toc_page_numbers_match_where_headings_land(build, edition: str) -> None:
+    pdf = build["out"] / edition
+    reader = PdfReader(pdf)
+    landed = {item.title: reader.get_destination_page_number(item) + 1 for item in reader.outline
+              if not isinstance(item, list)}
+    toc_page = next(t for t in _page_texts(pdf)[1:3] if "目录" in t or "Contents" in t)
+    entries = dict((title.strip(), int(num)) for title, num in re.findall(r"^(.+?)\s*\.{3,}\s*(\d+)\s*$", toc_page,
+                                                                           re.MULTILINE))
+    assert len(entries) >= 10, toc_page
+    for title, page in entries.items():
+        assert landed.get(title) == page, f"TOC says {title!r} is on page {page}, it is on {landed.get(title)}"
+
+
+@pytest.mark.parametrize(("edition", "fig", "tab"), [
+    ("report_zh.pdf", r"(?<!KPMG )图\s*(\d+)", r"表\s*(\d+)"),
+    ("report_en.pdf", r"(?<!KPMG fig\. )Figures?\s+(\d+)", r"Tables?\s+(\d+)")])
+def test_every_referenced_figure_and_table_exists(build, edition: str, fig: str, tab: str) -> None:
+    text = " ".join(_page_texts(build["out"] / edition))
+    captions_fig = {int(n) for n in re.findall(fig + r"\s*\|", text)}
+    captions_tab = {int(n) for n in re.findall(tab + r"\s*\|", text)}
+    assert captions_fig == set(range(1, len(captions_fig) + 1)) and len(captions_fig) >= 12
+    assert captions_tab == set(range(1, len(captions_tab) + 1)) and len(captions_tab) >= 5
+    referenced_fig = {int(n) for n in re.findall(fig, text)}
+    referenced_tab = {int(n) for n in re.findall(tab, text)}
+    assert referenced_fig <= captions_fig, referenced_fig - captions_fig
+    assert referenced_tab <= captions_tab | captions_fig, referenced_tab - captions_tab
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_number_of_the_context_is_in_the_pdf(build, lang: str) -> None:
+    from pipeline.lib.report.build import chart_paths, read_context
+    from pipeline.lib.report.context import edition_view
+
+    ctx = read_context(build["out"] / "build" / "context.json")
+    view = edition_view(ctx, lang, chart_paths(ctx, build["out"] / "build" / "charts")[lang])
+    text = re.sub(r"\s+", "", "".join(_page_texts(build["out"] / f"report_{lang}.pdf")))
+    missing = [n for n in view["numbers"] if re.sub(r"\s+", "", n) not in text]
+    assert len(view["numbers"]) >= 40
+    assert missing == []
+
+
+def test_same_inputs_give_byte_identical_pdfs(build, tmp_path: Path) -> None:
+    out = build["out"]
+    for target in ("a", "b"):
+        proc = subprocess.run([sys.executable, "-m", "pipeline.lib.report.build", str(out / "build" / "context.json"),
+                               str(out / "build" / "charts"), str(tmp_path / target),
+                               str(PROJECT_ROOT / "sources" / "fx_rates.csv")], cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+    for name in ("report.pdf", "report_zh.pdf", "report_en.pdf"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_pdf_metadata_and_attachments(build) -> None:
+    reader = PdfReader(build["out"] / "report_zh.pdf")
+    meta = reader.metadata
+    assert meta.title == "普惠算力 开启新计算时代" and meta.author
+    assert reader.trailer["/Root"].get("/Lang") == "zh-CN"
+    attached = set(reader.attachments)
+    assert {"manifest.yaml", "fig11_market_size.csv", "forecast_assumptions.csv"} <= attached
+
+
+def test_missing_glyph_fails_the_build_even_without_a_system_cjk_font(tmp_path: Path) -> None:
+    fc = tmp_path / "fonts.conf"
+    fc.write_text(MINIMAL_FONTCONFIG.format(cache=tmp_path / "cache"), encoding="utf-8")
+    script = ("from weasyprint import HTML\nfrom pipeline.lib.report.render import failing_on_missing_glyphs\n"
+              "with failing_on_missing_glyphs('test'):\n"
+              "    HTML(string='<html lang=\"zh-CN\"><p>算力 \\U00020000</p></html>').render().write_pdf()\n")
+    proc = subprocess.run([sys.executable, "-c", script], env={**os.environ, "FONTCONFIG_FILE": str(fc)},
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "MissingGlyphError" in proc.stderr
+
+
+def test_prose_precheck_names_the_missing_character() -> None:
+    from pipeline.lib.report.render import layout
+    from pipeline.lib.report.style import MissingGlyphError
+
+    with pytest.raises(MissingGlyphError, match="\U00020000"):
+        layout("<html lang='zh-CN'><p>算力 \U00020000</p></html>")

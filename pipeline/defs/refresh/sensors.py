@@ -57,7 +57,8 @@ def sources_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         observations.append(dg.AssetObservation(asset_key=CATALOG_SOURCE_KEY,
                                                 tags={DATA_VERSION_TAG: catalog_version(current)}))
     graph = context.repository_def.asset_graph
-    selection = dg.AssetSelection.assets(*keys).downstream().resolve(graph) if keys else set()
+    selection = (dg.AssetSelection.assets(*keys).downstream().required_multi_asset_neighbors().resolve(graph)
+                 if keys else set())
     runnable = sorted((k for k in selection if graph.get(k).is_materializable), key=str)
     run_key = "|".join(f"{n}:{current.get(n, '')[:12]}" for n in changed)
     requests = [dg.RunRequest(run_key=run_key, asset_selection=runnable,

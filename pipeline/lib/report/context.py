@@ -7,6 +7,7 @@ one language following report_templates/outline.yaml.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,14 @@ def _figure_titles() -> dict[str, Any]:
     return _yaml("i18n/figures.yaml")
 
 
+SEED_FIGURE = re.compile(r"(图\s*|Figures?\s+)(\d+)")
+
+
+def seed_reference(reference: str) -> str:
+    """Mark figure numbers of the seed report ('图11 / Figure 11') so they are not read as this report's."""
+    return SEED_FIGURE.sub(lambda m: f"KPMG {'图' if m.group(1).startswith('图') else 'fig. '}{m.group(2)}", reference)
+
+
 def _citation(ctx: dict[str, Any], ids: list[str], lang: str) -> str:
     by_id = {s["source_id"]: s for s in ctx["sources"]}
     parts = []
@@ -99,7 +108,7 @@ def _citation(ctx: dict[str, Any], ids: list[str], lang: str) -> str:
         if s is None:
             continue
         title = s["title_zh"] if lang == "zh" else s["title_en"]
-        parts.append(f"{s['publisher']}, {title} ({s['published']}; {s['reference']})")
+        parts.append(f"{s['publisher']}, {title} ({s['published']}; {seed_reference(s['reference'])})")
     return "; ".join(parts)
 
 
@@ -131,7 +140,7 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
     backtest = [[_cell(series_name(b["series_id"])), _cell(str(b["holdout_years"]), True), _cell(b["method"]),
                  _cell(fmt.percent(b["mape"], lang), True)] for b in ctx["backtest"]]
     sources_rows = [[_cell(s["source_id"]), _cell(s["publisher"]), _cell(s[f"title_{lang}"]), _cell(s["published"]),
-                     _cell(s["reference"]), _cell(t["status"][s["status"]])] for s in ctx["sources"]]
+                     _cell(seed_reference(s["reference"])), _cell(t["status"][s["status"]])] for s in ctx["sources"]]
     glossary = [[_cell(g["zh"]), _cell(g["en"]), _cell(g[f"def_{lang}"])] for g in ctx["glossary"]]
     changes = _changes_rows(ctx["changes"], lang, t)
     forecast_ids = ["forecast_assumptions", "forecast_claims"]

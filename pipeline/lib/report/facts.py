@@ -27,6 +27,11 @@ def _series_unit(con: duckdb.DuckDBPyConnection, series_id: str) -> str:
 
 
 def _observation(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[str, Any]:
+    if spec["year"] == "latest":
+        spec = {**spec, "year": con.execute(
+            "SELECT max(year) FROM core.observations_latest WHERE series_id = ? AND geography = ? AND segment = ? "
+            "AND NOT is_outlook", [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total")]
+        ).fetchone()[0]}
     cur = con.execute(
         "SELECT value, value_low, value_high, unit, quantity, value_orig, unit_orig, currency_orig, qualifier, "
         "source_id, status, year, is_outlook FROM core.observations_latest WHERE series_id = ? AND geography = ? "

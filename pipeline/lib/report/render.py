@@ -6,6 +6,7 @@ PDFs are written to a temporary file and moved into place, so a failure never le
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import re
@@ -86,4 +87,6 @@ def write_atomically(document: Any, target: Path, **options: Any) -> Path:
 def combine(documents: list[Any]) -> Any:
     """One document holding the pages of all `documents`, in order (no second layout)."""
     pages = [page for doc in documents for page in doc.pages]
-    return documents[0].copy(pages)
+    combined = documents[0].copy(pages)
+    combined.metadata = copy.copy(documents[0].metadata)  # not shared: the volume gets its own title
+    return combined

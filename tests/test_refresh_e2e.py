@@ -1,0 +1,97 @@
+"""The analysts' day, end to end on a temporary project: build, add a newer vintage, refresh, publish."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from pipeline.config import PROJECT_ROOT
+
+EXAMPLE = PROJECT_ROOT / "docs" / "examples"
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=900)
+
+
+def _text(pdf: Path) -> str:
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(pdf).pages))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from conftest import copy_sources
+
+    root = tmp_path_factory.mktemp("project")
+    sources = copy_sources(root / "sources")
+    env = {**os.environ, "REPORT_SOURCES_DIR": str(sources), "REPORT_OUTPUT_DIR": str(root / "out"),
+           "DAGSTER_HOME": str(root / "home")}
+    env.pop("REPORT_WAREHOUSE", None)
+    built = _cli(env, "build")
+    assert built.returncode == 0, built.stdout + built.stderr
+    out = root / "out"
+    first = (out / "latest").resolve()
+    return {"env": env, "out": out, "sources": sources, "first": first,
+            "first_bytes": {p.name: p.read_bytes() for p in first.iterdir()}}
+
+
+def test_noop_refresh_does_nothing(project: dict) -> None:
+    proc = _cli(project["env"], "refresh")
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing changed since edition" in proc.stdout
+    assert (project["out"] / "latest").resolve() == project["first"]
+
+
+def test_bad_file_is_refused_and_sources_unchanged(project: dict, tmp_path: Path) -> None:
+    bad = tmp_path / "cloud_market_2023.csv"
+    bad.write_text((EXAMPLE / "cloud_market_2023.csv").read_text(encoding="utf-8").replace("4,550", "-4,550"),
+                   encoding="utf-8")
+    manifest_before = (project["sources"] / "manifest.yaml").read_bytes()
+    proc = _cli(project["env"], "add-source", str(bad), "--entry", str(EXAMPLE / "cloud_market_2023.yaml"))
+    assert proc.returncode == 1
+    assert "sources/cloud_market_2023.csv, row 2, column '2022年（亿元）': negative value -4550" in proc.stderr
+    assert not (project["sources"] / "cloud_market_2023.csv").exists()
+    assert (project["sources"] / "manifest.yaml").read_bytes() == manifest_before
+
+
+def test_new_vintage_refreshes_only_what_depends_on_it(project: dict) -> None:
+    env, out = project["env"], project["out"]
+    added = _cli(env, "add-source", str(EXAMPLE / "cloud_market_2023.csv"),
+                 "--entry", str(EXAMPLE / "cloud_market_2023.yaml"))
+    assert added.returncode == 0, added.stderr
+    refreshed = _cli(env, "refresh")
+    assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
+    built = set(re.findall(r"built\s+(\S+)", refreshed.stdout))
+    assert {k for k in built if k.startswith("raw/")} == {"raw/cloud_market_2023"}
+    assert {"core/observations", "forecast/projections", "charts/fig11", "report/pdf", "report/publish"} <= built
+
+    latest = (out / "latest").resolve()
+    assert latest != project["first"]
+    for name, data in project["first_bytes"].items():
+        assert (project["first"] / name).read_bytes() == data, f"{name} of the previous edition changed"
+
+    changes = json.loads((latest / "changes.json").read_text(encoding="utf-8"))
+    assert {"source_id": "cloud_market_2023", "change": "added"} in changes["sources"]
+    moved = {n["name"]: n for n in changes["numbers"]}
+    assert (moved["cloud_latest"]["old_zh"], moved["cloud_latest"]["new_zh"]) == ("3,229亿元", "4,550亿元")
+    assert (moved["cloud_latest"]["old_en"], moved["cloud_latest"]["new_en"]) == ("RMB 322.9 bn", "RMB 455 bn")
+
+    zh, en = _text(latest / "report_zh.pdf"), _text(latest / "report_en.pdf")
+    assert "2022年的4,550亿元" in zh and "3,229亿元4,550亿元" in zh  # prose, and the changelog row old → new
+    assert "RMB455bn(2022)" in en
+
+
+def test_status_reports_the_edition(project: dict) -> None:
+    proc = _cli(project["env"], "status")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    edition = (project["out"] / "latest").resolve().name
+    assert f"last edition: {edition}" in proc.stdout
+    assert re.search(r"cloud_market_2023\s+2023-07-25", proc.stdout)
