@@ -29,5 +29,6 @@ def warehouse_resource() -> LockedDuckDBResource:
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    """Bind the warehouse resource under the name `duckdb`."""
-    return dg.Definitions(resources={"duckdb": warehouse_resource()})
+    """Bind the warehouse resource under the name `duckdb`; run steps in one process (a step per process costs
+    ~1 s of start-up each, and DuckDB allows a single writer anyway)."""
+    return dg.Definitions(resources={"duckdb": warehouse_resource()}, executor=dg.in_process_executor)

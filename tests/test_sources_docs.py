@@ -1,0 +1,30 @@
+"""sources/README.md documents every manifest entry (figure/page, publisher, status) and stays in sync."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from pipeline.config import PROJECT_ROOT
+from pipeline.lib.manifest import STATUSES, load_manifest
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("sources_table", PROJECT_ROOT / "scripts" / "sources_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_table_is_up_to_date() -> None:
+    script = _script()
+    readme = (PROJECT_ROOT / "sources" / "README.md").read_text(encoding="utf-8")
+    expected = script.updated_readme(readme, script.render_table(PROJECT_ROOT / "sources"))
+    assert readme == expected, "run: .venv/bin/python scripts/sources_table.py"
+
+
+def test_readme_lists_every_entry_and_explains_every_status() -> None:
+    readme = (PROJECT_ROOT / "sources" / "README.md").read_text(encoding="utf-8")
+    for spec in load_manifest(PROJECT_ROOT / "sources"):
+        assert f"| {spec.id} | `{spec.file}` |" in readme
+    for status in STATUSES:
+        assert f"| {status} |" in readme
