@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from pipeline.defs.checks_util import result_from
 from pipeline.defs.failures import reported_as_failure
 from pipeline.defs.ingest.assets import table_key
 from pipeline.defs.resources import WRITER_POOL
@@ -29,11 +30,14 @@ HEADLINES = KEYS["headlines"]
                         owners=["team:analysts"],
                         deps=[OBSERVATIONS, SERIES, table_key(ASSUMPTIONS), table_key(AGGREGATES), table_key(CLAIMS)])
            for name, key in KEYS.items()],
+    check_specs=[dg.AssetCheckSpec("published_claims_hold", asset=KEYS["headlines"], blocking=True,
+                                   description="Each published claim (e.g. DC + cloud + AI ≥ 2.5万亿元 in 2025) holds "
+                                               "in the base scenario; a failure says which claim and by how much.")],
     pool=WRITER_POOL,
 )
 def forecasts(duckdb: DuckDBResource):
     """Run the forecast engine; every forecast table is swapped in one transaction."""
-    from pipeline.lib.forecast.engine import run_forecasts
+    from pipeline.lib.forecast.engine import failed_claims, run_forecasts
 
     with reported_as_failure(), duckdb.get_connection() as con:
         tables = run_forecasts(con)
@@ -49,3 +53,5 @@ def forecasts(duckdb: DuckDBResource):
             preview = frame.drop(columns=[c for c in ("rationale_zh", "rationale_en", "text_zh") if c in frame])
             metadata["preview"] = dg.MetadataValue.md(preview.head(30).to_markdown(index=False, floatfmt=".4g"))
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+    yield result_from(failed_claims(tables["headlines"]), check_name="published_claims_hold", asset_key=HEADLINES,
+                      claims=len(tables["headlines"]))

@@ -56,6 +56,22 @@ def report_context(duckdb: DuckDBResource) -> dg.MaterializeResult:
         **{f"headline_{h['claim_id']}": float(h["ours"] or 0) for h in ctx["headlines"]}})
 
 
+def chart_digest(data: dict, module_file: Path) -> str:
+    """Hash of what a chart is drawn from: its data, its module, the shared chart code and the string catalogue.
+    Unchanged → the PNGs of the previous build are reused (a one-table refresh redraws only what moved)."""
+    import hashlib
+    import json
+
+    from pipeline.config import templates_dir
+
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode())
+    for path in sorted({module_file, module_file.parent / "_common.py", module_file.parents[1] / "style.py",
+                        module_file.parents[1] / "fmt.py", templates_dir() / "i18n" / "figures.yaml"}):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def make_chart_asset(figure_id: str, description: str) -> dg.AssetsDefinition:
     """The asset drawing one figure in both languages."""
 
@@ -67,10 +83,18 @@ def make_chart_asset(figure_id: str, description: str) -> dg.AssetsDefinition:
 
         ctx = read_context(build_dir() / "context.json")
         module = figure_modules()[figure_id]
-        paths = {lang: module.draw(ctx["figures"][figure_id], lang, build_dir() / "charts" / f"{figure_id}_{lang}.png")
-                 for lang in LANGS}
+        chart_dir = build_dir() / "charts"
+        paths = {lang: chart_dir / f"{figure_id}_{lang}.png" for lang in LANGS}
+        digest = chart_digest(ctx["figures"][figure_id], Path(module.__file__))
+        stamp = chart_dir / f"{figure_id}.sha256"
+        redraw = not (stamp.is_file() and stamp.read_text() == digest and all(p.is_file() for p in paths.values()))
+        if redraw:
+            for lang in LANGS:
+                module.draw(ctx["figures"][figure_id], lang, paths[lang])
+            stamp.write_text(digest)
         thumb = base64.b64encode(paths["en"].read_bytes()).decode()
-        return dg.MaterializeResult(metadata={
+        return dg.MaterializeResult(data_version=dg.DataVersion(digest[:16]), metadata={
+            "redrawn": redraw,
             "sources": ", ".join(ctx["figures"][figure_id]["source_ids"]),
             **{lang: dg.MetadataValue.path(str(p)) for lang, p in paths.items()},
             "preview": dg.MetadataValue.md(f"![{figure_id}](data:image/png;base64,{thumb})")})
@@ -90,9 +114,10 @@ def report_pdf() -> dg.MaterializeResult:
     sources = sorted(p for p in sources_dir().iterdir() if p.is_file() and not p.name.startswith("."))
     result = build_pdfs_in_subprocess(build_dir() / "context.json", build_dir() / "charts", build_dir() / "pdf",
                                       sources)
+    pdfs = {k: v for k, v in result.items() if k not in ("numbers", "timing")}
     return dg.MaterializeResult(metadata={
-        **{f"{k}_path": dg.MetadataValue.path(v["path"]) for k, v in result.items() if k != "numbers"},
-        **{f"{k}_pages": v["pages"] for k, v in result.items() if k != "numbers"}})
+        **{f"{k}_path": dg.MetadataValue.path(v["path"]) for k, v in pdfs.items()},
+        **{f"{k}_pages": v["pages"] for k, v in pdfs.items()}, **result["timing"]})
 
 
 @dg.asset(key=PUBLISH, group_name="report", deps=[PDF], kinds={"pdf"}, owners=["team:analysts"],

@@ -6,10 +6,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import sources_dir
+from pipeline.defs.checks_util import result_from
 from pipeline.defs.failures import reported_as_failure
 from pipeline.defs.ingest.assets import CATALOG_KEY, manifest_specs, table_key
 from pipeline.defs.resources import WRITER_POOL
-from pipeline.lib.core import build_core
+from pipeline.lib import checks
+from pipeline.lib.core import build_core, sources_dir_problems
 from pipeline.lib.manifest import load_manifest
 
 OBSERVATIONS = dg.AssetKey(["core", "observations"])
@@ -29,15 +31,27 @@ SOURCES = dg.AssetKey(["core", "sources"])
                      deps=[table_key(s.id) for s in manifest_specs()],
                      description="One row per source table: publisher, titles, date, figure/page, status, hash."),
     ],
+    check_specs=[
+        dg.AssetCheckSpec(fn.__name__, asset=OBSERVATIONS, blocking=True, description=fn.__doc__)
+        for fn in (checks.totals_consistent, checks.formulas_hold, checks.every_row_sourced)
+    ] + [dg.AssetCheckSpec("manifest_matches_files", asset=SOURCES, blocking=True,
+                           description="Every manifest entry has its file inside sources/, and every file its entry.")],
     pool=WRITER_POOL,
 )
 def core_model(duckdb: DuckDBResource):
-    """Union the tidy tables, convert money to CNY through core.fx_rates, swap the core tables atomically."""
+    """Union the tidy tables, convert money to CNY through core.fx_rates, swap the core tables atomically; then
+    run the blocking checks of the core model on the same connection."""
     with reported_as_failure(), duckdb.get_connection() as con:
-        counts = build_core(con, load_manifest(sources_dir()))
+        specs = load_manifest(sources_dir())
+        counts = build_core(con, specs)
         by_series = con.execute("SELECT series_id, count(*) AS n FROM core.observations GROUP BY 1 ORDER BY 1").df()
+        results = [result_from(fn(con), check_name=fn.__name__, asset_key=OBSERVATIONS)
+                   for fn in (checks.totals_consistent, checks.formulas_hold, checks.every_row_sourced)]
+    results.append(result_from([str(p) for p in sources_dir_problems(sources_dir(), specs)],
+                               check_name="manifest_matches_files", asset_key=SOURCES))
     yield dg.MaterializeResult(asset_key=OBSERVATIONS, metadata={
         "rows": counts["observations"], "fx_rates": counts["fx_rates"],
         "rows_by_series": dg.MetadataValue.md(by_series.to_markdown(index=False))})
     yield dg.MaterializeResult(asset_key=SERIES, metadata={"rows": counts["series"]})
     yield dg.MaterializeResult(asset_key=SOURCES, metadata={"rows": counts["sources"]})
+    yield from results

@@ -121,9 +121,15 @@ def layout_editions(ctx: dict[str, Any], charts: dict[str, dict[str, Path]]) -> 
 
 def build_pdfs(ctx: dict[str, Any], charts: dict[str, dict[str, Path]], out_dir: Path,
                attachments: list[Path] | None = None) -> dict[str, Any]:
-    """Lay out, then write zh, en and the bilingual volume; return paths, page counts and the numbers shown."""
+    """Lay out, then write zh, en and the bilingual volume; return paths, page counts, timings and the numbers
+    shown."""
+    import time
+
+    start = time.perf_counter()
     docs, views = layout_editions(ctx, charts)
-    out = write_all(docs, out_dir, pdf_options(ctx, attachments or []))
+    laid_out = time.perf_counter()
+    out: dict[str, Any] = write_all(docs, out_dir, pdf_options(ctx, attachments or []))
+    out["timing"] = {"layout_s": round(laid_out - start, 3), "write_s": round(time.perf_counter() - laid_out, 3)}
     out["numbers"] = {lang: views[lang]["numbers"] for lang in LANGS}
     return out
 
