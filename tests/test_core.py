@@ -68,3 +68,23 @@ def test_core_rebuild_is_atomic_on_failure(sources_copy: Path, tmp_path: Path) -
     with pytest.raises(SourceError, match="no FX rate for EUR"):
         build_core(con, load_manifest(sources_copy))
     assert con.execute("SELECT * FROM core.observations ORDER BY ALL").fetchall() == before
+
+
+def test_every_manifest_entry_loads(warehouse_con) -> None:
+    from pipeline.config import PROJECT_ROOT
+
+    specs = load_manifest(PROJECT_ROOT / "sources")
+    assert len(specs) >= 20
+    tidy = {r[0] for r in warehouse_con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'tidy'").fetchall()}
+    for spec in specs:
+        raw_rows = warehouse_con.execute(f'SELECT count(*) FROM raw."{spec.id}"').fetchone()[0]
+        assert raw_rows > 0, spec.id
+        if spec.kind == "observations":
+            assert spec.id in tidy
+            n = warehouse_con.execute("SELECT count(*) FROM core.observations WHERE source_id = ?", [spec.id]
+                                      ).fetchone()[0]
+            assert n > 0, f"{spec.id} contributes no observation"
+    kinds = {spec.file.rsplit(".", 1)[-1] for spec in specs}
+    assert {"csv", "xlsx"} <= kinds
+    assert any(spec.encoding.lower() == "gbk" for spec in specs)
