@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import duckdb
 
 from pipeline.lib.errors import Problem, SourceError
+from pipeline.lib.inputs import file_sha256
 from pipeline.lib.manifest import LABELS_FILE, SERIES_FILE, read_catalog
 
 SERIES_COLUMNS = ("series_id", "name_zh", "name_en", "quantity", "description_zh", "description_en", "aliases")
@@ -42,11 +42,6 @@ def _catalog_problems(series: list[dict[str, str]], labels: list[dict[str, str]]
     return problems
 
 
-def catalog_hash(sources_dir: Path, name: str) -> str:
-    """sha256 of a catalogue file."""
-    return hashlib.sha256((sources_dir / name).read_bytes()).hexdigest()
-
-
 def load_catalogs(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> tuple[int, int]:
     """Validate series.csv and labels.csv and swap them into raw.series_catalog / raw.labels atomically."""
     series = read_catalog(sources_dir, SERIES_FILE, SERIES_COLUMNS)
@@ -68,7 +63,7 @@ def load_catalogs(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> tuple[in
                         [[r[c] for c in LABEL_COLUMNS] for r in labels])
         con.execute("CREATE OR REPLACE TABLE raw.catalog_files (file VARCHAR, sha256 VARCHAR)")
         con.executemany("INSERT INTO raw.catalog_files VALUES (?, ?)",
-                        [[name, catalog_hash(sources_dir, name)] for name in (SERIES_FILE, LABELS_FILE)])
+                        [[name, file_sha256(sources_dir / name)] for name in (SERIES_FILE, LABELS_FILE)])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

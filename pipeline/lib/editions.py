@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import PROJECT_ROOT
+from pipeline.lib.inputs import file_sha256
 from pipeline.lib.report.build import PDF_NAMES, context_json
 from pipeline.lib.report.context import catalog
 from pipeline.lib.report.facts import format_fact
@@ -27,15 +28,6 @@ CODE_GLOBS = ("pipeline/**/*.py", "report_templates/**/*")
 
 class PublishError(RuntimeError):
     """The staged edition failed validation; nothing was published."""
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def code_version() -> str:
@@ -130,7 +122,7 @@ def publish(staged: Path, out_dir: Path, ctx: dict[str, Any], changes: dict[str,
     outputs = {}
     for name in PDF_NAMES.values():
         shutil.copyfile(staged / name, tmp / name)
-        outputs[name] = sha256_file(tmp / name)
+        outputs[name] = file_sha256(tmp / name)
         _crash_point("copy")
     (tmp / "context.json").write_text(context_json(ctx), encoding="utf-8")
     (tmp / "changes.json").write_text(json.dumps(changes, ensure_ascii=False, indent=1, sort_keys=True),
