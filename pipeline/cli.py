@@ -276,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "add-source":
         return add_source(args.file, args.entry)
     _instance()
-    os.execvp("dagster", ["dagster", "dev", "-m", "pipeline.definitions", "-h", "127.0.0.1", "-p", args.port])
+    dagster = str(Path(sys.executable).with_name("dagster"))  # the venv's, even when the venv is not activated
+    os.execv(dagster, [dagster, "dev", "-m", "pipeline.definitions", "-h", "127.0.0.1", "-p", args.port])
     return OK
 
 
