@@ -163,7 +163,9 @@ def test_manifest_path_outside_sources(sources_copy: Path) -> None:
     manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     with pytest.raises(SourceError) as info:
         load_manifest(sources_copy)
-    assert "sources/manifest.yaml, column 'file'" in str(info.value)
+    first_line = next(i for i, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1)
+                      if line.lstrip().startswith("- "))
+    assert f"sources/manifest.yaml, row {first_line}, column 'file'" in str(info.value)
     assert "points outside sources/" in str(info.value)
 
 

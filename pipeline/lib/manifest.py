@@ -61,12 +61,25 @@ class TableSpec:
         return (sources_dir / self.file).resolve()
 
 
-def _entry_problems(entry: dict[str, Any], index: int, sources_dir: Path, where: str) -> list[Problem]:
+def _entry_lines(text: str) -> list[int]:
+    """Line number (1-based) where each entry of `tables:` starts, for error messages."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    for key, value in getattr(root, "value", []):
+        if getattr(key, "value", None) == "tables" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def _entry_problems(entry: dict[str, Any], index: int, sources_dir: Path, where: str,
+                    line: int | None = None) -> list[Problem]:
     problems: list[Problem] = []
     label = f"entry {index + 1} (id {entry.get('id')!r})"
 
     def bad(msg: str, key: str | None = None) -> None:
-        problems.append(Problem(where, f"{label}: {msg}", row=None, column=key))
+        problems.append(Problem(where, f"{label}: {msg}", row=line, column=key))
 
     for key in REQUIRED_KEYS:
         if entry.get(key) in (None, ""):
@@ -104,7 +117,8 @@ def load_manifest(sources_dir: Path) -> list[TableSpec]:
     if not path.is_file():
         raise SourceError(Problem(where, "manifest not found"))
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        doc = yaml.safe_load(text) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SourceError(Problem(where, f"not valid UTF-8 YAML: {exc}")) from exc
     entries = doc.get("tables") if isinstance(doc, dict) else None
@@ -113,10 +127,16 @@ def load_manifest(sources_dir: Path) -> list[TableSpec]:
     problems: list[Problem] = []
     specs: list[TableSpec] = []
     seen: set[str] = set()
+    lines = _entry_lines(text)
     for i, entry in enumerate(entries):
-        entry_problems = _entry_problems(entry, i, sources_dir, where)
+        line = lines[i] if i < len(lines) else None
+        if not isinstance(entry, dict):
+            problems.append(Problem(where, f"entry {i + 1} is not a mapping of keys", row=line))
+            continue
+        entry_problems = _entry_problems(entry, i, sources_dir, where, line)
         if entry.get("id") in seen:
-            entry_problems.append(Problem(where, f"entry {i + 1}: duplicate id {entry['id']!r}", column="id"))
+            entry_problems.append(Problem(where, f"entry {i + 1}: duplicate id {entry['id']!r}", row=line,
+                                          column="id"))
         seen.add(entry.get("id"))
         problems += entry_problems
         if not entry_problems:
