@@ -17,10 +17,14 @@ What it does:
    (b) the project's `ingest_table` (the code path of the Dagster ingest asset) into a new DuckDB file;
    (c) `build_core` over the warehouse that (b) produced.
    With `--profile`, (d) repeats (b) with every SQL statement timed and prints the slowest statements.
+   With `--floor`, (e) times only writing (b)'s tidy rows again (`CREATE TABLE AS SELECT * FROM tidy.<id>` on a
+   copy of (b)'s database): what any ingestion that stores those rows pays on top of reading the file.
 3. Prints a markdown table against the targets: peak RSS of (b) < 1 GB, time of (b) ≤ 2× (a).
 
-DuckDB settings: none by default (the project's DuckDBResource sets none). `--memory-limit` / `--threads`
-apply the same `SET` in every child, to show what the project would get with that setting.
+DuckDB settings: by default every child applies the project's own connection settings
+(`pipeline.lib.ingest.duckdb_config()`: memory_limit from REPORT_DUCKDB_MEMORY_LIMIT, default 700MB), as the
+Dagster resource does. `--memory-limit` / `--threads` / `--set` override them; `--duckdb-defaults` applies none
+(DuckDB's own defaults, as the project had before it set a memory limit).
 """
 
 from __future__ import annotations
@@ -252,6 +256,15 @@ def run_child(kind: str, db: Path, sources: Path, settings: dict[str, str], out:
         result["tidy_rows"] = res.tidy_rows
         if timed:
             result["statements"] = sorted(([round(s, 3), _one_line(q)] for s, q in timed.log), reverse=True)
+    elif kind == "floor":
+        # writing the tidy rows and nothing else: a copy of the tidy table (b) wrote, in the same unordered way
+        t0 = time.perf_counter()
+        con.execute("BEGIN")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"CREATE TABLE tidy.floor_copy AS SELECT * FROM tidy.{TABLE_ID}")
+        con.execute("COMMIT")
+        result["op"] = time.perf_counter() - t0
+        result["rows"] = con.execute("SELECT count(*) FROM tidy.floor_copy").fetchone()[0]
     elif kind == "core":
         specs_list = load_manifest(sources)
         t0 = time.perf_counter()
@@ -344,7 +357,7 @@ def report(shape: Shape, csv_mb: float, gen_s: float, bare: Measurement, ingest:
     lines = [
         f"Machine: {machine()}",
         f"Input: {shape.rows:,} rows, {csv_mb:.0f} MB CSV ({shape.describe()}), generated in {gen_s:.1f} s",
-        f"DuckDB settings: {', '.join(f'{k}={v}' for k, v in settings.items()) or 'defaults (as the project)'}",
+        f"DuckDB settings: {', '.join(f'{k}={v}' for k, v in settings.items()) or 'none (DuckDB defaults)'}",
         "",
         "| step | rows | work (s) | process wall (s) | peak RSS (MB) | DB file (MB) |",
         "|---|---:|---:|---:|---:|---:|",
@@ -391,7 +404,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--skip-core", action="store_true", help="do not measure build_core")
     parser.add_argument("--profile", action="store_true", help="also time every SQL statement of ingest_table")
-    parser.add_argument("--memory-limit", help="SET memory_limit in every child (default: DuckDB's own)")
+    parser.add_argument("--floor", action="store_true", help="also time a plain copy of the tidy table (b) wrote")
+    parser.add_argument("--memory-limit", help="SET memory_limit in every child (default: the project's, "
+                        "REPORT_DUCKDB_MEMORY_LIMIT or 700MB)")
+    parser.add_argument("--duckdb-defaults", action="store_true",
+                        help="apply no DuckDB settings at all (DuckDB's defaults: memory_limit = 80%% of RAM)")
     parser.add_argument("--threads", type=int, help="SET threads in every child (default: DuckDB's own)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other DuckDB SET")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -403,6 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         run_child(args.child, Path(args.db), Path(args.sources), settings, Path(args.result))
         return 0
+    if not args.duckdb_defaults:
+        from pipeline.lib.ingest import duckdb_config
+
+        settings = {**duckdb_config(), **settings}
     if args.memory_limit:
         settings["memory_limit"] = args.memory_limit
     if args.threads:
@@ -425,10 +446,21 @@ def main(argv: list[str] | None = None) -> int:
                 path.unlink()
         bare = measure("(a) bare read_csv → CREATE TABLE", "bare", folder / "bare.duckdb", sources, settings)
         ingest = measure("(b) ingest_table (raw + tidy)", "ingest", folder / "ingest.duckdb", sources, settings)
+        floor = None
+        if args.floor:
+            for path in folder.glob("floor.duckdb*"):
+                path.unlink()
+            shutil.copyfile(folder / "ingest.duckdb", folder / "floor.duckdb")
+            floor = measure("(e) write-only floor: copy of the tidy table", "floor", folder / "floor.duckdb",
+                            sources, settings)
         core = None if args.skip_core else measure("(c) build_core", "core", folder / "ingest.duckdb", sources,
                                                     settings)
         print()
         print(report(shape, csv_mb, gen_s, bare, ingest, core, settings))
+        if floor is not None:
+            print(f"(e) writing the tidy rows alone (copy of tidy.{TABLE_ID}): {floor.work:.1f} s = "
+                  f"{floor.work / bare.work:.2f}× (a), peak RSS {floor.rss_mb:.0f} MB; (a) + (e) = "
+                  f"{(bare.work + floor.work) / bare.work:.2f}× (a).")
         if args.profile:
             prof = measure("(d) ingest_table, every statement timed", "profile", folder / "profile.duckdb",
                            sources, settings)

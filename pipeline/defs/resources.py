@@ -1,4 +1,5 @@
-"""Resources shared by every layer: the DuckDB warehouse (path from REPORT_WAREHOUSE), opened under a lock."""
+"""Resources shared by every layer: the DuckDB warehouse (path from REPORT_WAREHOUSE), opened under a lock, with a
+memory limit (REPORT_DUCKDB_MEMORY_LIMIT, default 700MB)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,6 +9,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import warehouse_path
+from pipeline.lib.ingest import duckdb_config
 from pipeline.lib.locking import warehouse_lock
 
 WRITER_POOL = "duckdb_writer"
@@ -23,8 +25,9 @@ class LockedDuckDBResource(DuckDBResource):
 
 
 def warehouse_resource() -> LockedDuckDBResource:
-    """The DuckDB resource; the file is opened only when an asset asks for a connection."""
-    return LockedDuckDBResource(database=str(warehouse_path()))
+    """The DuckDB resource; the file is opened only when an asset asks for a connection. Its DuckDB settings
+    (a memory limit, REPORT_DUCKDB_MEMORY_LIMIT) come from `duckdb_config`."""
+    return LockedDuckDBResource(database=str(warehouse_path()), connection_config=duckdb_config())
 
 
 @dg.definitions

@@ -16,7 +16,7 @@ import duckdb
 
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.manifest import TableSpec
-from pipeline.lib.tidy import lit, q
+from pipeline.lib.tidy import lit, q, repeated_hash
 
 FX_SERIES = "fx_rate"
 
@@ -45,11 +45,20 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
         raise SourceError([Problem(f"sources/{s.file}", f"table {s.id!r} has not been ingested yet")
                            for s in specs if s.id in missing])
     obs_specs = [s for s in specs if s.kind == "observations" and s.id in tidy_tables]
-    union = " UNION ALL ".join(
-        f"SELECT t.*, {lit(s.published.isoformat())}::DATE AS vintage FROM tidy.{q(s.id)} t" for s in obs_specs)
+
+    def union(tables: list[TableSpec]) -> str:
+        return " UNION ALL ".join(
+            f"SELECT t.*, {lit(s.published.isoformat())}::DATE AS vintage FROM tidy.{q(s.id)} t" for s in tables)
+
+    # The sorted CREATE of core.observations reads the biggest tidy table first: DuckDB 2.0.1 runs out of memory
+    # under a memory limit when a sort's input is a UNION ALL whose first branch is smaller than a later one.
+    sizes = dict(con.execute("SELECT table_name, estimated_size FROM duckdb_tables() "
+                             "WHERE database_name = current_database() AND schema_name = 'tidy'").fetchall())
+    biggest_first = sorted(obs_specs, key=lambda s: -sizes.get(s.id, 0))
     con.execute("BEGIN")
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _all_tidy AS " + union)
+        # a view, not a copy: every statement below reads the tidy tables directly
+        con.execute("CREATE OR REPLACE TEMP VIEW _all_tidy AS " + union(obs_specs))
         con.execute(f"""
             CREATE OR REPLACE TABLE core.fx_rates AS
             SELECT segment AS currency, value_orig * factor AS cny_per_unit, year AS as_of_year, vintage,
@@ -63,7 +72,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
         files = {s.id: f"sources/{s.file}" for s in specs}
         problems = [Problem(files[sid], f"no FX rate for {cur}: add a fx_rate row for {cur} to sources/fx_rates.csv",
                             row, col) for sid, row, col, cur in no_fx]
-        con.execute("""
+        con.execute(f"""
             CREATE OR REPLACE TABLE core.observations AS
             SELECT t.series_id, t.geography, t.segment, t.year,
                    t.value_orig * t.factor * coalesce(f.cny_per_unit, 1.0) AS value,
@@ -73,12 +82,13 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
                    t.value_orig, t.unit_text AS unit_orig, t.currency AS currency_orig, t.value_text, t.qualifier,
                    t.source_id, t.status, t.vintage, t.year > year(t.vintage) AS is_outlook,
                    t.src_row, t.src_col, t.source_note, t.note, t.formula
-            FROM _all_tidy t
+            FROM ({union(biggest_first)}) t
             LEFT JOIN core.fx_rates f ON f.currency = t.currency AND t.currency <> 'CNY'
             ORDER BY t.series_id, t.geography, t.segment, t.year, t.vintage""")
         dups = con.execute("""
             SELECT series_id, geography, segment, year, vintage, list(source_id || ' row ' || src_row)
-            FROM core.observations GROUP BY ALL HAVING count(*) > 1 LIMIT 20""").fetchall()
+            FROM core.observations GROUP BY ALL HAVING count(*) > 1 LIMIT 20""").fetchall() if repeated_hash(
+            con, "core.observations", "series_id, geography, segment, year, vintage") else []
         problems += [Problem("core.observations", f"{s}/{g}/{sg}/{y} vintage {v} appears more than once: "
                              f"{', '.join(w)}; give the newer table a later `published` date or drop a row")
                      for s, g, sg, y, v, w in dups]
@@ -94,7 +104,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
             reference VARCHAR, measure VARCHAR, status VARCHAR, url VARCHAR, note VARCHAR, sha256 VARCHAR,
             loaded_at VARCHAR, raw_rows BIGINT)""")
         con.executemany("INSERT INTO core.sources VALUES (" + ", ".join("?" * 16) + ")", _sources_rows(con, specs))
-        con.execute("DROP TABLE _all_tidy")
+        con.execute("DROP VIEW _all_tidy")
         counts = {t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]
                   for t in ("observations", "series", "sources", "labels", "fx_rates")}
         con.execute("COMMIT")

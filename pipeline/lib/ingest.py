@@ -6,6 +6,7 @@ If anything is wrong the transaction is rolled back, so the previous tables stay
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,17 @@ from pipeline.lib.readers import inspect_file, load_file
 from pipeline.lib.tidy import build_tidy, lit, q
 
 SCHEMAS = ("raw", "tidy", "core", "forecast", "report")
+MEMORY_LIMIT_ENV = "REPORT_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "700MB"
+
+
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings for the pipeline's warehouse connections (the Dagster resource, the benchmark).
+
+    `memory_limit` caps DuckDB's buffer pool: REPORT_DUCKDB_MEMORY_LIMIT (any DuckDB size such as `2GB`),
+    default 700MB. Past it DuckDB spills to its temporary directory (`<warehouse file>.tmp`) instead of growing;
+    DuckDB's own default would be 80 % of the machine's RAM."""
+    return {"memory_limit": os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT}
 
 
 @dataclass(frozen=True)

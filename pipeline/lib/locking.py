@@ -34,8 +34,10 @@ def warehouse_lock(database: Path | str, timeout: float = LOCK_TIMEOUT_S) -> Ite
 @contextmanager
 def locked_connection(database: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse under the lock; closes the connection before releasing the lock."""
+    from pipeline.lib.ingest import duckdb_config
+
     with warehouse_lock(database):
-        con = duckdb.connect(str(database), read_only=read_only)
+        con = duckdb.connect(str(database), read_only=read_only, config=duckdb_config())
         try:
             yield con
         finally:

@@ -8,14 +8,15 @@ because DuckDB's excel extension would have to be downloaded at run time.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from pipeline.lib.errors import Problem, SourceError
+from pipeline.lib.inputs import file_sha256
 
 CHUNK = 1 << 20
 
@@ -38,13 +39,23 @@ def _decode_error_problem(path: Path, label: str, data_before: bytes, bad_line: 
 
 
 def inspect_file(path: Path, label: str, encoding: str) -> FileFacts:
-    """Hash the file and check, in one streaming pass, that it decodes in its declared encoding."""
-    digest = hashlib.sha256()
+    """Hash the file and check, streaming, that it decodes in its declared encoding. The hash runs in a second
+    thread (hashlib releases the GIL), beside the decoding check."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sha256 = pool.submit(file_sha256, path)
+        size = _check_decodes(path, label, encoding)
+        digest = sha256.result()
+    if size == 0:
+        raise SourceError(Problem(label, "file is empty (0 bytes); expected a header row and data rows", row=1))
+    return FileFacts(digest, size)
+
+
+def _check_decodes(path: Path, label: str, encoding: str) -> int:
+    """The file's size; raise SourceError naming row and column if a CSV does not decode in `encoding`."""
     decoder = codecs.getincrementaldecoder(encoding)() if path.suffix.lower() == ".csv" else None
     size = 0
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
-            digest.update(chunk)
             if decoder is not None:
                 try:
                     decoder.decode(chunk)
@@ -60,9 +71,7 @@ def inspect_file(path: Path, label: str, encoding: str) -> FileFacts:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
             raise SourceError(Problem(label, f"file ends inside a multi-byte character ({encoding})")) from exc
-    if size == 0:
-        raise SourceError(Problem(label, "file is empty (0 bytes); expected a header row and data rows", row=1))
-    return FileFacts(digest.hexdigest(), size)
+    return size
 
 
 def _quote(name: str) -> str:
@@ -79,8 +88,10 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str,
         source = Path(tmp.name) / "utf8.csv"
         source.write_text(path.read_text(encoding=encoding), encoding="utf-8")
     try:
+        # `_row` is filled in afterwards from the table's row ids: numbering the rows with a window function
+        # here would make DuckDB read the file on a single thread (about twice as slow).
         con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT (row_number() OVER () + 1)::INTEGER AS _row, *{extra} "
+            f"CREATE OR REPLACE TABLE {table} AS SELECT NULL::INTEGER AS _row, *{extra} "
             "FROM read_csv(?, all_varchar=true, header=true, delim=',', quote='\"', escape='\"', "
             "store_rejects=true, ignore_errors=true, rejects_table='_csv_rejects', rejects_scan='_csv_scans', "
             "sample_size=-1)",
@@ -100,8 +111,23 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str,
                     column=col if col else None)
             for line, col, etype, msg in rejects
         ])
+    _number_rows(con, table)
     headers = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][1:]
     _check_headers(label, headers, raw_headers=_first_line_headers(path, encoding))
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Set `_row` = the row's line in the file (header = 1): its position in the table, which keeps the file's
+    order (DuckDB preserves insertion order), plus 2.
+
+    A table just created holds consecutive row ids, so the position is `rowid - min(rowid)` (a cheap parallel
+    UPDATE); the check that the result is exactly 2 … n+1 falls back to numbering by row id order otherwise."""
+    con.execute(f"UPDATE {table} SET _row = (rowid - (SELECT min(rowid) FROM {table}) + 2)::INTEGER")
+    lo, hi, n = con.execute(f"SELECT min(_row), max(_row), count(*) FROM {table}").fetchone()
+    if n and (lo != 2 or hi != n + 1):
+        con.execute(f"UPDATE {table} SET _row = n._row FROM (SELECT rowid AS id, "
+                    f"(row_number() OVER (ORDER BY rowid) + 1)::INTEGER AS _row FROM {table}) n "
+                    f"WHERE {table}.rowid = n.id")
 
 
 def _first_line_headers(path: Path, encoding: str) -> list[str]:

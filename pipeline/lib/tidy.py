@@ -6,7 +6,8 @@ headers, distinct unit strings and the few rows that carry a formula.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import duckdb
 
@@ -40,6 +41,11 @@ def lit(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def lit_list(values: list[str]) -> str:
+    """An SQL list literal of strings."""
+    return "[" + ", ".join(map(lit, values)) + "]"
 
 
 def resolve_columns(spec: TableSpec, label: str, headers: list[str]) -> list[Column]:
@@ -76,27 +82,52 @@ def resolve_columns(spec: TableSpec, label: str, headers: list[str]) -> list[Col
     return cols
 
 
+DIMENSIONS = ("series", "geography", "segment")
+
+
+def _cell(expr: str) -> str:
+    """SQL for a text cell: trimmed, '' → NULL."""
+    return f"nullif(trim({expr}), '')"
+
+
+def _text(col: Column | None, default: object = None, table: str = "") -> str:
+    """SQL (over the raw table, optionally qualified by its alias `table`) for a column's text, or the manifest
+    default when the table has no such column."""
+    return _cell(f"{table}.{q(col.header)}" if table else q(col.header)) if col else lit(default)
+
+
+def _by_role(cols: list[Column]) -> dict[str, Column]:
+    return {c.role: c for c in cols if c.role not in ("year_column", "ignore")}
+
+
+def _dimension_sql(spec: TableSpec, cols: list[Column], dim: str, table: str = "") -> str:
+    """SQL (over the raw table, alias `table`) for the text of a series/geography/segment, as the checks report
+    it."""
+    return f"coalesce({_text(_by_role(cols).get(dim), table=table)}, {lit(getattr(spec, dim))})"
+
+
+def _value_columns(cols: list[Column]) -> list[Column]:
+    return [c for c in cols if c.role in ("value", "year_column")]
+
+
 def _long_select(spec: TableSpec, raw: str, cols: list[Column]) -> str:
-    by_role = {c.role: c for c in cols if c.role not in ("year_column", "ignore")}
+    """One row per non-empty value cell (a long table has one value column, a wide one a column per year).
+
+    Series, geography and segment stay as the raw cells (`<dim>_cell`, NULL without such a column): they are
+    looked up through `_codes`, which maps each distinct cell to its code."""
+    by_role = _by_role(cols)
 
     def text(role: str, default: object = None) -> str:
-        c = by_role.get(role)
-        return f"nullif(trim({q(c.header)}), '')" if c else lit(default)
+        return _text(by_role.get(role), default)
 
     parts = []
-    for vc in (c for c in cols if c.role in ("value", "year_column")):
-        unit_fallback = vc.unit or spec.unit
-        unit_expr = f"coalesce({text('unit')}, {lit(unit_fallback)})"
-        unit_col = by_role["unit"].header if "unit" in by_role else vc.header
+    for vc in _value_columns(cols):
+        cells = ", ".join(f"{q(by_role[d].header) if d in by_role else 'NULL::VARCHAR'} AS {d}_cell"
+                          for d in DIMENSIONS)
         year_expr = lit(str(vc.year)) if vc.role == "year_column" else text("year")
-        year_col = vc.header if vc.role == "year_column" else by_role["year"].header
         parts.append(
-            f"SELECT _row AS src_row, {lit(vc.header)} AS src_col, "
-            f"coalesce({text('series')}, {lit(spec.series)}) AS series_raw, "
-            f"coalesce({text('geography')}, {lit(spec.geography)}) AS geography_raw, "
-            f"coalesce({text('segment')}, {lit(spec.segment)}) AS segment_raw, "
-            f"{year_expr} AS year_text, {lit(year_col)} AS year_col, "
-            f"trim({q(vc.header)}) AS value_text, {unit_expr} AS unit_text, {lit(unit_col)} AS unit_col, "
+            f"SELECT _row AS src_row, {lit(vc.header)} AS src_col, {cells}, {year_expr} AS year_text, "
+            f"trim({q(vc.header)}) AS value_text, coalesce({text('unit')}, {lit(vc.unit or spec.unit)}) AS unit_text, "
             f"coalesce({text('status')}, {lit(spec.status)}) AS status, {text('source')} AS source_note, "
             f"{text('note')} AS note, {text('formula')} AS formula FROM {raw}"
         )
@@ -107,31 +138,64 @@ def _collect(con: duckdb.DuckDBPyConnection, sql: str, make: Callable[[tuple], P
     return [make(r) for r in con.execute(sql + " LIMIT 20").fetchall()]
 
 
-def _register_units(con: duckdb.DuckDBPyConnection, label: str) -> list[Problem]:
-    rows = con.execute("SELECT unit_text, min(src_row), arg_min(unit_col, src_row) FROM _tidy_stage "
-                       "WHERE value_text IS NOT NULL OR formula IS NOT NULL GROUP BY unit_text").fetchall()
-    problems, parsed = [], []
-    for text, row, col in rows:
+def _build_lookups(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[Column], raw: str) -> None:
+    """TEMP tables `_codes` (dimension, cell → code) and `_units` (unit text → parsed unit), from the distinct
+    cells of the raw table: the per-row work in the tidy pass is then a hash lookup of the cell as it is.
+
+    A cell or unit that does not resolve is left out, so its rows get a NULL code or unit and the checks name
+    them (only rows with a value count, as before)."""
+    by_role = _by_role(cols)
+    con.execute("CREATE OR REPLACE TEMP TABLE _codes AS " + " UNION ALL ".join(
+        f"SELECT {lit(d)} AS dimension, c.cell, a.code FROM ("
+        + (f"SELECT DISTINCT {q(by_role[d].header)} AS cell FROM {raw}" if d in by_role
+           else "SELECT NULL::VARCHAR AS cell")
+        + f") c JOIN _aliases a ON a.dimension = {lit(d)} "
+        f"AND a.alias = lower(trim(coalesce({_cell('c.cell')}, {lit(getattr(spec, d))})))"
+        for d in DIMENSIONS))
+    fallbacks = sorted({vc.unit or spec.unit for vc in _value_columns(cols)} - {None})
+    if "unit" in by_role:
+        texts = [r[0] for r in con.execute(
+            f"SELECT DISTINCT coalesce({_cell('c.cell')}, f.fallback) FROM "
+            f"(SELECT DISTINCT {q(by_role['unit'].header)} AS cell FROM {raw}) c, "
+            f"(SELECT unnest({lit_list(fallbacks)}::VARCHAR[]) AS fallback UNION ALL SELECT NULL) f").fetchall()]
+    else:
+        texts = fallbacks
+    parsed = []
+    for text in texts:
         if text is None:
-            problems.append(Problem(label, "no unit: give a unit column, a unit in the header such as "
-                                    "`规模（亿元）`, or `unit:` in the manifest", row=row, column=col))
             continue
         try:
             u = parse_unit(text)
-        except UnknownUnitError as exc:
-            problems.append(Problem(label, str(exc), row=row, column=col))
+        except UnknownUnitError:
             continue
         parsed.append((text, u.quantity, u.canonical, u.factor, u.currency))
     con.execute("CREATE OR REPLACE TEMP TABLE _units (unit_text VARCHAR, quantity VARCHAR, canonical VARCHAR, "
                 "factor DOUBLE, currency VARCHAR)")
     if parsed:
         con.executemany("INSERT INTO _units VALUES (?, ?, ?, ?, ?)", parsed)
+
+
+def _unit_problems(con: duckdb.DuckDBPyConnection, label: str, table: str, first: str,
+                   unit_col: dict[str, str]) -> list[Problem]:
+    """Every unit text of a valued row that is missing or unknown, at its first row."""
+    problems = []
+    for text, row, src_col in con.execute(
+            f"SELECT unit_text, min(src_row), arg_min(src_col, {first}) FROM {table} WHERE quantity IS NULL "
+            f"GROUP BY unit_text ORDER BY min({first})").fetchall():
+        if text is None:
+            problems.append(Problem(label, "no unit: give a unit column, a unit in the header such as "
+                                    "`规模（亿元）`, or `unit:` in the manifest", row=row, column=unit_col[src_col]))
+            continue
+        try:
+            parse_unit(text)
+        except UnknownUnitError as exc:
+            problems.append(Problem(label, str(exc), row=row, column=unit_col[src_col]))
     return problems
 
 
-def _apply_formulas(con: duckdb.DuckDBPyConnection, label: str) -> list[Problem]:
-    rows = con.execute("SELECT rowid, src_row, formula, value_orig FROM _tidy_parsed "
-                       "WHERE formula IS NOT NULL").fetchall()
+def _apply_formulas(con: duckdb.DuckDBPyConnection, label: str, table: str, order: str) -> list[Problem]:
+    rows = con.execute(f"SELECT rowid, src_row, formula, value_orig FROM {table} "
+                       f"WHERE formula IS NOT NULL ORDER BY {order}").fetchall()
     problems = []
     for rowid, src_row, formula, value in rows:
         try:
@@ -140,7 +204,7 @@ def _apply_formulas(con: duckdb.DuckDBPyConnection, label: str) -> list[Problem]
             problems.append(Problem(label, str(exc), row=src_row, column="formula"))
             continue
         if value is None:
-            con.execute("UPDATE _tidy_parsed SET value_orig = ?, low_orig = ?, high_orig = ? WHERE rowid = ?",
+            con.execute(f"UPDATE {table} SET value_orig = ?, low_orig = ?, high_orig = ? WHERE rowid = ?",
                         [result, result, result, rowid])
         elif abs(result - value) > 0.005 * max(abs(result), 1e-12):
             problems.append(Problem(label, f"value {value:g} disagrees with its formula {formula} = {result:g}",
@@ -148,84 +212,161 @@ def _apply_formulas(con: duckdb.DuckDBPyConnection, label: str) -> list[Problem]
     return problems
 
 
+def _unfullwidth(expr: str) -> str:
+    """`expr` with full-width digits and signs made ASCII; translate() only runs on text that has one."""
+    return (f"CASE WHEN regexp_matches({expr}, {lit('[' + FULLWIDTH[0] + ']')}) "
+            f"THEN translate({expr}, {lit(FULLWIDTH[0])}, {lit(FULLWIDTH[1])}) ELSE {expr} END")
+
+
+def _number_text(expr: str) -> str:
+    """The text the number pattern is matched against: ASCII digits, no thousands separators or spaces."""
+    return f"replace(replace({_unfullwidth(expr)}, ',', ''), ' ', '')"
+
+
+def _tidy_rows_sql(spec: TableSpec) -> str:
+    """SELECT of the tidy rows (TIDY_COLUMNS, in order) from the staged rows, parsed and looked up in one pass.
+
+    The lookups are LEFT JOINs, so a row whose series/geography/segment/unit is unknown stays (with a NULL code)
+    and the checks can name it. A plain ASCII number (most cells) skips the number pattern, and a plain
+    four-digit year skips the full-width translation; both give what the general expression gives."""
+    year = (f"CASE WHEN regexp_full_match(year_text, '(19|20)[0-9]{{2}}') THEN year_text::INTEGER "
+            f"ELSE TRY_CAST(regexp_extract({_unfullwidth('year_text')}, '^((19|20)[0-9]{{2}})', 1) AS INTEGER) END")
+    joins = "\n".join(f"LEFT JOIN _codes {d} ON {d}.dimension = {lit(d)} AND {d}.cell IS NOT DISTINCT FROM "
+                      f"t.{d}_cell" for d in DIMENSIONS)
+    return f"""
+        SELECT {lit(spec.id)} AS source_id, t.src_row, t.src_col, series.code AS series_id,
+               geography.code AS geography, segment.code AS segment, t.year,
+               CASE WHEN t.plain THEN t.plain_value WHEN t.p.hi <> '' THEN (t.p.lo::DOUBLE + t.p.hi::DOUBLE) / 2
+                    WHEN t.p.lo <> '' THEN t.p.lo::DOUBLE END AS value_orig,
+               CASE WHEN t.plain THEN t.plain_value WHEN t.p.lo <> '' THEN t.p.lo::DOUBLE END AS low_orig,
+               CASE WHEN t.plain THEN t.plain_value WHEN t.p.hi <> '' THEN t.p.hi::DOUBLE
+                    WHEN t.p.lo <> '' THEN t.p.lo::DOUBLE END AS high_orig,
+               t.value_text, CASE WHEN NOT t.plain THEN nullif(concat(t.p.qual, t.p.suffix), '') END AS qualifier,
+               t.unit_text, u.quantity, u.canonical AS canonical_unit, u.factor, u.currency, t.status,
+               t.source_note, t.note, t.formula
+        FROM (
+            SELECT *, CASE WHEN plain THEN value_text::DOUBLE END AS plain_value,
+                   CASE WHEN NOT plain THEN regexp_extract({_number_text('value_text')}, {lit(NUMBER_PATTERN)},
+                                                           ['qual', 'lo', 'hi', 'suffix']) END AS p
+            FROM (SELECT *, regexp_full_match(value_text, '[0-9]*\\.?[0-9]+') AS plain, {year} AS year
+                  FROM _tidy_stage)) t
+        {joins}
+        LEFT JOIN _units u ON u.unit_text = t.unit_text"""
+
+
+@contextmanager
+def _unordered_inserts(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB write the next table in any row order (`preserve_insertion_order = false`, restored after).
+
+    An order-preserving parallel insert leaves part-filled row groups that the next checkpoint rewrites in
+    full; nothing reads the tidy rows in table order (the checks below sort what they report)."""
+    before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {str(bool(before)).lower()}")
+
+
+def _unknown_dimension(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[Column], label: str,
+                       raw: str, table: str, order: str, dim: str) -> list[Problem]:
+    """Rows whose series/geography/segment matched no code, with the text they carry (read back from raw):
+    rows without any text first, then unknown texts, each in staged order."""
+    code = "series_id" if dim == "series" else dim
+    if not con.execute(f"SELECT count(*) FROM {table} WHERE {code} IS NULL").fetchone()[0]:
+        return []
+    rows = con.execute(
+        f"SELECT src_row, text FROM (SELECT t.src_row, t.src_col, {_dimension_sql(spec, cols, dim, 'r')} AS text "
+        f"FROM {table} t JOIN {raw} r ON r._row = t.src_row WHERE t.{code} IS NULL) "
+        f"ORDER BY text IS NOT NULL, {order} LIMIT 20").fetchall()
+    catalogue = "series" if dim == "series" else "labels"
+    return [Problem(label, f"unknown {dim} {text!r}: add it to sources/{catalogue}.csv (or as an alias)" if text
+                    else f"no {dim}: give a {dim} column or `{dim}:` in the manifest", row, dim)
+            for row, text in rows]
+
+
 def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw: str, target: str) -> int:
-    """CREATE OR REPLACE `target` with the tidy rows of `raw`; raise SourceError before writing if anything
-    is wrong. Returns the number of tidy rows."""
+    """CREATE OR REPLACE `target` with the tidy rows of `raw`; raise SourceError if anything is wrong. The caller
+    runs this inside a transaction and rolls it back on an error, so `target` then keeps its previous rows.
+    Returns the number of tidy rows.
+
+    The rows are parsed, looked up and written once, and every check is an SQL query over the written rows.
+    A long table (one value column) is written straight into `target`; a wide one goes through a temporary table
+    so that `target` is written in (src_row, src_col) order. Problems are listed in the order the rows are
+    staged (value column by value column, then file row)."""
     headers = [r[0] for r in con.execute(f"DESCRIBE {raw}").fetchall() if r[0] not in PROVENANCE]
     cols = resolve_columns(spec, label, headers)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _tidy_stage AS SELECT * FROM ({_long_select(spec, raw, cols)}) "
+    values = _value_columns(cols)
+    by_role = _by_role(cols)
+    year_col = {vc.header: vc.header if vc.role == "year_column" else by_role["year"].header for vc in values}
+    unit_col = {vc.header: by_role["unit"].header if "unit" in by_role else vc.header for vc in values}
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _tidy_stage AS SELECT * FROM ({_long_select(spec, raw, cols)}) "
                 "WHERE value_text IS NOT NULL AND value_text <> '' OR formula IS NOT NULL")
-    problems = _register_units(con, label)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _tidy_parsed AS
-        WITH cleaned AS (
-            SELECT *, replace(replace(translate(value_text, {lit(FULLWIDTH[0])}, {lit(FULLWIDTH[1])}), ',', ''),
-                              ' ', '') AS vt
-            FROM _tidy_stage),
-        parsed AS (
-            SELECT *, regexp_extract(vt, {lit(NUMBER_PATTERN)}, ['qual', 'lo', 'hi', 'suffix']) AS p,
-                   TRY_CAST(regexp_extract(translate(year_text, {lit(FULLWIDTH[0])}, {lit(FULLWIDTH[1])}),
-                            '^((19|20)[0-9]{{2}})', 1) AS INTEGER) AS year
-            FROM cleaned)
-        SELECT src_row, src_col, year_col, unit_col, series_raw, geography_raw, segment_raw, year, value_text,
-               vt, nullif(concat(p.qual, p.suffix), '') AS qualifier,
-               CASE WHEN p.hi <> '' THEN (p.lo::DOUBLE + p.hi::DOUBLE) / 2
-                    WHEN p.lo <> '' THEN p.lo::DOUBLE END AS value_orig,
-               CASE WHEN p.lo <> '' THEN p.lo::DOUBLE END AS low_orig,
-               CASE WHEN p.hi <> '' THEN p.hi::DOUBLE WHEN p.lo <> '' THEN p.lo::DOUBLE END AS high_orig,
-               unit_text, status, source_note, note, formula
-        FROM parsed""")
+    _build_lookups(con, spec, cols, raw)
+    table = target if len(values) == 1 else "_tidy_rows"
+    # `order` sorts rows as they are staged (value column by value column, then file row); the minimum of `first`
+    # is a group's first row in the file (on a tie, the leftmost value column)
+    position = f"list_position({lit_list([vc.header for vc in values])}, src_col)"
+    order, first = ("src_row", "src_row") if len(values) == 1 else (f"{position}, src_row", f"[src_row, {position}]")
+    with _unordered_inserts(con):
+        con.execute(f"CREATE OR REPLACE {'' if table == target else 'TEMP '}TABLE {table} AS "
+                    f"{_tidy_rows_sql(spec)}")
+    problems = _unit_problems(con, label, table, first, unit_col)
     problems += _collect(
-        con, "SELECT src_row, src_col, value_text FROM _tidy_parsed WHERE vt <> '' AND value_orig IS NULL",
+        con, f"SELECT src_row, src_col, value_text FROM {table} WHERE value_orig IS NULL AND value_text IS NOT NULL "
+        f"AND {_number_text('value_text')} <> '' ORDER BY {order}",
         lambda r: Problem(label, f"not a number: {r[2]!r} (expected e.g. 3,229 / 约100 / 200-300)", r[0], r[1]))
     problems += _collect(
-        con, f"SELECT src_row, year_col, year FROM _tidy_parsed WHERE year IS NULL OR year NOT BETWEEN "
-        f"{YEAR_MIN} AND {YEAR_MAX}",
-        lambda r: Problem(label, f"missing or implausible year (expected {YEAR_MIN}-{YEAR_MAX})", r[0], r[1]))
+        con, f"SELECT src_row, src_col, year FROM {table} WHERE year IS NULL OR year NOT BETWEEN {YEAR_MIN} AND "
+        f"{YEAR_MAX} ORDER BY {order}",
+        lambda r: Problem(label, f"missing or implausible year (expected {YEAR_MIN}-{YEAR_MAX})", r[0],
+                          year_col[r[1]]))
     problems += _collect(
-        con, f"SELECT src_row, status FROM _tidy_parsed WHERE status NOT IN ({', '.join(map(lit, STATUSES))})",
+        con, f"SELECT src_row, status FROM {table} WHERE status NOT IN ({', '.join(map(lit, STATUSES))}) "
+        f"ORDER BY {order}",
         lambda r: Problem(label, f"status {r[1]!r} is not one of {', '.join(STATUSES)}", r[0], "status"))
-    for dim, column in (("series", "series"), ("geography", "geography"), ("segment", "segment")):
-        problems += _collect(
-            con, f"SELECT t.src_row, t.{dim if dim != 'series' else 'series'}_raw FROM _tidy_parsed t "
-            f"ANTI JOIN _aliases a ON a.dimension = {lit(dim)} AND a.alias = lower(trim(t.{dim}_raw))",
-            lambda r, d=dim, c=column: Problem(
-                label, f"unknown {d} {r[1]!r}: add it to sources/{'series' if d == 'series' else 'labels'}.csv "
-                f"(or as an alias)" if r[1] else f"no {d}: give a {d} column or `{d}:` in the manifest",
-                r[0], c))
-    problems += _apply_formulas(con, label)
+    for dim in DIMENSIONS:
+        problems += _unknown_dimension(con, spec, cols, label, raw, table, order, dim)
+    problems += _apply_formulas(con, label, table, order)
     if problems:
         raise SourceError(problems)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _tidy_final AS
-        SELECT {lit(spec.id)} AS source_id, t.src_row, t.src_col, s.code AS series_id, g.code AS geography,
-               sg.code AS segment, t.year, t.value_orig, t.low_orig, t.high_orig, t.value_text, t.qualifier,
-               t.unit_text, u.quantity, u.canonical AS canonical_unit, u.factor, u.currency, t.status,
-               t.source_note, t.note, t.formula, c.quantity AS series_quantity
-        FROM _tidy_parsed t
-        JOIN _aliases s ON s.dimension = 'series' AND s.alias = lower(trim(t.series_raw))
-        JOIN _aliases g ON g.dimension = 'geography' AND g.alias = lower(trim(t.geography_raw))
-        JOIN _aliases sg ON sg.dimension = 'segment' AND sg.alias = lower(trim(t.segment_raw))
-        JOIN _units u ON u.unit_text = t.unit_text
-        LEFT JOIN raw.series_catalog c ON c.series_id = s.code""")
     problems += _collect(
-        con, f"SELECT src_row, src_col, series_id, value_orig FROM _tidy_final WHERE value_orig < 0 AND "
-        f"coalesce(series_quantity, '') NOT IN ({', '.join(map(lit, NEGATIVE_OK))})",
+        con, f"SELECT t.src_row, t.src_col, t.series_id, t.value_orig FROM {table} t "
+        "LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id WHERE t.value_orig < 0 AND "
+        f"coalesce(c.quantity, '') NOT IN ({', '.join(map(lit, NEGATIVE_OK))}) ORDER BY {order}",
         lambda r: Problem(label, f"negative value {r[3]:g} for {r[2]} (sizes cannot be negative)", r[0], r[1]))
     for series_id, series_q, unit_q, unit_text, row, col in con.execute(
-            "SELECT series_id, series_quantity, quantity, unit_text, min(src_row), arg_min(src_col, src_row) "
-            "FROM _tidy_final GROUP BY ALL").fetchall():
+            "SELECT t.series_id, c.quantity, t.quantity, t.unit_text, t.row, t.col FROM ("
+            f"SELECT series_id, quantity, unit_text, min(src_row) AS row, arg_min(src_col, {first}) AS col "
+            f"FROM {table} GROUP BY ALL) t LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id").fetchall():
         fits = UNIT_FITS.get(series_q, (series_q,))
         if fits and unit_q not in fits:
             problems.append(Problem(label, f"unit {unit_text!r} ({unit_q}) does not fit series {series_id} "
                                     f"({series_q})", row, col))
-    problems += _collect(
-        con, "SELECT list(src_row ORDER BY src_row), any_value(src_col), series_id, geography, segment, year "
-        "FROM _tidy_final GROUP BY series_id, geography, segment, year HAVING count(*) > 1",
-        lambda r: Problem(label, f"duplicate key {r[2]}/{r[3]}/{r[4]}/{r[5]} (also in rows "
-                          f"{', '.join(map(str, r[0][1:]))})", r[0][0], r[1]))
+    problems += _duplicates(con, label, table, first)
     if problems:
         raise SourceError(problems)
-    con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {', '.join(TIDY_COLUMNS)} FROM _tidy_final "
-                "ORDER BY src_row, src_col")
+    if table != target:
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {table} ORDER BY src_row, src_col")
+        con.execute(f"DROP TABLE {table}")
+    con.execute("DROP VIEW _tidy_stage")
     return con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection, label: str, table: str, first: str) -> list[Problem]:
+    """Rows sharing series × geography × segment × year. Sorting one 64-bit hash per row first shows whether any
+    key can repeat (cheaper than grouping by the four keys; a hash collision only costs the exact query)."""
+    key = "series_id, geography, segment, year"
+    if not repeated_hash(con, table, key):
+        return []
+    return _collect(
+        con, f"SELECT list(src_row ORDER BY src_row), arg_min(src_col, {first}), {key} FROM {table} "
+        f"GROUP BY {key} HAVING count(*) > 1 ORDER BY min({first})",
+        lambda r: Problem(label, f"duplicate key {r[2]}/{r[3]}/{r[4]}/{r[5]} (also in rows "
+                          f"{', '.join(map(str, r[0][1:]))})", r[0][0], r[1]))
+
+
+def repeated_hash(con: duckdb.DuckDBPyConnection, table: str, key: str) -> bool:
+    """Whether two rows of `table` share hash(`key`): False proves the key unique (equal keys hash equal)."""
+    return con.execute(f"SELECT count(*) FROM (SELECT h, lag(h) OVER (ORDER BY h) AS previous FROM "
+                       f"(SELECT hash({key}) AS h FROM {table})) WHERE h = previous").fetchone()[0] > 0
