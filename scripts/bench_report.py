@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = (("raw__", "ingest"), ("core__", "warehouse"), ("forecast", "forecast"), ("charts__", "charts"),
+STAGES = (("raw__", "ingest"), ("core_model", "warehouse"), ("forecast", "forecast"), ("charts__", "charts"),
           ("report__context", "context"), ("report__pdf", "layout + PDF write"), ("report__publish", "publish"))
 
 
