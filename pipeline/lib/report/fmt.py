@@ -22,7 +22,7 @@ def number(value: float, lang: str, pattern: str = "#,##0.#") -> str:
     return format_decimal(value, format=pattern, locale=LOCALES[lang])
 
 
-def _pattern(scaled: float) -> str:
+def precision_pattern(scaled: float) -> str:
     """Up to 2 decimals below 10, 1 below 1,000, none above (never more precision than needed)."""
     if abs(scaled) < 10:
         return "#,##0.##"
@@ -47,8 +47,8 @@ def money_parts(value: float, lang: str, currency: str = "CNY", scale: float | N
     else:
         scaled, word = _scale(value, scales)
     if lang == "zh":
-        return number(scaled, lang, _pattern(scaled)), f"{word}{ZH_CURRENCY[currency]}"
-    return number(scaled, lang, _pattern(scaled)), f"{EN_CURRENCY[currency]} {word}".strip()
+        return number(scaled, lang, precision_pattern(scaled)), f"{word}{ZH_CURRENCY[currency]}"
+    return number(scaled, lang, precision_pattern(scaled)), f"{EN_CURRENCY[currency]} {word}".strip()
 
 
 def money(value: float, lang: str, currency: str = "CNY", scale: float | None = None) -> str:
@@ -64,9 +64,9 @@ def count(value: float, lang: str) -> str:
     """Counts: zh '688.7万', '14亿'; en '6.89 million'."""
     if lang == "zh":
         scaled, word = _scale(value, ((1e8, "亿"), (1e4, "万"), (1.0, "")))
-        return number(scaled, lang, _pattern(scaled)) + word
+        return number(scaled, lang, precision_pattern(scaled)) + word
     scaled, word = _scale(value, EN_COUNT_SCALES)
-    return number(scaled, lang, _pattern(scaled)) + word
+    return number(scaled, lang, precision_pattern(scaled)) + word
 
 
 def compute(value_eflops: float) -> str:
@@ -74,7 +74,7 @@ def compute(value_eflops: float) -> str:
     for factor, unit in FLOPS_PREFIXES:
         if abs(value_eflops) >= factor or factor == FLOPS_PREFIXES[-1][0]:
             scaled = value_eflops / factor
-            return f"{number(scaled, 'en', _pattern(scaled))} {unit}"
+            return f"{number(scaled, 'en', precision_pattern(scaled))} {unit}"
     raise AssertionError("unreachable")
 
 
@@ -82,27 +82,27 @@ def energy(value_kwh: float, lang: str) -> str:
     """zh '939亿千瓦时'; en '93.9 bn kWh'."""
     if lang == "zh":
         scaled, word = _scale(value_kwh, ((1e8, "亿"), (1e4, "万"), (1.0, "")))
-        return f"{number(scaled, lang, _pattern(scaled))}{word}千瓦时"
+        return f"{number(scaled, lang, precision_pattern(scaled))}{word}千瓦时"
     scaled, word = _scale(value_kwh, EN_SCALES)
-    return f"{number(scaled, lang, _pattern(scaled))} {word} kWh".replace("  ", " ")
+    return f"{number(scaled, lang, precision_pattern(scaled))} {word} kWh".replace("  ", " ")
 
 
 def carbon(value_t: float, lang: str) -> str:
     """zh '6,464万吨'; en '64.64 Mt'."""
     if lang == "zh":
         scaled, word = _scale(value_t, ((1e8, "亿"), (1e4, "万"), (1.0, "")))
-        return f"{number(scaled, lang, _pattern(scaled))}{word}吨"
+        return f"{number(scaled, lang, precision_pattern(scaled))}{word}吨"
     scaled, word = _scale(value_t, ((1e9, "Gt"), (1e6, "Mt"), (1e3, "kt"), (1.0, "t")))
-    return f"{number(scaled, lang, _pattern(scaled))} {word}"
+    return f"{number(scaled, lang, precision_pattern(scaled))} {word}"
 
 
 def duration(years: float, lang: str, units: dict[str, str], months: bool = False) -> str:
     """Years, or months below one year (or when `months`): '2个月' / '2 months', '75年' / '75 years'."""
     if years < 1 or months:
         months = years * 12
-        text = number(months, lang, _pattern(months))
+        text = number(months, lang, precision_pattern(months))
         return f"{text}{units['months']}" if lang == "zh" else f"{text} {units['months']}"
-    text = number(years, lang, _pattern(years))
+    text = number(years, lang, precision_pattern(years))
     return f"{text}{units['years']}" if lang == "zh" else f"{text} {units['years']}"
 
 
@@ -113,7 +113,7 @@ def quantity(value: float, unit: str, lang: str, units: dict[str, str] | None = 
     if unit == "CNY":
         return money(value, lang)
     if unit == "%":
-        return f"{number(value, lang, _pattern(value))}%"
+        return f"{number(value, lang, precision_pattern(value))}%"
     if unit == "count":
         return count(value, lang)
     if unit == "years":
@@ -126,7 +126,7 @@ def quantity(value: float, unit: str, lang: str, units: dict[str, str] | None = 
         return energy(value, lang)
     if unit == "t":
         return carbon(value, lang)
-    return f"{number(value, lang, _pattern(value))} {unit}"
+    return f"{number(value, lang, precision_pattern(value))} {unit}"
 
 
 def percent(rate: float, lang: str) -> str:

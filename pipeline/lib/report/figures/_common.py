@@ -173,19 +173,10 @@ def headlines(con: duckdb.DuckDBPyConnection, target: str) -> list[dict[str, Any
 
 # --- formatting ------------------------------------------------------------------------------------------------
 
-def digits(scaled: float) -> str:
-    """Babel pattern: 2 decimals below 10, 1 below 1,000, none above (as fmt does for money)."""
-    if abs(scaled) < 10:
-        return "#,##0.##"
-    if abs(scaled) < 1000:
-        return "#,##0.#"
-    return "#,##0"
-
-
 @functools.lru_cache(maxsize=4096)
 def number(value: float, lang: str, pattern: str | None = None) -> str:
     """A number in the edition's locale with the default precision rule (cached: Babel is slow per call)."""
-    return fmt.number(value, lang, pattern or digits(value))
+    return fmt.number(value, lang, pattern or fmt.precision_pattern(value))
 
 
 def qualifier(q: str | None, lang: str) -> str:
