@@ -134,6 +134,30 @@ def test_same_inputs_give_byte_identical_pdfs(build, tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
+def test_bilingual_volume_joins_both_editions_with_a_bookmark_each(build) -> None:
+    out = build["out"]
+    volume = PdfReader(out / "report.pdf")
+    zh_pages = len(PdfReader(out / "report_zh.pdf").pages)
+    assert len(volume.pages) == zh_pages + len(PdfReader(out / "report_en.pdf").pages)
+    labels = [yaml.safe_load((PROJECT_ROOT / f"report_templates/i18n/{lang}.yaml").read_text(encoding="utf-8"))
+              ["edition"] for lang in ("zh", "en")]
+    assert [item.title for item in volume.outline if not isinstance(item, list)] == labels
+    assert [len(item) >= 10 for item in volume.outline if isinstance(item, list)] == [True, True]
+    dests, links = volume.named_destinations, 0
+    for number, page in enumerate(volume.pages):
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if "/Dest" in annot:
+                links += 1
+                target = volume.get_destination_page_number(dests[str(annot["/Dest"])])
+                assert (target >= zh_pages) == (number >= zh_pages), f"link on page {number + 1} leaves its part"
+    assert links >= 20
+    root = volume.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+    assert "/OutputIntents" in root and 'pdfaid:part="3"' in xmp and f">{volume.metadata.title}<" in xmp
+    assert {"manifest.yaml", "fig11_market_size.csv"} <= set(volume.attachments)
+
+
 def test_pdf_metadata_and_attachments(build) -> None:
     reader = PdfReader(build["out"] / "report_zh.pdf")
     meta = reader.metadata

@@ -108,11 +108,12 @@ chart_assets = [make_chart_asset(fid, desc) for fid, desc in chart_figures().ite
 @dg.asset(key=PDF, group_name="report", deps=[CONTEXT, *(chart_key(f) for f in chart_figures())], kinds={"pdf"},
           owners=["team:analysts"], description="The zh, en and bilingual PDFs, staged in output/build/pdf.")
 def report_pdf() -> dg.MaterializeResult:
-    """Lay out both editions once and write the three PDFs (PDF/A-3b, sources attached)."""
-    from pipeline.lib.report.build import build_pdfs_in_subprocess
+    """Lay out and write both editions in parallel processes, then join them into the bilingual volume
+    (PDF/A-3b, sources attached)."""
+    from pipeline.lib.report.build import build_pdfs
 
     sources = sorted(p for p in sources_dir().iterdir() if p.is_file() and not p.name.startswith("."))
-    result = build_pdfs_in_subprocess(build_dir() / "context.json", build_dir() / "charts", build_dir() / "pdf",
+    result = build_pdfs(build_dir() / "context.json", build_dir() / "charts", build_dir() / "pdf",
                                       sources)
     pdfs = {k: v for k, v in result.items() if k not in ("numbers", "timing")}
     return dg.MaterializeResult(metadata={

@@ -1,11 +1,11 @@
 """Build steps of the report that the Dagster assets, the CLI and the tests call.
 
-Each edition is laid out once; the bilingual volume reuses the laid-out pages of both. The three PDFs are then
-written in parallel worker processes forked after layout (font subsetting and compression dominate the write
-and use one core per document). Documents cannot be pickled, so the two layouts themselves stay sequential.
+Each edition (zh, en) is laid out and written once, in its own process, so the two run in parallel (WeasyPrint
+uses one core per document and its documents cannot cross processes). The bilingual volume then joins the two
+written PDFs at the PDF level (`volume.join_parts`) instead of laying their pages out again.
 
-Forking is only safe in a process without other threads, so callers inside Dagster (which runs threads) use
-`build_pdfs_in_subprocess`: `python -m pipeline.lib.report.build CONTEXT CHARTS OUT [ATTACHMENT ...]`.
+    python -m pipeline.lib.report.build CONTEXT CHARTS OUT [ATTACHMENT ...]           # all three PDFs
+    python -m pipeline.lib.report.build --edition LANG CONTEXT CHARTS OUT [ATTACHMENT ...]   # one edition
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
 import os
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.lib.report import render
-from pipeline.lib.report.context import LANGS, draw_charts, edition_view
+from pipeline.lib.report.context import LANGS
 
 PDF_NAMES = {"zh": "report_zh.pdf", "en": "report_en.pdf", "bilingual": "report.pdf"}
-_FORKED: dict[str, Any] = {}
 
 
 def write_context(ctx: dict[str, Any], path: Path) -> Path:
@@ -42,13 +43,8 @@ def read_context(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def build_charts(ctx: dict[str, Any], chart_dir: Path) -> dict[str, dict[str, Path]]:
-    """{lang: {figure id: PNG}} for every edition."""
-    return {lang: draw_charts(ctx, lang, chart_dir) for lang in LANGS}
-
-
 def chart_paths(ctx: dict[str, Any], chart_dir: Path) -> dict[str, dict[str, Path]]:
-    """Where build_charts puts each edition's PNGs (for assets that run after the chart assets)."""
+    """Where the chart assets put each edition's PNGs."""
     from pipeline.lib.report.context import figure_modules
 
     modules = figure_modules()
@@ -56,26 +52,25 @@ def chart_paths(ctx: dict[str, Any], chart_dir: Path) -> dict[str, dict[str, Pat
                    if getattr(modules[fid], "KIND", "chart") == "chart"} for lang in LANGS}
 
 
-def pdf_options(ctx: dict[str, Any], attachments: list[Path]) -> dict[str, Any]:
-    """PDF/A-3b with the source tables attached; dates and identifier pinned so same inputs → same bytes.
-    Attachments are given as paths: WeasyPrint's Attachment objects can be written only once."""
-    identifier = hashlib.sha256(context_json(ctx).encode("utf-8")).hexdigest()[:32].encode("ascii")
-    return {"pdf_variant": "pdf/a-3b", "attachments": sorted(attachments), "pdf_identifier": identifier,
-            "created": ctx["meta"]["created"]}
+def pdf_identifier(ctx: dict[str, Any], volume: str = "") -> bytes:
+    """A PDF's /ID: a hash of the context (and of the volume's name, so the bilingual volume has its own), so the
+    same inputs give the same bytes."""
+    return hashlib.sha256((context_json(ctx) + volume).encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
-def _weasyprint_options(options: dict[str, Any]) -> dict[str, Any]:
+def _weasyprint_options(ctx: dict[str, Any], attachments: list[Path]) -> dict[str, Any]:
+    """PDF/A-3b with the source tables attached; attachment dates and identifier pinned."""
     from weasyprint import Attachment
 
-    created = dt.datetime.fromisoformat(options["created"])
+    created = dt.datetime.fromisoformat(ctx["meta"]["created"])
     files = [Attachment(filename=str(p), name=p.name, description=f"source table {p.name}", created=created,
-                        modified=created, relationship="Source") for p in options["attachments"]]
-    return {"pdf_variant": options["pdf_variant"], "pdf_identifier": options["pdf_identifier"], "attachments": files}
+                        modified=created, relationship="Source") for p in sorted(attachments)]
+    return {"pdf_variant": "pdf/a-3b", "pdf_identifier": pdf_identifier(ctx), "attachments": files}
 
 
-def _set_metadata(doc: Any, view: dict[str, Any], ctx: dict[str, Any], title: str | None = None) -> None:
+def _set_metadata(doc: Any, view: dict[str, Any], ctx: dict[str, Any]) -> None:
     created = ctx["meta"]["created"]
-    doc.metadata.title = title or view["t"]["title"]
+    doc.metadata.title = view["t"]["title"]
     doc.metadata.authors = [view["t"]["author"]]
     doc.metadata.description = view["t"]["subtitle"]
     doc.metadata.lang = view["t"]["lang"]
@@ -84,80 +79,78 @@ def _set_metadata(doc: Any, view: dict[str, Any], ctx: dict[str, Any], title: st
     doc.metadata.generator = "compute-report (WeasyPrint)"
 
 
-def _write(doc: Any, target: str, options: dict[str, Any]) -> dict[str, Any]:
-    render.write_atomically(doc, Path(target), **_weasyprint_options(options))
-    return {"path": target, "pages": len(doc.pages)}
-
-
-def _write_forked(name: str, target: str) -> dict[str, Any]:
-    return _write(_FORKED["docs"][name], target, _FORKED["options"])
-
-
-def write_all(docs: dict[str, Any], out_dir: Path, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Write every document; in parallel forked processes unless REPORT_PARALLEL_WRITE=0."""
-    targets = {name: str(out_dir / PDF_NAMES[name]) for name in docs}
-    if os.environ.get("REPORT_PARALLEL_WRITE", "1") == "0" or len(docs) == 1:
-        return {name: _write(docs[name], targets[name], options) for name in docs}
-    _FORKED.update(docs=docs, options=options)
-    try:
-        with multiprocessing.get_context("fork").Pool(min(len(docs), os.cpu_count() or 1)) as pool:
-            results = pool.starmap(_write_forked, list(targets.items()))
-    finally:
-        _FORKED.clear()
-    return dict(zip(targets, results, strict=True))
-
-
-def layout_editions(ctx: dict[str, Any], charts: dict[str, dict[str, Path]]) -> tuple[dict[str, Any], dict]:
-    """Lay out each edition once and make the bilingual volume from their pages."""
-    docs, views = {}, {}
-    for lang in LANGS:
-        views[lang] = edition_view(ctx, lang, charts[lang])
-        docs[lang] = render.layout(render.html_for(views[lang]))
-        _set_metadata(docs[lang], views[lang], ctx)
-    docs["bilingual"] = render.combine([docs[lang] for lang in LANGS])
-    _set_metadata(docs["bilingual"], views["zh"], ctx, " / ".join(views[lang]["t"]["title"] for lang in LANGS))
-    return docs, views
-
-
-def build_pdfs(ctx: dict[str, Any], charts: dict[str, dict[str, Path]], out_dir: Path,
-               attachments: list[Path] | None = None) -> dict[str, Any]:
-    """Lay out, then write zh, en and the bilingual volume; return paths, page counts, timings and the numbers
-    shown."""
-    import time
+def build_edition(ctx: dict[str, Any], lang: str, charts: dict[str, Path], out_dir: Path,
+                  attachments: list[Path]) -> dict[str, Any]:
+    """Lay out and write one edition; return its path, pages, timings, title, bookmark label and numbers."""
+    from pipeline.lib.report import render
+    from pipeline.lib.report.context import edition_view
 
     start = time.perf_counter()
-    docs, views = layout_editions(ctx, charts)
+    view = edition_view(ctx, lang, charts)
+    doc = render.layout(render.html_for(view))
+    _set_metadata(doc, view, ctx)
     laid_out = time.perf_counter()
-    out: dict[str, Any] = write_all(docs, out_dir, pdf_options(ctx, attachments or []))
-    out["timing"] = {"layout_s": round(laid_out - start, 3), "write_s": round(time.perf_counter() - laid_out, 3)}
-    out["numbers"] = {lang: views[lang]["numbers"] for lang in LANGS}
+    target = render.write_atomically(doc, out_dir / PDF_NAMES[lang], **_weasyprint_options(ctx, attachments))
+    return {"path": str(target), "pages": len(doc.pages), "layout_s": round(laid_out - start, 3),
+            "write_s": round(time.perf_counter() - laid_out, 3), "title": view["t"]["title"],
+            "label": view["t"]["edition"], "numbers": view["numbers"]}
+
+
+def _edition_process(lang: str, context_path: Path, chart_dir: Path, out_dir: Path,
+                     attachments: list[Path]) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "pipeline.lib.report.build", "--edition", lang, str(context_path), str(chart_dir),
+           str(out_dir), *map(str, attachments)]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: list[Path]) -> dict[str, Any]:
+    """Both editions in parallel processes, then the bilingual volume from their PDFs. Returns paths, pages,
+    timings and the numbers shown; raises RuntimeError with an edition's error output if one fails."""
+    from pipeline.lib.report.volume import join_parts
+
+    start = time.perf_counter()
+    procs = {lang: _edition_process(lang, context_path, chart_dir, out_dir, attachments) for lang in LANGS}
+    outputs = {lang: proc.communicate() for lang, proc in procs.items()}
+    failed = [lang for lang, proc in procs.items() if proc.returncode != 0]
+    if failed:
+        raise RuntimeError("PDF build failed:\n" + "\n".join(f"[{lang}] {outputs[lang][1].strip()[-4000:]}"
+                                                            for lang in failed))
+    editions = {lang: json.loads(outputs[lang][0].strip().splitlines()[-1]) for lang in LANGS}
+    editions_done = time.perf_counter()
+    ctx = read_context(context_path)
+    target = out_dir / PDF_NAMES["bilingual"]
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".pdf", dir=out_dir)
+    os.close(fd)
+    try:
+        pages = join_parts([(editions[lang]["label"], Path(editions[lang]["path"])) for lang in LANGS], Path(tmp),
+                           " / ".join(editions[lang]["title"] for lang in LANGS), pdf_identifier(ctx, "bilingual"))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    out: dict[str, Any] = {lang: {"path": e["path"], "pages": e["pages"]} for lang, e in editions.items()}
+    out["bilingual"] = {"path": str(target), "pages": pages}
+    out["timing"] = {"editions_s": round(editions_done - start, 3), "join_s": round(time.perf_counter() -
+                                                                                    editions_done, 3),
+                     **{f"{lang}_{k}": e[k] for lang, e in editions.items() for k in ("layout_s", "write_s")}}
+    out["numbers"] = {lang: e["numbers"] for lang, e in editions.items()}
     return out
 
 
-def build_pdfs_in_subprocess(context_path: Path, chart_dir: Path, out_dir: Path,
-                             attachments: list[Path]) -> dict[str, Any]:
-    """Run `build_pdfs` in a fresh Python process; raise RuntimeError with its message if it fails."""
-    import subprocess
-    import sys
-
-    cmd = [sys.executable, "-m", "pipeline.lib.report.build", str(context_path), str(chart_dir), str(out_dir),
-           *map(str, attachments)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"PDF build failed:\n{proc.stderr.strip()[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def main(argv: list[str]) -> int:
-    """CLI of the subprocess: prints the build result as one JSON line."""
-    context_path, chart_dir, out_dir, *attachments = argv
-    ctx = read_context(Path(context_path))
-    result = build_pdfs(ctx, chart_paths(ctx, Path(chart_dir)), Path(out_dir), [Path(a) for a in attachments])
+    """CLI: all three PDFs, or one edition with --edition LANG; prints the result as one JSON line."""
+    if argv[:1] == ["--edition"]:
+        lang, context_path, chart_dir, out_dir, *attachments = argv[1:]
+        ctx = read_context(Path(context_path))
+        result = build_edition(ctx, lang, chart_paths(ctx, Path(chart_dir))[lang], Path(out_dir),
+                               [Path(a) for a in attachments])
+    else:
+        context_path, chart_dir, out_dir, *attachments = argv
+        result = build_pdfs(Path(context_path), Path(chart_dir), Path(out_dir), [Path(a) for a in attachments])
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
 if __name__ == "__main__":
-    import sys
-
     raise SystemExit(main(sys.argv[1:]))

@@ -228,9 +228,3 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
     return {"lang": lang, "t": t, "meta": ctx["meta"], "sections": parts["sections"], "appendix": parts["appendix"],
             "numbers": sorted({values[n] for n in ctx["facts"]}), "refs": refs}
 
-
-def draw_charts(ctx: dict[str, Any], lang: str, out_dir: Path) -> dict[str, Path]:
-    """Draw the edition's charts into out_dir; return {figure id: PNG path}."""
-    modules = figure_modules()
-    return {fid: modules[fid].draw(data, lang, out_dir / f"{fid}_{lang}.png")
-            for fid, data in ctx["figures"].items() if getattr(modules[fid], "KIND", "chart") == "chart"}

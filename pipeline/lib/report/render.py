@@ -1,12 +1,11 @@
-"""HTML (Jinja2) → PDF (WeasyPrint): one document per language, and the bilingual volume made of their pages.
+"""HTML (Jinja2) → PDF (WeasyPrint): one document per language (the bilingual volume is joined from the written
+PDFs, see `volume.py`).
 
-Each edition is laid out once; the combined volume reuses the laid-out pages instead of rendering again.
 PDFs are written to a temporary file and moved into place, so a failure never leaves a half-written PDF.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import re
@@ -83,10 +82,3 @@ def write_atomically(document: Any, target: Path, **options: Any) -> Path:
             os.unlink(tmp)
     return target
 
-
-def combine(documents: list[Any]) -> Any:
-    """One document holding the pages of all `documents`, in order (no second layout)."""
-    pages = [page for doc in documents for page in doc.pages]
-    combined = documents[0].copy(pages)
-    combined.metadata = copy.copy(documents[0].metadata)  # not shared: the volume gets its own title
-    return combined
