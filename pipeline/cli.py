@@ -17,11 +17,13 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import yaml
 
 from pipeline.config import output_dir, sources_dir, warehouse_path
+from pipeline.lib import yamlio
 
 OK, FAILED, USAGE = 0, 1, 2
 
@@ -47,14 +49,32 @@ def _failure_message(data) -> str:
     return f"{err.cls_name}: {err.message.strip()}" if err else "unknown error"
 
 
-def run_assets(selection: list | None = None) -> int:
-    """Materialise the selection (None = everything) in-process; one line per asset, a summary, an exit code."""
+def _observe_sources(instance, changed: list[str] | None) -> None:
+    """Record the hashes of the `changed` input files (None = all) as their source assets' data versions (what
+    the sensor does for the runs it starts), instead of running one observation step per file."""
+    from pipeline.defs.ingest.assets import source_observations
+    from pipeline.lib.inputs import source_hashes
+
+    hashes = source_hashes(sources_dir())
+    for event in source_observations(list(hashes) if changed is None else changed, hashes):
+        instance.report_runless_asset_event(event)
+
+
+def run_assets(selection: list | None = None, changed: list[str] | None = None) -> int:
+    """Materialise the selection (None = every materialisable asset) in-process after recording the changed
+    files' hashes (None = all); one line per asset, a summary, an exit code."""
     from pipeline.definitions import defs
 
     start = time.perf_counter()
-    job = defs().resolve_implicit_global_asset_job_def()
+    definitions = defs()
+    if selection is None:
+        graph = definitions.resolve_asset_graph()
+        selection = sorted((k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable), key=str)
+    instance = _instance()
+    _observe_sources(instance, changed)
+    job = definitions.resolve_implicit_global_asset_job_def()
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    result = job.execute_in_process(instance=_instance(), raise_on_error=False, run_config=quiet,
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet,
                                     asset_selection=selection)
     failed, built = [], 0
     for event in result.all_events:
@@ -119,7 +139,7 @@ def refresh() -> int:
     graph = defs().resolve_asset_graph()
     keys = {k for k in keys if graph.has(k)}
     selection = dg.AssetSelection.assets(*keys).downstream().required_multi_asset_neighbors().resolve(graph)
-    return run_assets(sorted((k for k in selection if graph.get(k).is_materializable), key=str))
+    return run_assets(sorted((k for k in selection if graph.get(k).is_materializable), key=str), changed)
 
 
 def status() -> int:
@@ -207,11 +227,11 @@ def add_source(file: Path, entry_file: Path | None) -> int:
         print(f"add-source: {file} not found", file=sys.stderr)
         return USAGE
     target_dir = sources_dir()
-    manifest = yaml.safe_load((target_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest = yamlio.load((target_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
     listed = {e["file"]: e for e in manifest["tables"]}
     entry = None
     if entry_file is not None:
-        entry = yaml.safe_load(entry_file.read_text(encoding="utf-8"))
+        entry = yamlio.load(entry_file.read_text(encoding="utf-8"))
         if not isinstance(entry, dict) or "id" not in entry:
             print(f"add-source: {entry_file} must hold one manifest entry (a mapping with an id)", file=sys.stderr)
             return USAGE
@@ -252,6 +272,8 @@ def _manifest_text(doc: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    # Known and accepted (the sources are observable source assets); not something an analyst can act on.
+    warnings.filterwarnings("ignore", message="Function `observable_source_asset` is currently in beta")
     parser = argparse.ArgumentParser(prog="reportctl", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -176,3 +176,13 @@ def test_manifest_unknown_status(sources_copy: Path) -> None:
     manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     with pytest.raises(SourceError, match="status 'rumour' is not one of"):
         load_manifest(sources_copy)
+
+
+def test_manifest_publisher_needs_an_english_name(sources_copy: Path) -> None:
+    manifest = sources_copy / "manifest.yaml"
+    doc = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    doc["tables"][2]["publisher"] = "中国信息通信研究院"
+    manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SourceError) as info:
+        load_manifest(sources_copy)
+    assert "column 'publisher'" in str(info.value) and "'中文名 (English name)'" in str(info.value)

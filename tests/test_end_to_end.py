@@ -64,6 +64,7 @@ def test_pdf_numbers_come_from_the_warehouse(build) -> None:
     en = _text(build["out"] / "report_en.pdf")
     assert f"{cloud / 1e8:,.0f}亿元" in zh.replace("\n", "")
     assert f"RMB {cloud / 1e9:,.1f} bn" in en.replace("\n", " ")
+    assert "CAICT" in en and "中国信息通信研究院" not in en and "中国信息通信研究院" in zh  # publisher per language
 
 
 def test_cjk_font_embedded_and_no_glyph_missing(build) -> None:

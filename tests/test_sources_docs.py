@@ -28,3 +28,13 @@ def test_readme_lists_every_entry_and_explains_every_status() -> None:
         assert f"| {spec.id} | `{spec.file}` |" in readme
     for status in STATUSES:
         assert f"| {status} |" in readme
+
+
+def test_publisher_names_split_by_language() -> None:
+    from pipeline.lib.manifest import CJK, load_manifest, publisher_in
+
+    assert publisher_in("中国信息通信研究院 (CAICT)", "zh") == "中国信息通信研究院"
+    assert publisher_in("中国信息通信研究院 (CAICT)", "en") == "CAICT"
+    assert publisher_in("Gartner", "zh") == publisher_in("Gartner", "en") == "Gartner"
+    names = {publisher_in(spec.publisher, "en") for spec in load_manifest(PROJECT_ROOT / "sources")}
+    assert [name for name in names if CJK.search(name)] == []

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from pipeline.lib import yamlio
 from pipeline.lib.errors import Problem, SourceError
 
 MANIFEST_FILE = "manifest.yaml"
@@ -22,6 +23,26 @@ KINDS = ("observations", "reference", "fx")
 LAYOUTS = ("long", "wide")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 REQUIRED_KEYS = ("id", "file", "publisher", "title_zh", "title_en", "published", "reference", "status")
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+BILINGUAL_NAME = re.compile(r"^(?P<zh>[^()]+?)\s*\((?P<en>[^()]+)\)$")
+
+
+def publisher_in(publisher: str, lang: str) -> str:
+    """The publisher's name in `lang`: "中国信息通信研究院 (CAICT)" gives the part before the brackets in zh and
+    the part inside them in en; a name without Chinese characters is the same in both."""
+    match = BILINGUAL_NAME.match(publisher.strip()) if CJK.search(publisher) else None
+    return publisher if match is None else match["zh" if lang == "zh" else "en"].strip()
+
+
+def publisher_problem(publisher: str) -> str | None:
+    """Why a publisher name cannot be shown in both editions (None if it can)."""
+    if not CJK.search(publisher):
+        return None
+    match = BILINGUAL_NAME.match(publisher.strip())
+    if match is None or CJK.search(match["en"]):
+        return (f"publisher {publisher!r} has Chinese characters but does not read '中文名 (English name)'; the "
+                "English edition shows the part in brackets")
+    return None
 
 
 @dataclass(frozen=True)
@@ -64,7 +85,7 @@ class TableSpec:
 def _entry_lines(text: str) -> list[int]:
     """Line number (1-based) where each entry of `tables:` starts, for error messages."""
     try:
-        root = yaml.compose(text)
+        root = yamlio.compose(text)
     except yaml.YAMLError:
         return []
     for key, value in getattr(root, "value", []):
@@ -93,6 +114,8 @@ def _entry_problems(entry: dict[str, Any], index: int, sources_dir: Path, where:
         bad(f"file {entry['file']!r} points outside sources/; keep every table inside sources/", "file")
     elif not target.is_file():
         bad(f"file {entry['file']!r} does not exist in sources/", "file")
+    if (why := publisher_problem(str(entry["publisher"]))) is not None:
+        bad(why, "publisher")
     if entry["status"] not in STATUSES:
         bad(f"status {entry['status']!r} is not one of {', '.join(STATUSES)}", "status")
     if entry.get("kind", "observations") not in KINDS:
@@ -118,7 +141,7 @@ def load_manifest(sources_dir: Path) -> list[TableSpec]:
         raise SourceError(Problem(where, "manifest not found"))
     try:
         text = path.read_text(encoding="utf-8")
-        doc = yaml.safe_load(text) or {}
+        doc = yamlio.load(text) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SourceError(Problem(where, f"not valid UTF-8 YAML: {exc}")) from exc
     entries = doc.get("tables") if isinstance(doc, dict) else None

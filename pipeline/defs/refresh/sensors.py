@@ -17,15 +17,12 @@ import dagster as dg
 from pipeline.config import sources_dir
 from pipeline.defs.ingest.assets import (
     CATALOG_KEY,
-    CATALOG_SOURCE_KEY,
-    catalog_version,
     manifest_specs,
-    source_key,
+    source_observations,
     table_key,
 )
 from pipeline.lib.inputs import changed_inputs, source_hashes
 
-DATA_VERSION_TAG = "dagster/data_version"
 everything_job = dg.define_asset_job("refresh_from_sources", selection=dg.AssetSelection.all(),
                                      description="Run by the sources sensor for the assets a changed file feeds.")
 
@@ -51,11 +48,7 @@ def sources_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         return dg.SkipReason("no file in sources/ changed")
     known = {s.id for s in manifest_specs()}
     keys = [k for k in _keys_for(changed) if k == CATALOG_KEY or k.path[-1] in known]
-    observations = [dg.AssetObservation(asset_key=source_key(name), tags={DATA_VERSION_TAG: current[name]})
-                    for name in changed if name in known and current.get(name)]
-    if any(n.startswith("catalog:") for n in changed):
-        observations.append(dg.AssetObservation(asset_key=CATALOG_SOURCE_KEY,
-                                                tags={DATA_VERSION_TAG: catalog_version(current)}))
+    observations = source_observations(changed, current)
     graph = context.repository_def.asset_graph
     selection = (dg.AssetSelection.assets(*keys).downstream().required_multi_asset_neighbors().resolve(graph)
                  if keys else set())

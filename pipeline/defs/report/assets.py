@@ -56,53 +56,34 @@ def report_context(duckdb: DuckDBResource) -> dg.MaterializeResult:
         **{f"headline_{h['claim_id']}": float(h["ours"] or 0) for h in ctx["headlines"]}})
 
 
-def chart_digest(data: dict, module_file: Path) -> str:
-    """Hash of what a chart is drawn from: its data, its module, the shared chart code and the string catalogue.
-    Unchanged → the PNGs of the previous build are reused (a one-table refresh redraws only what moved)."""
-    import hashlib
-    import json
+@dg.multi_asset(
+    name="charts",
+    specs=[dg.AssetSpec(chart_key(fid), group_name="charts", deps=[CONTEXT], kinds={"matplotlib", "png"},
+                        description=description, owners=["team:analysts"], skippable=True)
+           for fid, description in chart_figures().items()],
+    can_subset=True,
+)
+def charts(context):
+    """Draw each selected figure in both languages (one asset per figure, one step for all): only figures whose
+    data or code changed are redrawn, in parallel processes when there are several."""
+    from pipeline.lib.report.build import read_context
+    from pipeline.lib.report.charts import chart_digest, draw_charts, is_current, png_paths
+    from pipeline.lib.report.context import figure_modules
 
-    from pipeline.config import templates_dir
-
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode())
-    for path in sorted({module_file, module_file.parent / "_common.py", module_file.parents[1] / "style.py",
-                        module_file.parents[1] / "fmt.py", templates_dir() / "i18n" / "figures.yaml"}):
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def make_chart_asset(figure_id: str, description: str) -> dg.AssetsDefinition:
-    """The asset drawing one figure in both languages."""
-
-    @dg.asset(key=chart_key(figure_id), group_name="charts", deps=[CONTEXT], kinds={"matplotlib", "png"},
-              description=description, owners=["team:analysts"])
-    def _chart() -> dg.MaterializeResult:
-        from pipeline.lib.report.build import read_context
-        from pipeline.lib.report.context import LANGS, figure_modules
-
-        ctx = read_context(build_dir() / "context.json")
-        module = figure_modules()[figure_id]
-        chart_dir = build_dir() / "charts"
-        paths = {lang: chart_dir / f"{figure_id}_{lang}.png" for lang in LANGS}
-        digest = chart_digest(ctx["figures"][figure_id], Path(module.__file__))
-        stamp = chart_dir / f"{figure_id}.sha256"
-        redraw = not (stamp.is_file() and stamp.read_text() == digest and all(p.is_file() for p in paths.values()))
-        if redraw:
-            for lang in LANGS:
-                module.draw(ctx["figures"][figure_id], lang, paths[lang])
-            stamp.write_text(digest)
+    ctx = read_context(build_dir() / "context.json")
+    chart_dir = build_dir() / "charts"
+    selected = [fid for fid in chart_figures() if chart_key(fid) in context.selected_asset_keys]
+    digests = {fid: chart_digest(ctx["figures"][fid], Path(figure_modules()[fid].__file__)) for fid in selected}
+    stale = [fid for fid in selected if not is_current(chart_dir, fid, digests[fid])]
+    draw_charts({fid: ctx["figures"][fid] for fid in stale}, digests, chart_dir)
+    for fid in selected:
+        paths = png_paths(chart_dir, fid)
         thumb = base64.b64encode(paths["en"].read_bytes()).decode()
-        return dg.MaterializeResult(data_version=dg.DataVersion(digest[:16]), metadata={
-            "redrawn": redraw,
-            "sources": ", ".join(ctx["figures"][figure_id]["source_ids"]),
+        yield dg.MaterializeResult(asset_key=chart_key(fid), data_version=dg.DataVersion(digests[fid][:16]), metadata={
+            "redrawn": fid in stale,
+            "sources": ", ".join(ctx["figures"][fid]["source_ids"]),
             **{lang: dg.MetadataValue.path(str(p)) for lang, p in paths.items()},
-            "preview": dg.MetadataValue.md(f"![{figure_id}](data:image/png;base64,{thumb})")})
-
-    return _chart
-
-
-chart_assets = [make_chart_asset(fid, desc) for fid, desc in chart_figures().items()]
+            "preview": dg.MetadataValue.md(f"![{fid}](data:image/png;base64,{thumb})")})
 
 
 @dg.asset(key=PDF, group_name="report", deps=[CONTEXT, *(chart_key(f) for f in chart_figures())], kinds={"pdf"},

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from pipeline.config import templates_dir
+from pipeline.lib import yamlio
+from pipeline.lib.manifest import publisher_in
 from pipeline.lib.report import fmt
 from pipeline.lib.report.facts import format_fact, resolve_facts
 from pipeline.lib.report.queries import labels, sources
@@ -24,7 +25,7 @@ LANGS = ("zh", "en")
 
 @functools.cache
 def _yaml(name: str) -> Any:
-    return yaml.safe_load((templates_dir() / name).read_text(encoding="utf-8"))
+    return yamlio.load((templates_dir() / name).read_text(encoding="utf-8"))
 
 
 def catalog(lang: str) -> dict[str, Any]:
@@ -108,7 +109,8 @@ def _citation(ctx: dict[str, Any], ids: list[str], lang: str) -> str:
         if s is None:
             continue
         title = s["title_zh"] if lang == "zh" else s["title_en"]
-        parts.append(f"{s['publisher']}, {title} ({s['published']}; {seed_reference(s['reference'])})")
+        publisher = publisher_in(s["publisher"], lang)
+        parts.append(f"{publisher}, {title} ({s['published']}; {seed_reference(s['reference'])})")
     return "; ".join(parts)
 
 
@@ -139,8 +141,9 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
                             _cell(a["method"]), _cell(rate, True), _cell(a[f"rationale_{lang}"])])
     backtest = [[_cell(series_name(b["series_id"])), _cell(str(b["holdout_years"]), True), _cell(b["method"]),
                  _cell(fmt.percent(b["mape"], lang), True)] for b in ctx["backtest"]]
-    sources_rows = [[_cell(s["source_id"]), _cell(s["publisher"]), _cell(s[f"title_{lang}"]), _cell(s["published"]),
-                     _cell(seed_reference(s["reference"])), _cell(t["status"][s["status"]])] for s in ctx["sources"]]
+    sources_rows = [[_cell(s["source_id"]), _cell(publisher_in(s["publisher"], lang)), _cell(s[f"title_{lang}"]),
+                     _cell(s["published"]), _cell(seed_reference(s["reference"])), _cell(t["status"][s["status"]])]
+                    for s in ctx["sources"]]
     glossary = [[_cell(g["zh"]), _cell(g["en"]), _cell(g[f"def_{lang}"])] for g in ctx["glossary"]]
     changes = _changes_rows(ctx["changes"], lang, t)
     forecast_ids = ["forecast_assumptions", "forecast_claims"]

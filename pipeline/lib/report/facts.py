@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-import yaml
 
 from pipeline.config import templates_dir
+from pipeline.lib import yamlio
 from pipeline.lib.report import fmt
 from pipeline.lib.units import parse_unit
 
@@ -16,7 +16,7 @@ FORECAST_SOURCES = ["forecast_assumptions", "forecast_claims"]
 
 def fact_specs() -> dict[str, dict[str, Any]]:
     """The fact definitions."""
-    return yaml.safe_load((templates_dir() / "facts.yaml").read_text(encoding="utf-8"))
+    return yamlio.load((templates_dir() / "facts.yaml").read_text(encoding="utf-8"))
 
 
 def _series_unit(con: duckdb.DuckDBPyConnection, series_id: str) -> str:

@@ -40,19 +40,26 @@ class MissingGlyphError(RuntimeError):
 
 
 def save(fig: Any, path: Path) -> Path:
-    """Write a PNG with no timestamp or software metadata (same data → same bytes); fail on missing glyphs."""
+    """Write an opaque RGB PNG with no timestamp or software metadata (same data → same bytes); fail on missing
+    glyphs. RGB, not matplotlib's RGBA: WeasyPrint splits an alpha channel into a second image and re-encodes
+    both, on every PDF build."""
+    import io
     import warnings
 
     import matplotlib.pyplot as plt
+    from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fig.savefig(path, format="png", bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(buffer, format="png", bbox_inches="tight", facecolor="white", metadata={"Software": None})
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     if missing:
         plt.close(fig)
         raise MissingGlyphError(f"chart {path.name}: {missing[0]} (and {len(missing) - 1} more)")
 
     plt.close(fig)
+    with Image.open(buffer) as image:
+        image.convert("RGB").save(path, format="PNG", dpi=(DPI, DPI))
     return path

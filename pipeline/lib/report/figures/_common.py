@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from pipeline.config import templates_dir
+from pipeline.lib import yamlio
 from pipeline.lib.report import fmt, style
 
 FLAG_STATUSES = ("approximate", "derived", "seed", "assumption")
@@ -40,7 +40,7 @@ def catalogue_path() -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _read(path: str, mtime_ns: int) -> dict[str, Any]:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return yamlio.load(Path(path).read_text(encoding="utf-8"))
 
 
 def catalogue() -> dict[str, Any]:
