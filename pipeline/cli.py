@@ -118,6 +118,23 @@ def _edition_inputs_now() -> dict[str, str]:
     return {k: v for k, v in source_hashes(sources_dir()).items() if k != "manifest"}
 
 
+def manifest_ok() -> bool:
+    """False (and the problems on stderr) when sources/manifest.yaml cannot be read: without it the definitions
+    have no ingest assets, and a run would publish from stale tables while recording the new files as done."""
+    from pipeline.lib.errors import SourceError
+    from pipeline.lib.manifest import load_manifest
+
+    try:
+        load_manifest(sources_dir())
+    except SourceError as exc:
+        print("sources/manifest.yaml has problems; nothing was run and the last edition stays published:",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return False
+    return True
+
+
 def refresh() -> int:
     """Run only the ingest assets whose file changed since the last edition, and everything downstream."""
     import dagster as dg
@@ -289,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return USAGE if exc.code else OK
+    if args.command in ("build", "refresh") and not manifest_ok():
+        return FAILED
     if args.command == "build":
         return run_assets()
     if args.command == "refresh":

@@ -60,3 +60,17 @@ def test_sensor_requests_only_the_changed_table_and_downstream(defs: dg.Definiti
     assert {"core/observations", "forecast/headlines", "report/pdf", "report/publish"} <= selected
     assert not any(k.startswith("raw/") and k != "raw/fig12_core_related_industry" for k in selected)
     assert [o.asset_key.to_user_string() for o in result.asset_events] == ["sources/fig12_core_related_industry"]
+
+
+def test_sensor_waits_while_the_manifest_is_broken(defs: dg.Definitions, sources_copy: Path) -> None:
+    from pipeline.defs.refresh.sensors import sources_sensor
+
+    repo = defs.get_repository_def()
+    first = sources_sensor(dg.build_sensor_context(cursor=None, repository_def=repo))
+    manifest = sources_copy / "manifest.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("publisher: Gartner", "publisher: 高德纳", 1),
+                        encoding="utf-8")
+    path = sources_copy / "fig12_core_related_industry.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",8,", ",8.2,"), encoding="utf-8")
+    broken = sources_sensor(dg.build_sensor_context(cursor=first.cursor, repository_def=repo))
+    assert isinstance(broken, dg.SkipReason) and "manifest.yaml" in broken.skip_message

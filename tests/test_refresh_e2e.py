@@ -50,6 +50,24 @@ def test_noop_refresh_does_nothing(project: dict) -> None:
     assert (project["out"] / "latest").resolve() == project["first"]
 
 
+def test_broken_manifest_stops_refresh_and_keeps_the_edition(project: dict) -> None:
+    manifest = project["sources"] / "manifest.yaml"
+    table = project["sources"] / "fig12_core_related_industry.csv"
+    manifest_text, table_text = manifest.read_text(encoding="utf-8"), table.read_text(encoding="utf-8")
+    try:
+        manifest.write_text(manifest_text.replace("publisher: 中国信息通信研究院 (CAICT)",
+                                                  "publisher: 中国信息通信研究院", 1), encoding="utf-8")
+        table.write_text(table_text.replace(",8,", ",8.3,"), encoding="utf-8")
+        proc = _cli(project["env"], "refresh")
+        assert proc.returncode == 1, proc.stdout
+        assert "sources/manifest.yaml, row" in proc.stderr and "column 'publisher'" in proc.stderr
+        assert "built" not in proc.stdout
+        assert (project["out"] / "latest").resolve() == project["first"]
+    finally:
+        manifest.write_text(manifest_text, encoding="utf-8")
+        table.write_text(table_text, encoding="utf-8")
+
+
 def test_bad_file_is_refused_and_sources_unchanged(project: dict, tmp_path: Path) -> None:
     bad = tmp_path / "cloud_market_2023.csv"
     bad.write_text((EXAMPLE / "cloud_market_2023.csv").read_text(encoding="utf-8").replace("4,550", "-4,550"),

@@ -17,11 +17,12 @@ import dagster as dg
 from pipeline.config import sources_dir
 from pipeline.defs.ingest.assets import (
     CATALOG_KEY,
-    manifest_specs,
     source_observations,
     table_key,
 )
+from pipeline.lib.errors import SourceError
 from pipeline.lib.inputs import changed_inputs, source_hashes
+from pipeline.lib.manifest import load_manifest
 
 everything_job = dg.define_asset_job("refresh_from_sources", selection=dg.AssetSelection.all(),
                                      description="Run by the sources sensor for the assets a changed file feeds.")
@@ -46,7 +47,10 @@ def sources_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
     changed = changed_inputs(previous, current)
     if not changed:
         return dg.SkipReason("no file in sources/ changed")
-    known = {s.id for s in manifest_specs()}
+    try:
+        known = {s.id for s in load_manifest(sources_dir())}
+    except SourceError as exc:  # keep the cursor: once the manifest is fixed, the same changes are picked up
+        return dg.SkipReason(f"sources/manifest.yaml has problems, nothing run: {exc.problems[0]}")
     keys = [k for k in _keys_for(changed) if k == CATALOG_KEY or k.path[-1] in known]
     observations = source_observations(changed, current)
     graph = context.repository_def.asset_graph
