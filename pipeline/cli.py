@@ -12,6 +12,7 @@ Exit codes: 0 ok (or nothing to do), 1 a run, check or validation failed, 2 usag
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
@@ -73,6 +74,7 @@ def run_assets(selection: list | None = None, changed: list[str] | None = None) 
     instance = _instance()
     _observe_sources(instance, changed)
     job = definitions.resolve_implicit_global_asset_job_def()
+    gc.freeze()  # definitions, modules and the instance live until exit: keep them out of every later collection
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet,
                                     asset_selection=selection)
@@ -289,6 +291,9 @@ def _manifest_text(doc: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    # Dagster, pandas and matplotlib allocate many long-lived objects: collect young garbage less often (measured
+    # 0.3-0.4 s less per run, docs/benchmarks.md); memory stays bounded by the 50,000-object first generation.
+    gc.set_threshold(50_000, 20, 100)
     # Known and accepted (the sources are observable source assets); not something an analyst can act on.
     warnings.filterwarnings("ignore", message="Function `observable_source_asset` is currently in beta")
     parser = argparse.ArgumentParser(prog="reportctl", description=__doc__,
@@ -306,6 +311,14 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return USAGE if exc.code else OK
+    try:
+        return _run(args)
+    finally:
+        gc.freeze()  # the interpreter's final collection over everything still alive took ~0.7 s at exit
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Dispatch a parsed command; return its exit code."""
     if args.command in ("build", "refresh") and not manifest_ok():
         return FAILED
     if args.command == "build":

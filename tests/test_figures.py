@@ -276,3 +276,21 @@ def test_text_series_show_actuals_projections_and_outlooks(warehouse_con: duckdb
     tops = FIGURES["autonomous_tops"].query(warehouse_con)
     assert [i["segment"] for i in tops["items"]] == ["l2", "l3", "l4", "l5"]
     assert tops["flagged"]
+
+
+def test_table_column_widths_keep_unbreakable_text_whole() -> None:
+    from pipeline.lib.report.tables import CELLS_ACROSS, PADDING, column_widths, text_width
+
+    def cell(text: str, num: bool = False) -> dict:
+        return {"text": text, "num": num, "flag": False}
+
+    long_text = "a reference that runs on and on " * 6
+    rows = [[cell("2023-07-01"), cell(long_text), cell("RMB 1,234.5 bn", True), cell("approximate")]] * 3
+    widths = column_widths(["Date", "Reference", "Value", "Status"], rows, "small")
+    assert abs(sum(widths) - 100) < 0.5
+    cells = [w / 100 * CELLS_ACROSS["small"] for w in widths]
+    for width, text in zip(cells, ("2023-07-01", None, "RMB 1,234.5 bn", "approximate"), strict=True):
+        if text is not None:
+            assert width >= text_width(text) + PADDING, (text, width)
+    assert cells[1] == max(cells)  # the long text takes what is left
+    assert text_width("算力") == 4

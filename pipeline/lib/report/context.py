@@ -19,6 +19,7 @@ from pipeline.lib.manifest import publisher_in
 from pipeline.lib.report import fmt
 from pipeline.lib.report.facts import format_fact, resolve_facts
 from pipeline.lib.report.queries import labels, sources
+from pipeline.lib.report.tables import column_widths
 
 LANGS = ("zh", "en")
 
@@ -219,6 +220,7 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                         title = t["tables"][key]
                     item = {"type": "table", "id": key, "number": numbers["table"], "title": title,
                             "header": table["header"], "rows": table["rows"], "flagged": table["flagged"],
+                            "widths": column_widths(table["header"], table["rows"], table.get("class", "")),
                             "class": table.get("class", ""), "source_line": _citation(ctx, table["source_ids"], lang)}
                 blocks.append(item)
             parts[part].append({"id": sec["id"], "heading": t["sections"][sec["id"]], "blocks": blocks})

@@ -31,7 +31,8 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def rows(data: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Header + rows [dimension, first-level, second-level]; a repeated group name is written only once."""
+    """Header + rows [dimension, first-level, second-level]; a repeated group name is written only once. Set in
+    the small table type: a dense list of indicator names."""
     header = [c.text(ID, f"header.{k}", lang) for k in ("dimension", "level1", "level2")]
     out, last = [], (None, None)
     for it in data["items"]:
@@ -40,4 +41,4 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, Any]:
         last = (it["dimension_code"], it["level1_code"])
         out.append([{"text": dim, "num": False, "flag": False}, {"text": lvl, "num": False, "flag": False},
                     {"text": it["level2"][lang], "num": False, "flag": False}])
-    return {"header": header, "rows": out}
+    return {"header": header, "rows": out, "class": "small"}
