@@ -185,3 +185,16 @@ def test_prose_precheck_names_the_missing_character() -> None:
 
     with pytest.raises(MissingGlyphError, match="\U00020000"):
         layout("<html lang='zh-CN'><p>算力 \U00020000</p></html>")
+
+
+def test_ui_previews_are_small_thumbnails(build) -> None:
+    from PIL import Image
+
+    from pipeline.lib.report.charts import THUMBNAIL_PX
+
+    thumbs = sorted((build["out"] / "build" / "charts").glob("*_thumb.png"))
+    assert len(thumbs) >= 12
+    for thumb in thumbs:
+        with Image.open(thumb) as image:
+            assert max(image.size) <= THUMBNAIL_PX, thumb.name
+        assert thumb.stat().st_size < 60_000, thumb.name  # stored in Dagster's event log on every run

@@ -67,7 +67,7 @@ def charts(context):
     """Draw each selected figure in both languages (one asset per figure, one step for all): only figures whose
     data or code changed are redrawn, in parallel processes when there are several."""
     from pipeline.lib.report.build import read_context
-    from pipeline.lib.report.charts import chart_digest, draw_charts, is_current, png_paths
+    from pipeline.lib.report.charts import chart_digest, draw_charts, is_current, png_paths, thumbnail_path
     from pipeline.lib.report.context import figure_modules
 
     ctx = read_context(build_dir() / "context.json")
@@ -78,7 +78,7 @@ def charts(context):
     draw_charts({fid: ctx["figures"][fid] for fid in stale}, digests, chart_dir)
     for fid in selected:
         paths = png_paths(chart_dir, fid)
-        thumb = base64.b64encode(paths["en"].read_bytes()).decode()
+        thumb = base64.b64encode(thumbnail_path(chart_dir, fid).read_bytes()).decode()
         yield dg.MaterializeResult(asset_key=chart_key(fid), data_version=dg.DataVersion(digests[fid][:16]), metadata={
             "redrawn": fid in stale,
             "sources": ", ".join(ctx["figures"][fid]["source_ids"]),
