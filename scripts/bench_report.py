@@ -78,13 +78,18 @@ def measure_once() -> dict[str, float]:
         table.write_text(table.read_text(encoding="utf-8").replace(",8,", ",8.1,"), encoding="utf-8")
         one, proc = _cli(env, "refresh")
         refresh_stages = _stage_times(root / "home")
+        leaf = sources / "fig09_global_compute_by_region.csv"
+        leaf.write_text(leaf.read_text(encoding="utf-8").replace("compute_share,JP,total,2020,6,",
+                                                                 "compute_share,JP,total,2020,7,"), encoding="utf-8")
+        one_leaf, leaf_proc = _cli(env, "refresh")
     return {"cold": cold, **{f"stage:{k}": v for k, v in stages.items()}, "pdf_wall": pdf_wall,
             "editions_s": result["timing"]["editions_s"], "join_s": result["timing"]["join_s"],
             "laid_out_pages": result["zh"]["pages"] + result["en"]["pages"],
             "written_pages": sum(result[k]["pages"] for k in ("zh", "en", "bilingual")),
             **{key: result["timing"][key] for key in ("zh_layout_s", "zh_write_s", "en_layout_s", "en_write_s")},
-            "noop": noop, "one": one, "one_run": refresh_stages["run"],
+            "noop": noop, "one": one, "one_run": refresh_stages["run"], "one_leaf": one_leaf,
             "rebuilt": sum(1 for line in proc.stdout.splitlines() if line.strip().startswith("built")),
+            "rebuilt_leaf": sum(1 for line in leaf_proc.stdout.splitlines() if line.strip().startswith("built")),
             "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
@@ -121,11 +126,16 @@ def main() -> int:
     row("peak RSS of the largest process", "peak_mb", "{:.0f} MB", "≤ 1,024 MB")
     for r in runs + [med]:
         r["noop_pct"], r["one_pct"] = 100 * r["noop"] / r["cold"], 100 * r["one"] / r["cold"]
+        r["one_leaf_pct"] = 100 * r["one_leaf"] / r["cold"]
     row("no-op refresh", "noop")
     row("· as % of cold", "noop_pct", "{:.0f} %", "< 10 %")
-    row(f"one-table refresh (fig12 changed; {runs[0]['rebuilt']} assets re-run)", "one")
+    row(f"one-table refresh (fig12 changed: feeds core, forecasts, claims, two charts; {runs[0]['rebuilt']} assets "
+        "re-run)", "one")
     row("· the Dagster run itself", "one_run")
     row("· as % of cold", "one_pct", "{:.0f} %", "< 50 %")
+    row(f"one-table refresh (fig09 changed: one share, one chart; {runs[0]['rebuilt_leaf']} assets re-run)",
+        "one_leaf")
+    row("· as % of cold", "one_leaf_pct", "{:.0f} %", "< 50 %")
     return 0
 
 

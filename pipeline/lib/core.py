@@ -5,7 +5,7 @@ core.observations  one row per series × geography × segment × year × vintage
 core.series        bilingual series catalogue          core.labels   bilingual names of geographies/segments
 core.sources       one row per source table: citation, status, file hash, load time
 core.fx_rates      CNY per unit of foreign currency (latest vintage of series fx_rate)
-core.observations_latest   view: the latest vintage of each observation
+core.observations_latest   the latest vintage of each observation (a table, rebuilt with the others)
 """
 
 from __future__ import annotations
@@ -94,9 +94,14 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
                      for s, g, sg, y, v, w in dups]
         if problems:
             raise SourceError(problems)
-        con.execute("""CREATE OR REPLACE VIEW core.observations_latest AS
+        # A table, not a view: the report reads it with ~200 small queries, each of which re-ran the window.
+        if con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'core' "
+                       "AND view_name = 'observations_latest'").fetchone()[0]:
+            con.execute("DROP VIEW core.observations_latest")  # warehouses built before it became a table
+        con.execute("""CREATE OR REPLACE TABLE core.observations_latest AS
             SELECT * FROM core.observations
-            QUALIFY row_number() OVER (PARTITION BY series_id, geography, segment, year ORDER BY vintage DESC) = 1""")
+            QUALIFY row_number() OVER (PARTITION BY series_id, geography, segment, year ORDER BY vintage DESC) = 1
+            ORDER BY series_id, geography, segment, year""")
         con.execute("CREATE OR REPLACE TABLE core.series AS SELECT * FROM raw.series_catalog ORDER BY series_id")
         con.execute("CREATE OR REPLACE TABLE core.labels AS SELECT * FROM raw.labels ORDER BY dimension, code")
         con.execute("""CREATE OR REPLACE TABLE core.sources (source_id VARCHAR PRIMARY KEY, dataset VARCHAR,

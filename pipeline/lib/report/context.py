@@ -9,9 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
@@ -20,6 +18,9 @@ from pipeline.lib.report import fmt
 from pipeline.lib.report.facts import format_fact, resolve_facts
 from pipeline.lib.report.queries import labels, sources
 from pipeline.lib.report.tables import column_widths
+
+if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
+    import duckdb
 
 LANGS = ("zh", "en")
 

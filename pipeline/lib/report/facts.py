@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
 from pipeline.lib.report import fmt
 from pipeline.lib.units import parse_unit
+
+if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
+    import duckdb
 
 FORECAST_SOURCES = ["forecast_assumptions", "forecast_claims"]
 

@@ -3,7 +3,11 @@ itself; figures have their own queries in pipeline/lib/report/figures)."""
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
+    import duckdb
+
 
 
 def labels(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import functools
 import math
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
 from pipeline.lib.report import fmt, style
+
+if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
+    import duckdb
 
 FLAG_STATUSES = ("approximate", "derived", "seed", "assumption")
 OBS_COLUMNS = ("series_id", "geography", "segment", "year", "value", "value_low", "value_high", "unit", "quantity",
