@@ -7,7 +7,7 @@ database is not opened). The file's sha256 is the asset's data version.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -23,6 +23,9 @@ from pipeline.lib.ingest import ensure_schemas, ingest_table
 from pipeline.lib.inputs import file_sha256, source_hashes
 from pipeline.lib.manifest import TableSpec, load_manifest
 from pipeline.lib.tidy import q
+
+if TYPE_CHECKING:
+    import duckdb
 
 CATALOG_KEY = dg.AssetKey(["raw", "catalog"])
 CATALOG_SOURCE_KEY = dg.AssetKey(["sources", "catalog"])
@@ -96,7 +99,7 @@ def catalog(duckdb: DuckDBResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"series": n_series, "labels": n_labels})
 
 
-def _preview(con, table: str, limit: int = 8) -> str:
+def _preview(con: duckdb.DuckDBPyConnection, table: str, limit: int = 8) -> str:
     frame = con.execute(f"SELECT * EXCLUDE (_file, _sha256, _loaded_at) FROM {table} LIMIT {limit}").df()
     return frame.to_markdown(index=False)
 
@@ -121,7 +124,7 @@ def ingest_spec(spec: TableSpec) -> dg.AssetSpec:
                   "status": spec.status, "published": spec.published.isoformat()})
 
 
-def _ingest_one(con, spec: TableSpec, check_keys: set[dg.AssetCheckKey]) -> Iterator[Any]:
+def _ingest_one(con: duckdb.DuckDBPyConnection, spec: TableSpec, check_keys: set[dg.AssetCheckKey]) -> Iterator[Any]:
     result = ingest_table(con, spec, sources_dir())
     preview = _preview(con, f"raw.{q(spec.id)}")
     checks = [result_from(fn(con, spec.id), check_name=name, asset_key=table_key(spec.id))
@@ -137,7 +140,7 @@ def _ingest_one(con, spec: TableSpec, check_keys: set[dg.AssetCheckKey]) -> Iter
 @dg.multi_asset(
     name="ingest_tables", specs=[ingest_spec(s) for s in manifest_specs()],
     check_specs=[c for s in manifest_specs() for c in table_check_specs(s)], can_subset=True, pool=WRITER_POOL)
-def ingest_tables(context, duckdb: DuckDBResource):
+def ingest_tables(context, duckdb: DuckDBResource):  # untyped: Dagster rejects a string annotation here
     """Ingest each selected table, then run its blocking checks on the same connection. One asset per table,
     one step for all (a step per table cost ~0.2 s of Dagster and connection overhead each). Each table is
     swapped in its own transaction: a bad file fails the step, naming file, row and column, and keeps its last
@@ -157,4 +160,6 @@ def ingest_tables(context, duckdb: DuckDBResource):
                 failures.append(str(exc))
     if failures:
         raise dg.Failure(description="\n".join(failures))
+
+
 source_assets = [make_source_asset(s) for s in manifest_specs()]

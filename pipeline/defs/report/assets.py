@@ -63,7 +63,7 @@ def report_context(duckdb: DuckDBResource) -> dg.MaterializeResult:
            for fid, description in chart_figures().items()],
     can_subset=True,
 )
-def charts(context):
+def charts(context):  # untyped: Dagster rejects a string annotation here
     """Draw each selected figure in both languages (one asset per figure, one step for all): only figures whose
     data or code changed are redrawn, in parallel processes when there are several."""
     from pipeline.lib.report.build import read_context
