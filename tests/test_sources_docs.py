@@ -38,3 +38,13 @@ def test_publisher_names_split_by_language() -> None:
     assert publisher_in("Gartner", "zh") == publisher_in("Gartner", "en") == "Gartner"
     names = {publisher_in(spec.publisher, "en") for spec in load_manifest(PROJECT_ROOT / "sources")}
     assert [name for name in names if CJK.search(name)] == []
+
+
+def test_seed_references_follow_the_edition_language() -> None:
+    from pipeline.lib.report.context import seed_reference
+
+    reference = "图14 / Figure 14, section 04 识局 (p. 29 ff.)"
+    assert seed_reference(reference, "zh") == "KPMG 图14, section 04 识局 (p. 29 ff.)"
+    assert seed_reference(reference, "en") == "KPMG fig. 14, section 04 识局 (p. 29 ff.)"
+    assert seed_reference("见各行 source 列 / see each row's source column", "en") == "see each row's source column"
+    assert seed_reference("pp. 28-29; as in figure 7 and 图 9", "zh") == "pp. 28-29; as in figure 7 and KPMG 图9"
