@@ -46,5 +46,7 @@ def test_seed_references_follow_the_edition_language() -> None:
     reference = "图14 / Figure 14, section 04 识局 (p. 29 ff.)"
     assert seed_reference(reference, "zh") == "KPMG 图14, section 04 识局 (p. 29 ff.)"
     assert seed_reference(reference, "en") == "KPMG fig. 14, section 04 识局 (p. 29 ff.)"
+    assert seed_reference("图7 / Figure 7 (p. 21)", "zh") == "KPMG 图7 (p. 21)"
+    assert seed_reference("图7 / Figure 7 (p. 21)", "en") == "KPMG fig. 7 (p. 21)"
     assert seed_reference("见各行 source 列 / see each row's source column", "en") == "see each row's source column"
     assert seed_reference("pp. 28-29; as in figure 7 and 图 9", "zh") == "pp. 28-29; as in figure 7 and KPMG 图9"

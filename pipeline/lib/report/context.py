@@ -104,10 +104,10 @@ def seed_reference(reference: str, lang: str) -> str:
     """Where in the seed report, for one edition: a manifest's '图11 / Figure 11' becomes 'KPMG 图11' (zh) or
     'KPMG fig. 11' (en), a whole '中文 / English' phrase its language's half, and any other figure number of the
     seed is marked 'KPMG', so that none is read as a figure of this report."""
-    phrase = BILINGUAL_PHRASE.match(reference.strip())
+    text = SEED_FIGURE_PAIR.sub(lambda m: f"KPMG 图{m[1]}" if lang == "zh" else f"KPMG fig. {m[2]}", reference)
+    phrase = BILINGUAL_PHRASE.match(text.strip())
     if phrase:
         return phrase["zh" if lang == "zh" else "en"].strip()
-    text = SEED_FIGURE_PAIR.sub(lambda m: f"KPMG 图{m[1]}" if lang == "zh" else f"KPMG fig. {m[2]}", reference)
     return SEED_FIGURE.sub(lambda m: f"KPMG {'图' if m.group(1).startswith('图') else 'fig. '}{m.group(2)}", text)
 
 
