@@ -142,7 +142,7 @@ def refresh() -> int:
     import dagster as dg
 
     from pipeline.definitions import defs
-    from pipeline.defs.ingest.assets import CATALOG_KEY, table_key
+    from pipeline.defs.ingest.assets import input_keys
     from pipeline.lib.inputs import changed_inputs
 
     edition, old = _last_inputs()
@@ -154,9 +154,8 @@ def refresh() -> int:
         print(f"nothing changed since edition {edition}")
         return OK
     print(f"changed since edition {edition}: {', '.join(changed)}")
-    keys = {CATALOG_KEY if c.startswith("catalog:") else table_key(c) for c in changed}
     graph = defs().resolve_asset_graph()
-    keys = {k for k in keys if graph.has(k)}
+    keys = {k for k in input_keys(changed) if graph.has(k)}
     selection = dg.AssetSelection.assets(*keys).downstream().required_multi_asset_neighbors().resolve(graph)
     return run_assets(sorted((k for k in selection if graph.get(k).is_materializable), key=str), changed)
 
@@ -176,7 +175,9 @@ def status() -> int:
     print(f"last edition: {edition or 'none'}")
     print(f"{'source':42} {'vintage':10} {'status':11} {'sha256':12} changed")
     for s in specs:
-        mark = "" if old.get(s.id) == now.get(s.id) else ("new" if s.id not in old else "yes")
+        entry = f"entry:{s.id}"
+        mark = ("new" if s.id not in old else "yes" if old[s.id] != now.get(s.id) else
+                "manifest" if entry in old and old[entry] != now.get(entry) else "")
         print(f"{s.id:42} {s.published.isoformat():10} {s.status:11} {now.get(s.id, '')[:12]:12} {mark}")
     problems = failing_checks()
     for p in problems:

@@ -74,3 +74,18 @@ def test_sensor_waits_while_the_manifest_is_broken(defs: dg.Definitions, sources
     path.write_text(path.read_text(encoding="utf-8").replace(",8,", ",8.2,"), encoding="utf-8")
     broken = sources_sensor(dg.build_sensor_context(cursor=first.cursor, repository_def=repo))
     assert isinstance(broken, dg.SkipReason) and "manifest.yaml" in broken.skip_message
+
+
+def test_sensor_sees_an_edited_manifest_entry(defs: dg.Definitions, sources_copy: Path) -> None:
+    from pipeline.defs.refresh.sensors import sources_sensor
+
+    repo = defs.get_repository_def()
+    first = sources_sensor(dg.build_sensor_context(cursor=None, repository_def=repo))
+    manifest = sources_copy / "manifest.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        "title_en: China data-centre, cloud computing and AI market sizes",
+        "title_en: China data-centre, cloud computing and AI market sizes (revised)", 1), encoding="utf-8")
+    result = sources_sensor(dg.build_sensor_context(cursor=first.cursor, repository_def=repo))
+    (request,) = result.run_requests
+    raw = {k.to_user_string() for k in request.asset_selection if k.path[0] == "raw"}
+    assert raw == {"raw/fig11_market_size"}

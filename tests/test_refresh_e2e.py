@@ -107,6 +107,24 @@ def test_new_vintage_refreshes_only_what_depends_on_it(project: dict) -> None:
     assert "RMB455bn(2022)" in en
 
 
+def test_manifest_entry_edit_refreshes_its_table(project: dict) -> None:
+    manifest = project["sources"] / "manifest.yaml"
+    old_title = "title_en: China data-centre, cloud computing and AI market sizes"
+    text = manifest.read_text(encoding="utf-8")
+    assert old_title in text
+    manifest.write_text(text.replace(old_title, old_title + " (CAICT survey)", 1), encoding="utf-8")
+    status = _cli(project["env"], "status")
+    assert re.search(r"^fig11_market_size\s.*\smanifest$", status.stdout, re.MULTILINE), status.stdout
+    proc = _cli(project["env"], "refresh")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    built = set(re.findall(r"built\s+(\S+)", proc.stdout))
+    assert {k for k in built if k.startswith("raw/")} == {"raw/fig11_market_size"}
+    latest = (project["out"] / "latest").resolve()
+    changes = json.loads((latest / "changes.json").read_text(encoding="utf-8"))
+    assert changes["sources"] == [{"source_id": "fig11_market_size", "change": "changed"}]
+    assert "AImarketsizes(CAICTsurvey)" in _text(latest / "report_en.pdf")
+
+
 def test_status_reports_the_edition(project: dict) -> None:
     proc = _cli(project["env"], "status")
     assert proc.returncode == 0, proc.stdout + proc.stderr

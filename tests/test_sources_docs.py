@@ -50,3 +50,14 @@ def test_seed_references_follow_the_edition_language() -> None:
     assert seed_reference("图7 / Figure 7 (p. 21)", "en") == "KPMG fig. 7 (p. 21)"
     assert seed_reference("见各行 source 列 / see each row's source column", "en") == "see each row's source column"
     assert seed_reference("pp. 28-29; as in figure 7 and 图 9", "zh") == "pp. 28-29; as in figure 7 and KPMG 图9"
+
+
+def test_changed_inputs_count_manifest_entries() -> None:
+    from pipeline.lib.inputs import changed_inputs, table_of
+
+    old = {"a": "1", "entry:a": "e1", "b": "2", "entry:b": "e2", "catalog:series.csv": "c"}
+    assert changed_inputs(old, {**old, "entry:b": "e3"}) == ["entry:b"]
+    assert changed_inputs(old, {**old, "c": "3", "entry:c": "e4"}) == ["c", "entry:c"]
+    before_entries = {"a": "1", "b": "2"}  # an edition recorded before entries were hashed
+    assert changed_inputs(before_entries, {"a": "1", "entry:a": "e1", "b": "2", "entry:b": "e2"}) == []
+    assert [table_of(n) for n in ("a", "entry:b", "catalog:series.csv")] == ["a", "b", None]

@@ -3,7 +3,7 @@
 core.observations  one row per series × geography × segment × year × vintage, value in canonical units;
                    is_outlook marks values for years after the table's publication year (published forecasts)
 core.series        bilingual series catalogue          core.labels   bilingual names of geographies/segments
-core.sources       one row per source table: citation, status, file hash, load time
+core.sources       one row per source table: citation, status, file and manifest-entry hashes, load time
 core.fx_rates      CNY per unit of foreign currency (latest vintage of series fx_rate)
 core.observations_latest   the latest vintage of each observation (a table, rebuilt with the others)
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.lib.errors import Problem, SourceError
+from pipeline.lib.ingest import INGEST_LOG, ensure_schemas
 from pipeline.lib.manifest import TableSpec
 from pipeline.lib.tidy import lit, q, repeated_hash
 
@@ -22,12 +23,13 @@ FX_SERIES = "fx_rate"
 
 
 def _sources_rows(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> list[tuple]:
+    logged = dict(con.execute(f"SELECT source_id, entry_sha256 FROM {INGEST_LOG}").fetchall())
     rows = []
     for s in specs:
         prov = con.execute(f"SELECT any_value(_sha256), any_value(_loaded_at)::VARCHAR, count(*) "
                            f"FROM raw.{q(s.id)}").fetchone()
         rows.append((s.id, s.dataset_id, s.file, s.kind, s.publisher, s.title_zh, s.title_en, s.published,
-                     s.reference, s.measure, s.status, s.url, s.note, prov[0], prov[1], prov[2]))
+                     s.reference, s.measure, s.status, s.url, s.note, prov[0], logged.get(s.id), prov[1], prov[2]))
     return rows
 
 
@@ -39,6 +41,7 @@ def loaded_tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
 
 def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[str, int]:
     """Rebuild every core table from raw/tidy; raise SourceError (and change nothing) on a problem."""
+    ensure_schemas(con)  # the ingest log of a warehouse from before it existed
     raw_tables, tidy_tables = loaded_tables(con, "raw"), loaded_tables(con, "tidy")
     missing = [s.id for s in specs if s.id not in raw_tables]
     if missing:
@@ -107,8 +110,8 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
         con.execute("""CREATE OR REPLACE TABLE core.sources (source_id VARCHAR PRIMARY KEY, dataset VARCHAR,
             file VARCHAR, kind VARCHAR, publisher VARCHAR, title_zh VARCHAR, title_en VARCHAR, published DATE,
             reference VARCHAR, measure VARCHAR, status VARCHAR, url VARCHAR, note VARCHAR, sha256 VARCHAR,
-            loaded_at VARCHAR, raw_rows BIGINT)""")
-        con.executemany("INSERT INTO core.sources VALUES (" + ", ".join("?" * 16) + ")", _sources_rows(con, specs))
+            entry_sha256 VARCHAR, loaded_at VARCHAR, raw_rows BIGINT)""")
+        con.executemany("INSERT INTO core.sources VALUES (" + ", ".join("?" * 17) + ")", _sources_rows(con, specs))
         con.execute("DROP VIEW _all_tidy")
         counts = {t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]
                   for t in ("observations", "series", "sources", "labels", "fx_rates")}

@@ -44,10 +44,15 @@ class IngestResult:
     loaded_at: str
 
 
+INGEST_LOG = "raw._ingest_log"  # a leading underscore: no manifest id can take the name
+
+
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the warehouse schemas if they do not exist yet."""
+    """Create the warehouse schemas (and the ingest log) if they do not exist yet."""
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {INGEST_LOG} (source_id VARCHAR PRIMARY KEY, sha256 VARCHAR, "
+                "entry_sha256 VARCHAR, loaded_at VARCHAR)")
 
 
 def ingest_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: Path,
@@ -76,6 +81,8 @@ def ingest_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: P
         else:
             con.execute(f"DROP TABLE IF EXISTS tidy.{q(spec.id)}")
         raw_rows = con.execute(f"SELECT count(*) FROM raw.{q(spec.id)}").fetchone()[0]
+        con.execute(f"INSERT OR REPLACE INTO {INGEST_LOG} VALUES (?, ?, ?, ?)",
+                    [spec.id, facts.sha256, spec.entry_sha256, stamp])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

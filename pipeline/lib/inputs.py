@@ -8,6 +8,8 @@ from pathlib import Path
 from pipeline.lib.errors import SourceError
 from pipeline.lib.manifest import LABELS_FILE, MANIFEST_FILE, SERIES_FILE, load_manifest
 
+ENTRY_PREFIX = "entry:"
+
 
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file ('' if it is missing)."""
@@ -21,7 +23,8 @@ def file_sha256(path: Path) -> str:
 
 
 def source_hashes(sources_dir: Path) -> dict[str, str]:
-    """{table id: sha256 of its file, 'catalog:<file>': sha256, 'manifest': sha256}."""
+    """{table id: sha256 of its file, 'entry:<table id>': sha256 of its manifest entry, 'catalog:<file>': sha256,
+    'manifest': sha256}."""
     hashes = {f"catalog:{name}": file_sha256(sources_dir / name) for name in (SERIES_FILE, LABELS_FILE)}
     hashes["manifest"] = file_sha256(sources_dir / MANIFEST_FILE)
     try:
@@ -29,9 +32,20 @@ def source_hashes(sources_dir: Path) -> dict[str, str]:
     except SourceError:
         return hashes
     hashes |= {s.id: file_sha256(s.path(sources_dir)) for s in specs}
+    hashes |= {f"entry:{s.id}": s.entry_sha256 for s in specs}
     return dict(sorted(hashes.items()))
 
 
 def changed_inputs(old: dict[str, str], new: dict[str, str]) -> list[str]:
-    """Keys whose hash differs (added, removed or changed), the manifest itself excluded."""
-    return sorted(k for k in set(old) | set(new) if k != "manifest" and old.get(k) != new.get(k))
+    """Keys whose hash differs (added, removed or changed), the manifest itself excluded (its entries count one
+    by one). An `entry:` key that only one side has (a record from before entries were hashed) is no change."""
+    return sorted(k for k in set(old) | set(new) if k != "manifest" and old.get(k) != new.get(k)
+                  and not (k.startswith(ENTRY_PREFIX) and (k not in old or k not in new)
+                           and k.removeprefix(ENTRY_PREFIX) in old and k.removeprefix(ENTRY_PREFIX) in new))
+
+
+def table_of(name: str) -> str | None:
+    """The table id an input name stands for (its file or its manifest entry); None for a catalogue file."""
+    if name.startswith("catalog:"):
+        return None
+    return name.removeprefix(ENTRY_PREFIX)

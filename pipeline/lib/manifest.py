@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +83,13 @@ class TableSpec:
     def path(self, sources_dir: Path) -> Path:
         """Absolute path of the file (checked to stay inside `sources_dir` by `load_manifest`)."""
         return (sources_dir / self.file).resolve()
+
+    @property
+    def entry_sha256(self) -> str:
+        """Hash of the entry itself: editing how a table is read (unit, columns, ...) is a change like a new
+        file, even when the file's bytes stay the same."""
+        text = json.dumps(dataclasses.asdict(self), sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _entry_lines(text: str) -> list[int]:

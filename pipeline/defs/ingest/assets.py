@@ -20,7 +20,7 @@ from pipeline.lib.catalog import load_catalogs
 from pipeline.lib.checks import TABLE_CHECKS
 from pipeline.lib.errors import SourceError
 from pipeline.lib.ingest import ensure_schemas, ingest_table
-from pipeline.lib.inputs import file_sha256, source_hashes
+from pipeline.lib.inputs import file_sha256, source_hashes, table_of
 from pipeline.lib.manifest import TableSpec, load_manifest
 from pipeline.lib.tidy import q
 
@@ -42,6 +42,11 @@ def manifest_specs() -> list[TableSpec]:
 def table_key(table_id: str) -> dg.AssetKey:
     """Asset key of a source table's ingest asset."""
     return dg.AssetKey(["raw", table_id])
+
+
+def input_keys(names: list[str]) -> list[dg.AssetKey]:
+    """The ingest assets that changed inputs (table ids, entry:<id>, catalog:<file>) feed."""
+    return sorted({CATALOG_KEY if (table := table_of(n)) is None else table_key(table) for n in names}, key=str)
 
 
 def source_key(table_id: str) -> dg.AssetKey:

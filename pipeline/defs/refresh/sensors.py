@@ -15,27 +15,13 @@ import json
 import dagster as dg
 
 from pipeline.config import sources_dir
-from pipeline.defs.ingest.assets import (
-    CATALOG_KEY,
-    source_observations,
-    table_key,
-)
+from pipeline.defs.ingest.assets import CATALOG_KEY, input_keys, source_observations
 from pipeline.lib.errors import SourceError
 from pipeline.lib.inputs import changed_inputs, source_hashes
 from pipeline.lib.manifest import load_manifest
 
 everything_job = dg.define_asset_job("refresh_from_sources", selection=dg.AssetSelection.all(),
                                      description="Run by the sources sensor for the assets a changed file feeds.")
-
-
-def _keys_for(changed: list[str]) -> list[dg.AssetKey]:
-    keys = []
-    for name in changed:
-        if name.startswith("catalog:"):
-            keys.append(CATALOG_KEY)
-        else:
-            keys.append(table_key(name))
-    return sorted(set(keys), key=str)
 
 
 @dg.sensor(job=everything_job, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=15,
@@ -51,7 +37,7 @@ def sources_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         known = {s.id for s in load_manifest(sources_dir())}
     except SourceError as exc:  # keep the cursor: once the manifest is fixed, the same changes are picked up
         return dg.SkipReason(f"sources/manifest.yaml has problems, nothing run: {exc.problems[0]}")
-    keys = [k for k in _keys_for(changed) if k == CATALOG_KEY or k.path[-1] in known]
+    keys = [k for k in input_keys(changed) if k == CATALOG_KEY or k.path[-1] in known]
     observations = source_observations(changed, current)
     graph = context.repository_def.asset_graph
     selection = (dg.AssetSelection.assets(*keys).downstream().required_multi_asset_neighbors().resolve(graph)

@@ -54,8 +54,10 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 
 
 def current_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """{source id or catalogue file: sha256} of everything the warehouse was built from."""
+    """{source id, entry:<source id> or catalog:<file>: sha256} of everything the warehouse was built from."""
     inputs = dict(con.execute("SELECT source_id, sha256 FROM core.sources").fetchall())
+    inputs |= {f"entry:{sid}": h for sid, h in con.execute("SELECT source_id, entry_sha256 FROM core.sources "
+                                                           "WHERE entry_sha256 IS NOT NULL").fetchall()}
     inputs |= {f"catalog:{f}": h for f, h in con.execute("SELECT file, sha256 FROM raw.catalog_files").fetchall()}
     return dict(sorted(inputs.items()))
 
