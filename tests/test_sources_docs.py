@@ -53,11 +53,14 @@ def test_seed_references_follow_the_edition_language() -> None:
 
 
 def test_changed_inputs_count_manifest_entries() -> None:
-    from pipeline.lib.inputs import changed_inputs, table_of
+    from pipeline.lib.inputs import changed_inputs, table_of, unrecorded_entry
 
     old = {"a": "1", "entry:a": "e1", "b": "2", "entry:b": "e2", "catalog:series.csv": "c"}
     assert changed_inputs(old, {**old, "entry:b": "e3"}) == ["entry:b"]
     assert changed_inputs(old, {**old, "c": "3", "entry:c": "e4"}) == ["c", "entry:c"]
-    before_entries = {"a": "1", "b": "2"}  # an edition recorded before entries were hashed
-    assert changed_inputs(before_entries, {"a": "1", "entry:a": "e1", "b": "2", "entry:b": "e2"}) == []
+    before_entries = {"a": "1", "b": "2"}  # an edition recorded before entries were hashed: re-read all once
+    now = {"a": "1", "entry:a": "e1", "b": "2", "entry:b": "e2"}
+    assert changed_inputs(before_entries, now) == ["entry:a", "entry:b"]
+    assert all(unrecorded_entry(n, before_entries, now) for n in changed_inputs(before_entries, now))  # changelog
+    assert not unrecorded_entry("entry:c", {}, {"c": "3", "entry:c": "e"})  # a new table is a real change
     assert [table_of(n) for n in ("a", "entry:b", "catalog:series.csv")] == ["a", "b", None]

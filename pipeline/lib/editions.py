@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.lib.inputs import changed_inputs, file_sha256, table_of
+from pipeline.lib.inputs import changed_inputs, file_sha256, table_of, unrecorded_entry
 from pipeline.lib.report.build import PDF_NAMES, context_json
 from pipeline.lib.report.context import catalog
 from pipeline.lib.report.facts import format_fact
@@ -59,7 +59,8 @@ def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str
     if record is None or old_ctx is None:
         return {"previous": None, "sources": [], "numbers": [], "forecasts": []}
     old_inputs: dict[str, str] = record["inputs"]
-    changed = sorted({table_of(name) or name for name in changed_inputs(old_inputs, inputs)})
+    changed = sorted({table_of(name) or name for name in changed_inputs(old_inputs, inputs)
+                      if not unrecorded_entry(name, old_inputs, inputs)})
     sources = [{"source_id": sid, "change": "added" if sid not in old_inputs else
                 "removed" if sid not in inputs else "changed"} for sid in changed]
     cats = {lang: catalog(lang) for lang in ("zh", "en")}

@@ -38,10 +38,16 @@ def source_hashes(sources_dir: Path) -> dict[str, str]:
 
 def changed_inputs(old: dict[str, str], new: dict[str, str]) -> list[str]:
     """Keys whose hash differs (added, removed or changed), the manifest itself excluded (its entries count one
-    by one). An `entry:` key that only one side has (a record from before entries were hashed) is no change."""
-    return sorted(k for k in set(old) | set(new) if k != "manifest" and old.get(k) != new.get(k)
-                  and not (k.startswith(ENTRY_PREFIX) and (k not in old or k not in new)
-                           and k.removeprefix(ENTRY_PREFIX) in old and k.removeprefix(ENTRY_PREFIX) in new))
+    by one). A table recorded before entries were hashed has no `entry:` key: it counts as changed, so that the
+    first refresh after that upgrade re-reads every table once instead of missing an edited entry."""
+    return sorted(k for k in set(old) | set(new) if k != "manifest" and old.get(k) != new.get(k))
+
+
+def unrecorded_entry(name: str, old: dict[str, str], new: dict[str, str]) -> bool:
+    """True for an `entry:` key that one side lacks while both have the table: a record from before entries
+    were hashed, not an edit worth listing in a changelog."""
+    table = name.removeprefix(ENTRY_PREFIX)
+    return name.startswith(ENTRY_PREFIX) and (name not in old or name not in new) and table in old and table in new
 
 
 def table_of(name: str) -> str | None:
