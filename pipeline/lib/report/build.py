@@ -13,10 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -106,6 +104,7 @@ def _edition_process(lang: str, context_path: Path, chart_dir: Path, out_dir: Pa
 def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: list[Path]) -> dict[str, Any]:
     """Both editions in parallel processes, then the bilingual volume from their PDFs. Returns paths, pages,
     timings and the numbers shown; raises RuntimeError with an edition's error output if one fails."""
+    from pipeline.lib.report.render import atomic_path
     from pipeline.lib.report.volume import join_parts
 
     start = time.perf_counter()
@@ -119,16 +118,9 @@ def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: 
     editions_done = time.perf_counter()
     ctx = read_context(context_path)
     target = out_dir / PDF_NAMES["bilingual"]
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".pdf", dir=out_dir)
-    os.close(fd)
-    try:
-        pages = join_parts([(editions[lang]["label"], Path(editions[lang]["path"])) for lang in LANGS], Path(tmp),
+    with atomic_path(target) as tmp:
+        pages = join_parts([(editions[lang]["label"], Path(editions[lang]["path"])) for lang in LANGS], tmp,
                            " / ".join(editions[lang]["title"] for lang in LANGS), pdf_identifier(ctx, "bilingual"))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     out: dict[str, Any] = {lang: {"path": e["path"], "pages": e["pages"]} for lang, e in editions.items()}
     out["bilingual"] = {"path": str(target), "pages": pages}
     out["timing"] = {"editions_s": round(editions_done - start, 3), "join_s": round(time.perf_counter() -

@@ -67,18 +67,25 @@ def layout(html: str) -> Any:
         return HTML(string=html, base_url=str(templates_dir())).render()
 
 
-def write_atomically(document: Any, target: Path, **options: Any) -> Path:
-    """write_pdf to a temp file in the same folder, then os.replace onto `target`."""
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A temporary path in `target`'s folder to write to; moved onto `target` (os.replace) only if the block
+    succeeds, removed otherwise, so `target` is never half-written."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".pdf", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     try:
-        with failing_on_missing_glyphs(f"writing {target.name}"):
-            document.write_pdf(tmp, **options)
+        yield Path(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_atomically(document: Any, target: Path, **options: Any) -> Path:
+    """write_pdf to a temp file in the same folder, then os.replace onto `target`."""
+    with atomic_path(target) as tmp, failing_on_missing_glyphs(f"writing {target.name}"):
+        document.write_pdf(tmp, **options)
     return target
 
