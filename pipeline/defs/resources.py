@@ -1,5 +1,5 @@
 """Resources shared by every layer: the DuckDB warehouse (path from REPORT_WAREHOUSE), opened under a lock, with a
-memory limit (REPORT_DUCKDB_MEMORY_LIMIT, default 700MB)."""
+memory limit (REPORT_DUCKDB_MEMORY_LIMIT, default 700MB); the run's warm render workers (charts and PDFs)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -7,10 +7,12 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from pipeline.config import warehouse_path
 from pipeline.lib.ingest import duckdb_config
 from pipeline.lib.locking import warehouse_lock
+from pipeline.lib.report.workers import RenderWorkers, started_earlier
 
 WRITER_POOL = "duckdb_writer"
 
@@ -24,6 +26,33 @@ class LockedDuckDBResource(DuckDBResource):
             yield con
 
 
+class RenderWorkersResource(dg.ConfigurableResource):
+    """Render worker processes for the run (`pipeline.lib.report.workers`): started when a run that draws charts or
+    PDFs starts, so they import matplotlib and WeasyPrint while the warehouse steps run; stopped when it ends.
+    `count` 0 = REPORT_RENDER_WORKERS or the default."""
+
+    count: int = 0
+    _workers: RenderWorkers | None = PrivateAttr(default=None)
+    _owned: bool = PrivateAttr(default=False)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        earlier = started_earlier()  # the CLI's, already warm
+        self._owned = earlier is None
+        self._workers = RenderWorkers(self.count or None) if earlier is None else earlier
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._workers is not None and self._owned:
+            self._workers.close()
+        self._workers = None
+
+    @property
+    def workers(self) -> RenderWorkers:
+        """The started workers (only inside a run)."""
+        if self._workers is None:
+            raise RuntimeError("render workers are started by the run; none in this context")
+        return self._workers
+
+
 def warehouse_resource() -> LockedDuckDBResource:
     """The DuckDB resource; the file is opened only when an asset asks for a connection. Its DuckDB settings
     (a memory limit, REPORT_DUCKDB_MEMORY_LIMIT) come from `duckdb_config`."""
@@ -32,6 +61,7 @@ def warehouse_resource() -> LockedDuckDBResource:
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    """Bind the warehouse resource under the name `duckdb`; run steps in one process (a step per process costs
-    ~1 s of start-up each, and DuckDB allows a single writer anyway)."""
-    return dg.Definitions(resources={"duckdb": warehouse_resource()}, executor=dg.in_process_executor)
+    """Bind the warehouse resource under the name `duckdb` and the render workers under `render`; run steps in one
+    process (a step per process costs ~1 s of start-up each, and DuckDB allows a single writer anyway)."""
+    return dg.Definitions(resources={"duckdb": warehouse_resource(), "render": RenderWorkersResource()},
+                          executor=dg.in_process_executor)

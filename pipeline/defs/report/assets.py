@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import output_dir, sources_dir
 from pipeline.defs.forecast.assets import KEYS as FORECAST_KEYS
-from pipeline.defs.resources import WRITER_POOL
+from pipeline.defs.resources import WRITER_POOL, RenderWorkersResource
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES
 
 CONTEXT = dg.AssetKey(["report", "context"])
@@ -63,7 +63,7 @@ def report_context(duckdb: DuckDBResource) -> dg.MaterializeResult:
            for fid, description in chart_figures().items()],
     can_subset=True,
 )
-def charts(context):  # untyped: Dagster rejects a string annotation here
+def charts(context, render: RenderWorkersResource):  # context untyped: Dagster rejects a string annotation here
     """Draw each selected figure in both languages (one asset per figure, one step for all): only figures whose
     data or code changed are redrawn, in parallel processes when there are several."""
     from pipeline.lib.report.build import read_context
@@ -75,7 +75,7 @@ def charts(context):  # untyped: Dagster rejects a string annotation here
     selected = [fid for fid in chart_figures() if chart_key(fid) in context.selected_asset_keys]
     digests = {fid: chart_digest(ctx["figures"][fid], Path(figure_modules()[fid].__file__)) for fid in selected}
     stale = [fid for fid in selected if not is_current(chart_dir, fid, digests[fid])]
-    draw_charts({fid: ctx["figures"][fid] for fid in stale}, digests, chart_dir)
+    draw_charts({fid: ctx["figures"][fid] for fid in stale}, digests, chart_dir, render.workers)
     for fid in selected:
         paths = png_paths(chart_dir, fid)
         thumb = base64.b64encode(thumbnail_path(chart_dir, fid).read_bytes()).decode()
@@ -88,14 +88,14 @@ def charts(context):  # untyped: Dagster rejects a string annotation here
 
 @dg.asset(key=PDF, group_name="report", deps=[CONTEXT, *(chart_key(f) for f in chart_figures())], kinds={"pdf"},
           owners=["team:analysts"], description="The zh, en and bilingual PDFs, staged in output/build/pdf.")
-def report_pdf() -> dg.MaterializeResult:
+def report_pdf(render: RenderWorkersResource) -> dg.MaterializeResult:
     """Lay out and write both editions in parallel processes, then join them into the bilingual volume
     (PDF/A-3b, sources attached)."""
     from pipeline.lib.report.build import build_pdfs
 
     sources = sorted(p for p in sources_dir().iterdir() if p.is_file() and not p.name.startswith("."))
-    result = build_pdfs(build_dir() / "context.json", build_dir() / "charts", build_dir() / "pdf",
-                                      sources)
+    result = build_pdfs(build_dir() / "context.json", build_dir() / "charts", build_dir() / "pdf", sources,
+                        render.workers)
     pdfs = {k: v for k, v in result.items() if k not in ("numbers", "timing")}
     return dg.MaterializeResult(metadata={
         **{f"{k}_path": dg.MetadataValue.path(v["path"]) for k, v in pdfs.items()},

@@ -1,11 +1,11 @@
 """Build steps of the report that the Dagster assets, the CLI and the tests call.
 
-Each edition (zh, en) is laid out and written once, in its own process, so the two run in parallel (WeasyPrint
-uses one core per document and its documents cannot cross processes). The bilingual volume then joins the two
-written PDFs at the PDF level (`volume.join_parts`) instead of laying their pages out again.
+Each edition (zh, en) is laid out and written once, in its own render worker process (`workers.py`), so the
+two run in parallel (WeasyPrint uses one core per document and its documents cannot cross processes). The
+bilingual volume then joins the two written PDFs at the PDF level (`volume.join_parts`) instead of laying their
+pages out again.
 
     python -m pipeline.lib.report.build CONTEXT CHARTS OUT [ATTACHMENT ...]           # all three PDFs
-    python -m pipeline.lib.report.build --edition LANG CONTEXT CHARTS OUT [ATTACHMENT ...]   # one edition
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.lib.report.context import LANGS
+
+if TYPE_CHECKING:
+    from pipeline.lib.report.workers import RenderWorkers
 
 PDF_NAMES = {"zh": "report_zh.pdf", "en": "report_en.pdf", "bilingual": "report.pdf"}
 
@@ -94,27 +96,24 @@ def build_edition(ctx: dict[str, Any], lang: str, charts: dict[str, Path], out_d
             "label": view["t"]["edition"], "numbers": view["numbers"]}
 
 
-def _edition_process(lang: str, context_path: Path, chart_dir: Path, out_dir: Path,
-                     attachments: list[Path]) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "pipeline.lib.report.build", "--edition", lang, str(context_path), str(chart_dir),
-           str(out_dir), *map(str, attachments)]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: list[Path]) -> dict[str, Any]:
-    """Both editions in parallel processes, then the bilingual volume from their PDFs. Returns paths, pages,
-    timings and the numbers shown; raises RuntimeError with an edition's error output if one fails."""
+def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: list[Path],
+               workers: RenderWorkers | None = None) -> dict[str, Any]:
+    """Both editions in parallel render workers (`workers`, else two started for the call), then the bilingual
+    volume from their PDFs. Returns paths, pages, timings and the numbers shown; an edition's error is raised
+    here (with the worker's traceback as its cause)."""
     from pipeline.lib.report.render import atomic_path
     from pipeline.lib.report.volume import join_parts
+    from pipeline.lib.report.workers import RenderWorkers
 
     start = time.perf_counter()
-    procs = {lang: _edition_process(lang, context_path, chart_dir, out_dir, attachments) for lang in LANGS}
-    outputs = {lang: proc.communicate() for lang, proc in procs.items()}
-    failed = [lang for lang, proc in procs.items() if proc.returncode != 0]
-    if failed:
-        raise RuntimeError("PDF build failed:\n" + "\n".join(f"[{lang}] {outputs[lang][1].strip()[-4000:]}"
-                                                            for lang in failed))
-    editions = {lang: json.loads(outputs[lang][0].strip().splitlines()[-1]) for lang in LANGS}
+    requests = [("edition", (str(context_path), lang, str(chart_dir), str(out_dir), [str(a) for a in attachments]))
+                for lang in LANGS]
+    if workers is None:
+        with RenderWorkers(len(LANGS)) as own:
+            answers = own.run(requests)
+    else:
+        answers = workers.run(requests)
+    editions = dict(zip(LANGS, answers, strict=True))
     editions_done = time.perf_counter()
     ctx = read_context(context_path)
     target = out_dir / PDF_NAMES["bilingual"]
@@ -131,15 +130,9 @@ def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: 
 
 
 def main(argv: list[str]) -> int:
-    """CLI: all three PDFs, or one edition with --edition LANG; prints the result as one JSON line."""
-    if argv[:1] == ["--edition"]:
-        lang, context_path, chart_dir, out_dir, *attachments = argv[1:]
-        ctx = read_context(Path(context_path))
-        result = build_edition(ctx, lang, chart_paths(ctx, Path(chart_dir))[lang], Path(out_dir),
-                               [Path(a) for a in attachments])
-    else:
-        context_path, chart_dir, out_dir, *attachments = argv
-        result = build_pdfs(Path(context_path), Path(chart_dir), Path(out_dir), [Path(a) for a in attachments])
+    """CLI: all three PDFs; prints the result as one JSON line."""
+    context_path, chart_dir, out_dir, *attachments = argv
+    result = build_pdfs(Path(context_path), Path(chart_dir), Path(out_dir), [Path(a) for a in attachments])
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -1,24 +1,22 @@
-"""Drawing the chart PNGs: which ones are out of date (a digest of their data and code), and drawing those, in
-parallel worker processes when there are enough of them to pay for the workers' start.
+"""Drawing the chart PNGs: which ones are out of date (a digest of their data and code), and drawing those in the
+run's warm render workers (`workers.py`), split evenly between them.
 
-Workers are started with "spawn" (a fresh interpreter): the caller may be a Dagster run process with threads,
-where forking is unsafe. A worker's start (Python, matplotlib, the figure modules) costs about 0.7 s, so fewer
-than `PARALLEL_FROM` PNGs are drawn in the calling process. REPORT_CHART_WORKERS sets the number of workers
-(default: the number of CPUs; 1 draws everything in the calling process).
+Without workers (a call outside a Dagster run), `PARALLEL_FROM` PNGs or more are drawn in workers started for the
+call (a worker's start costs ~1.1 s of imports), fewer in the calling process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib.report.context import LANGS
+
+if TYPE_CHECKING:
+    from pipeline.lib.report.workers import RenderWorkers
 
 PARALLEL_FROM = 8  # PNGs; measured: 8 PNGs take ~1.3 s in one process
 THUMBNAIL_PX = 360  # longest side of the UI preview
@@ -65,30 +63,31 @@ def is_current(chart_dir: Path, figure_id: str, digest: str) -> bool:
             and all(p.is_file() for p in png_paths(chart_dir, figure_id).values()))
 
 
-def _draw_one(figure_id: str, data: dict[str, Any], lang: str, path: str) -> str:
+def draw_jobs(jobs: list[tuple[str, dict[str, Any], str, str]]) -> list[str]:
+    """Draw (figure id, data, lang, PNG path) jobs one after the other in this process; return the paths."""
     from pipeline.lib.report.figures import FIGURES
 
-    return str(FIGURES[figure_id].draw(data, lang, Path(path)))
+    return [str(FIGURES[fid].draw(data, lang, Path(path))) for fid, data, lang, path in jobs]
 
 
-def _workers(jobs: int) -> int:
-    wanted = int(os.environ.get("REPORT_CHART_WORKERS", os.cpu_count() or 1))
-    return 1 if jobs < PARALLEL_FROM else max(1, min(wanted, jobs))
+def draw_charts(figures: dict[str, dict[str, Any]], digests: dict[str, str], chart_dir: Path,
+                workers: RenderWorkers | None = None) -> None:
+    """Draw both languages of every figure in `figures` ({id: data}), in `workers` if given; stamp each with its
+    digest once drawn."""
+    from pipeline.lib.report.workers import RenderWorkers
 
-
-def draw_charts(figures: dict[str, dict[str, Any]], digests: dict[str, str], chart_dir: Path) -> None:
-    """Draw both languages of every figure in `figures` ({id: data}); stamp each with its digest once drawn."""
     chart_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(fid, data, lang, str(path)) for fid, data in figures.items()
             for lang, path in png_paths(chart_dir, fid).items()]
-    workers = _workers(len(jobs))
-    if workers == 1:
-        for job in jobs:
-            _draw_one(*job)
+    if not jobs:
+        return
+    if workers is not None:
+        workers.draw(jobs)
+    elif len(jobs) >= PARALLEL_FROM:
+        with RenderWorkers() as own:
+            own.draw(jobs)
     else:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for future in [pool.submit(_draw_one, *job) for job in jobs]:
-                future.result()
+        draw_jobs(jobs)
     for fid in figures:
         _write_thumbnail(chart_dir, fid)
         _stamp(chart_dir, fid).write_text(digests[fid])
