@@ -109,7 +109,7 @@ def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: 
     requests = [("edition", (str(context_path), lang, str(chart_dir), str(out_dir), [str(a) for a in attachments]))
                 for lang in LANGS]
     if workers is None:
-        with RenderWorkers(len(LANGS)) as own:
+        with RenderWorkers(len(LANGS), warm=("pdf",)) as own:
             answers = own.run(requests)
     else:
         answers = workers.run(requests)

@@ -84,7 +84,7 @@ def draw_charts(figures: dict[str, dict[str, Any]], digests: dict[str, str], cha
     if workers is not None:
         workers.draw(jobs)
     elif len(jobs) >= PARALLEL_FROM:
-        with RenderWorkers() as own:
+        with RenderWorkers(warm=("charts",)) as own:
             own.draw(jobs)
     else:
         draw_jobs(jobs)

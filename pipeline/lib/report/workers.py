@@ -9,6 +9,7 @@ Why not `multiprocessing`: its "spawn" start re-imports the parent's `__main__` 
 command line when a run is launched by the daemon), and "fork" is unsafe in a process with threads. A worker is a
 plain `python -m pipeline.lib.report.workers` child that reads requests from its stdin and answers on its stdout,
 one length-prefixed pickle frame each; its own prints and warnings go to a log file, quoted if it dies.
+Its arguments name what it prepares for at start: `python -m pipeline.lib.report.workers charts pdf`.
 
     REPORT_RENDER_WORKERS   number of workers (default: the number of CPUs, at least 2, at most 4)
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 _HEADER = struct.Struct("!Q")
+WARM_UPS = ("charts", "pdf")  # what a worker prepares for as soon as it starts (see `_WARM_UPS`)
 # Workers run below the run's own priority: while they warm up, the run's process (Dagster, DuckDB) keeps its
 # core; when they draw or lay out, the run's process is only waiting for them. Measured on 2 cores: a one-table
 # refresh 0.4-0.5 s faster than at equal priority.
@@ -69,9 +71,9 @@ def _read_frame(stream: IO[bytes]) -> Any:
 class _Worker:
     """One child process and its pipes; `call` sends a request and waits for the answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, warm: tuple[str, ...]) -> None:
         self._log = tempfile.TemporaryFile(prefix="render-worker-")  # noqa: SIM115 - lives as long as the worker
-        self._proc = subprocess.Popen([sys.executable, "-m", "pipeline.lib.report.workers"],
+        self._proc = subprocess.Popen([sys.executable, "-m", "pipeline.lib.report.workers", *warm],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log)
         self._lock = threading.Lock()
 
@@ -137,8 +139,9 @@ class RenderWorkers:
     """A few warm render processes. `run` spreads requests over them (round robin, one thread per worker) and
     returns the answers in order; an error in a worker is raised here with the worker's traceback as its cause."""
 
-    def __init__(self, count: int | None = None) -> None:
-        self._workers = [_Worker() for _ in range(count or default_count())]
+    def __init__(self, count: int | None = None, warm: tuple[str, ...] = WARM_UPS) -> None:
+        """Start `count` workers (None: `default_count()`) that prepare for `warm` ("charts", "pdf") at once."""
+        self._workers = [_Worker(warm) for _ in range(count or default_count())]
 
     def __len__(self) -> int:
         return len(self._workers)
@@ -199,14 +202,11 @@ def _draw(jobs: list[tuple[str, dict[str, Any], str, str]]) -> list[str]:
 _HANDLERS = {"draw": _draw, "edition": _edition}
 
 
-def _warm_up() -> None:
-    """Import what every request needs and draw a throwaway chart with Chinese text (loading the fonts costs the
-    first chart of a process ~0.3 s): what a cold start would otherwise pay inside the step."""
+def _warm_charts() -> None:
+    """matplotlib, the figure modules, and a throwaway chart with Chinese text (loading the fonts costs the first
+    chart of a process ~0.3 s)."""
     import io
 
-    import weasyprint  # noqa: F401
-
-    import pipeline.lib.report.build  # noqa: F401
     import pipeline.lib.report.figures  # noqa: F401
     from pipeline.lib.report import style
 
@@ -217,6 +217,17 @@ def _warm_up() -> None:
     plt.close(fig)
 
 
+def _warm_pdf() -> None:
+    """WeasyPrint and the edition code."""
+    import weasyprint  # noqa: F401
+
+    import pipeline.lib.report.build  # noqa: F401
+    import pipeline.lib.report.render  # noqa: F401
+
+
+_WARM_UPS = {"charts": _warm_charts, "pdf": _warm_pdf}
+
+
 def _portable(exc: BaseException) -> BaseException:
     """The exception itself if it survives pickling, else a RuntimeError with its type and message."""
     try:
@@ -225,7 +236,7 @@ def _portable(exc: BaseException) -> BaseException:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def serve() -> None:
+def serve(warm: list[str]) -> None:
     """Worker loop: answer requests from stdin until it closes. Stdout is kept for the answers; anything else
     written to it goes to stderr (the log file). Runs at `NICENESS`."""
     os.nice(NICENESS)
@@ -233,7 +244,8 @@ def serve() -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     requests = sys.stdin.buffer
-    _warm_up()
+    for name in warm:  # what a cold start would otherwise pay inside the step
+        _WARM_UPS[name]()
     while (request := _read_frame(requests)) is not None:
         op, args = request
         try:
@@ -246,4 +258,4 @@ def serve() -> None:
 
 
 if __name__ == "__main__":
-    serve()
+    serve(sys.argv[1:])
