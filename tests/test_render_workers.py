@@ -60,3 +60,68 @@ def test_without_cli_workers_the_run_resource_starts_and_stops_its_own() -> None
     assert len(workers) == 0
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+# --- reusing WeasyPrint's encoded images (pipeline/lib/report/image_cache.py) -----------------------------------
+
+def _pdf_with_two_charts(tmp_path: Path, name: str) -> bytes:
+    from weasyprint import HTML
+
+    html = "".join(f'<img style="width:10cm" src="{p.as_uri()}">' for p in sorted(tmp_path.glob("chart*.png")))
+    target = tmp_path / name
+    HTML(string=f"<html><body>{html}</body></html>").write_pdf(target, pdf_identifier=b"0" * 32)
+    return target.read_bytes()
+
+
+@pytest.fixture()
+def two_charts(tmp_path: Path) -> Path:
+    from PIL import Image, ImageDraw
+
+    for i, colour in enumerate(("#00338D", "#C6007E")):
+        image = Image.new("RGB", (640, 340), "white")
+        ImageDraw.Draw(image).rectangle((40 + 60 * i, 40, 400, 300), fill=colour)
+        image.save(tmp_path / f"chart{i}.png")
+    return tmp_path
+
+
+def test_encoded_images_are_reused_and_give_the_same_pdf(two_charts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from weasyprint.images import RasterImage
+
+    from pipeline.lib.report.image_cache import prune, reusing_encoded_images
+
+    encoded: list[int] = []
+    original = RasterImage._get_png_data
+
+    def counting(pillow_image):  # noqa: ANN001, ANN202 - WeasyPrint's signature
+        encoded.append(1)
+        return original(pillow_image)
+
+    monkeypatch.setattr(RasterImage, "_get_png_data", staticmethod(counting))
+    plain = _pdf_with_two_charts(two_charts, "plain.pdf")
+    assert len(encoded) == 2
+    cache = two_charts / "streams"
+    with reusing_encoded_images(cache) as first_keys:
+        first = _pdf_with_two_charts(two_charts, "first.pdf")
+    assert len(encoded) == 4 and len(first_keys) == 2 and len(list(cache.iterdir())) == 2
+    with reusing_encoded_images(cache) as second_keys:
+        second = _pdf_with_two_charts(two_charts, "second.pdf")
+    assert len(encoded) == 4, "the second build encoded an image again"
+    assert second_keys == first_keys
+    assert plain == first == second
+    assert RasterImage.__dict__["_get_png_data"].__func__ is counting, "WeasyPrint's method was not restored"
+    assert prune(cache, set()) == 2 and not list(cache.iterdir())
+
+
+def test_a_changed_chart_gets_a_new_stream(two_charts: Path) -> None:
+    from PIL import Image
+
+    from pipeline.lib.report.image_cache import reusing_encoded_images
+
+    cache = two_charts / "streams"
+    with reusing_encoded_images(cache) as before:
+        _pdf_with_two_charts(two_charts, "before.pdf")
+    Image.new("RGB", (640, 340), "#EAAA00").save(two_charts / "chart1.png")
+    with reusing_encoded_images(cache) as after:
+        changed = _pdf_with_two_charts(two_charts, "after.pdf")
+    assert len(before & after) == 1 and len(after) == 2
+    assert changed == _pdf_with_two_charts(two_charts, "uncached.pdf")

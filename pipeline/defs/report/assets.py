@@ -89,13 +89,14 @@ def charts(context, render: RenderWorkersResource):  # context untyped: Dagster 
 @dg.asset(key=PDF, group_name="report", deps=[CONTEXT, *(chart_key(f) for f in chart_figures())], kinds={"pdf"},
           owners=["team:analysts"], description="The zh, en and bilingual PDFs, staged in output/build/pdf.")
 def report_pdf(render: RenderWorkersResource) -> dg.MaterializeResult:
-    """Lay out and write both editions in parallel processes, then join them into the bilingual volume
-    (PDF/A-3b, sources attached)."""
+    """Lay out and write both editions in the run's render workers, side by side, then join them into the
+    bilingual volume (PDF/A-3b, sources attached). Encoded chart images are reused from the previous build
+    (output/build/pdf_images) for the charts that did not change."""
     from pipeline.lib.report.build import build_pdfs
 
     sources = sorted(p for p in sources_dir().iterdir() if p.is_file() and not p.name.startswith("."))
     result = build_pdfs(build_dir() / "context.json", build_dir() / "charts", build_dir() / "pdf", sources,
-                        render.workers)
+                        render.workers, image_cache=build_dir() / "pdf_images")
     pdfs = {k: v for k, v in result.items() if k not in ("numbers", "timing")}
     return dg.MaterializeResult(metadata={
         **{f"{k}_path": dg.MetadataValue.path(v["path"]) for k, v in pdfs.items()},

@@ -10,6 +10,7 @@ pages out again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -80,40 +81,47 @@ def _set_metadata(doc: Any, view: dict[str, Any], ctx: dict[str, Any]) -> None:
 
 
 def build_edition(ctx: dict[str, Any], lang: str, charts: dict[str, Path], out_dir: Path,
-                  attachments: list[Path]) -> dict[str, Any]:
-    """Lay out and write one edition; return its path, pages, timings, title, bookmark label and numbers."""
+                  attachments: list[Path], image_cache: Path | None = None) -> dict[str, Any]:
+    """Lay out and write one edition (reusing the encoded chart images kept in `image_cache`, if given); return
+    its path, pages, timings, title, bookmark label, numbers and the image-cache keys it used."""
     from pipeline.lib.report import render
     from pipeline.lib.report.context import edition_view
+    from pipeline.lib.report.image_cache import reusing_encoded_images
 
     start = time.perf_counter()
     view = edition_view(ctx, lang, charts)
     doc = render.layout(render.html_for(view))
     _set_metadata(doc, view, ctx)
     laid_out = time.perf_counter()
-    target = render.write_atomically(doc, out_dir / PDF_NAMES[lang], **_weasyprint_options(ctx, attachments))
+    with (reusing_encoded_images(image_cache) if image_cache else contextlib.nullcontext(set())) as image_keys:
+        target = render.write_atomically(doc, out_dir / PDF_NAMES[lang], **_weasyprint_options(ctx, attachments))
     return {"path": str(target), "pages": len(doc.pages), "layout_s": round(laid_out - start, 3),
             "write_s": round(time.perf_counter() - laid_out, 3), "title": view["t"]["title"],
-            "label": view["t"]["edition"], "numbers": view["numbers"]}
+            "label": view["t"]["edition"], "numbers": view["numbers"], "image_keys": sorted(image_keys)}
 
 
 def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: list[Path],
-               workers: RenderWorkers | None = None) -> dict[str, Any]:
+               workers: RenderWorkers | None = None, image_cache: Path | None = None) -> dict[str, Any]:
     """Both editions in parallel render workers (`workers`, else two started for the call), then the bilingual
-    volume from their PDFs. Returns paths, pages, timings and the numbers shown; an edition's error is raised
-    here (with the worker's traceback as its cause)."""
+    volume from their PDFs. With `image_cache`, encoded chart images are reused from the previous build (and the
+    ones no edition used any more are pruned). Returns paths, pages, timings and the numbers shown; an edition's
+    error is raised here (with the worker's traceback as its cause)."""
+    from pipeline.lib.report.image_cache import prune
     from pipeline.lib.report.render import atomic_path
     from pipeline.lib.report.volume import join_parts
     from pipeline.lib.report.workers import RenderWorkers
 
     start = time.perf_counter()
-    requests = [("edition", (str(context_path), lang, str(chart_dir), str(out_dir), [str(a) for a in attachments]))
-                for lang in LANGS]
+    requests = [("edition", (str(context_path), lang, str(chart_dir), str(out_dir), [str(a) for a in attachments],
+                              str(image_cache) if image_cache else None)) for lang in LANGS]
     if workers is None:
         with RenderWorkers(len(LANGS), warm=("pdf",)) as own:
             answers = own.run(requests)
     else:
         answers = workers.run(requests)
     editions = dict(zip(LANGS, answers, strict=True))
+    if image_cache:
+        prune(image_cache, {key for e in editions.values() for key in e["image_keys"]})
     editions_done = time.perf_counter()
     ctx = read_context(context_path)
     target = out_dir / PDF_NAMES["bilingual"]

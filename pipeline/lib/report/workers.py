@@ -185,12 +185,13 @@ class RenderWorkers:
 
 # --- the worker side -------------------------------------------------------------------------------------------
 
-def _edition(context_path: str, lang: str, chart_dir: str, out_dir: str, attachments: list[str]) -> dict[str, Any]:
+def _edition(context_path: str, lang: str, chart_dir: str, out_dir: str, attachments: list[str],
+             image_cache: str | None) -> dict[str, Any]:
     from pipeline.lib.report.build import build_edition, chart_paths, read_context
 
     ctx = read_context(Path(context_path))
     return build_edition(ctx, lang, chart_paths(ctx, Path(chart_dir))[lang], Path(out_dir),
-                         [Path(a) for a in attachments])
+                         [Path(a) for a in attachments], Path(image_cache) if image_cache else None)
 
 
 def _draw(jobs: list[tuple[str, dict[str, Any], str, str]]) -> list[str]:
