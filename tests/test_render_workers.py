@@ -58,6 +58,8 @@ def test_without_cli_workers_the_run_resource_starts_and_stops_its_own() -> None
         (pid,) = workers.pids
         assert workers.run([("draw", ([],))]) == [[]]
     assert len(workers) == 0
+    with pytest.raises(RuntimeError, match="closed"):
+        workers.run([("draw", ([],))])
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 

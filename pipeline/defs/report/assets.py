@@ -65,7 +65,7 @@ def report_context(duckdb: DuckDBResource) -> dg.MaterializeResult:
 )
 def charts(context, render: RenderWorkersResource):  # context untyped: Dagster rejects a string annotation here
     """Draw each selected figure in both languages (one asset per figure, one step for all): only figures whose
-    data or code changed are redrawn, in parallel processes when there are several."""
+    data or code changed are redrawn, split over the run's render workers."""
     from pipeline.lib.report.build import read_context
     from pipeline.lib.report.charts import chart_digest, draw_charts, is_current, png_paths, thumbnail_path
     from pipeline.lib.report.context import figure_modules

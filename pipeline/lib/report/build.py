@@ -114,11 +114,8 @@ def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: 
     start = time.perf_counter()
     requests = [("edition", (str(context_path), lang, str(chart_dir), str(out_dir), [str(a) for a in attachments],
                               str(image_cache) if image_cache else None)) for lang in LANGS]
-    if workers is None:
-        with RenderWorkers(len(LANGS), warm=("pdf",)) as own:
-            answers = own.run(requests)
-    else:
-        answers = workers.run(requests)
+    with contextlib.nullcontext(workers) if workers else RenderWorkers(len(LANGS), warm=("pdf",)) as pool:
+        answers = pool.run(requests)
     editions = dict(zip(LANGS, answers, strict=True))
     if image_cache:
         prune(image_cache, {key for e in editions.values() for key in e["image_keys"]})

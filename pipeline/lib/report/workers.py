@@ -87,7 +87,7 @@ class _Worker:
             try:
                 _write_frame(self._proc.stdin, (op, args))
                 reply = _read_frame(self._proc.stdout)
-            except (BrokenPipeError, OSError):
+            except OSError:  # a broken pipe: the worker is gone
                 reply = None
         if reply is None:
             raise WorkerDied(f"render worker {self._proc.pid} exited (code {self._proc.poll()}) during {op!r}:\n"
@@ -153,6 +153,8 @@ class RenderWorkers:
 
     def run(self, requests: list[tuple[str, tuple]]) -> list[Any]:
         """Answers to `requests` ((op, args) pairs), computed in parallel across the workers."""
+        if not self._workers:
+            raise RuntimeError("the render workers are closed")
         lanes = [list(range(i, len(requests), len(self._workers))) for i in range(len(self._workers))]
         answers: list[Any] = [None] * len(requests)
 
