@@ -70,9 +70,59 @@ def _definitions():
     return defs()
 
 
+class _Progress:
+    """Prints each event as the run emits it (a Dagster logger receives every event live; `execute_in_process`
+    only returns them at the end): one line per asset built, failed checks and steps on stderr."""
+
+    def __init__(self) -> None:
+        self.built = 0
+        self.failed: list[str] = []
+
+    def event(self, event) -> None:
+        kind = event.event_type_value
+        if kind == "ASSET_MATERIALIZATION":
+            self.built += 1
+            print(f"  built   {event.asset_key.to_user_string()}", flush=True)
+        elif kind == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if not data.passed:
+                problems = data.metadata.get("problems")
+                detail = f"\n{problems.value}" if problems is not None else ""
+                print(f"  CHECK FAILED {data.asset_key.to_user_string()}:{data.check_name}{detail}", file=sys.stderr,
+                      flush=True)
+                self.failed.append(data.check_name)
+        elif kind == "STEP_FAILURE":
+            msg = _failure_message(event.event_specific_data)
+            if "blocking asset check failed" not in msg:
+                print(f"  FAILED  {event.step_key}:\n{msg}", file=sys.stderr, flush=True)
+            self.failed.append(event.step_key)
+
+    def logger(self):
+        """A Dagster logger definition that hands the run's events to `event` (it replaces the console logger)."""
+        import logging
+
+        import dagster as dg
+
+        progress = self
+
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                event = getattr(record, "dagster_event", None)
+                if event is not None:
+                    progress.event(event)
+
+        @dg.logger(description="reportctl's live progress lines")
+        def reportctl_progress(_init_context) -> logging.Logger:
+            log = logging.Logger("reportctl.progress", logging.DEBUG)
+            log.addHandler(Handler())
+            return log
+
+        return reportctl_progress
+
+
 def run_assets(selection: list | None = None, changed: list[str] | None = None) -> int:
     """Materialise the selection (None = every materialisable asset) in-process after recording the changed
-    files' hashes (None = all); one line per asset, a summary, an exit code."""
+    files' hashes (None = all); one line per asset as it is built, a summary, an exit code."""
     start = time.perf_counter()
     definitions = _definitions()
     if selection is None:
@@ -80,35 +130,18 @@ def run_assets(selection: list | None = None, changed: list[str] | None = None) 
         selection = sorted((k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable), key=str)
     instance = _instance()
     _observe_sources(instance, changed)
-    job = definitions.resolve_implicit_global_asset_job_def()
+    progress = _Progress()
+    job = definitions.resolve_implicit_global_asset_job_def().with_logger_defs({"progress": progress.logger()})
     gc.freeze()  # definitions, modules and the instance live until exit: keep them out of every later collection
-    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet,
+    print(f"running {len(selection)} asset(s)", flush=True)
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}},
                                     asset_selection=selection)
-    failed, built = [], 0
-    for event in result.all_events:
-        kind = event.event_type_value
-        if kind == "ASSET_MATERIALIZATION":
-            built += 1
-            print(f"  built   {event.asset_key.to_user_string()}", flush=True)
-        elif kind == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data
-            if not data.passed:
-                problems = data.metadata.get("problems")
-                detail = f"\n{problems.value}" if problems is not None else ""
-                print(f"  CHECK FAILED {data.asset_key.to_user_string()}:{data.check_name}{detail}", file=sys.stderr)
-                failed.append(data.check_name)
-        elif kind == "STEP_FAILURE":
-            msg = _failure_message(event.event_specific_data)
-            if "blocking asset check failed" not in msg:
-                print(f"  FAILED  {event.step_key}:\n{msg}", file=sys.stderr)
-            failed.append(event.step_key)
     took = time.perf_counter() - start
-    if result.success and not failed:
-        print(f"ok: {built} asset(s) in {took:.1f}s; latest edition in {output_dir() / 'latest'}")
+    if result.success and not progress.failed:
+        print(f"ok: {progress.built} asset(s) in {took:.1f}s; latest edition in {output_dir() / 'latest'}")
         return OK
-    print(f"FAILED in {took:.1f}s ({len(failed)} problem(s)); the last published edition was left as it was",
-          file=sys.stderr)
+    print(f"FAILED in {took:.1f}s ({len(progress.failed)} problem(s)); the last published edition was left as it "
+          "was", file=sys.stderr)
     return FAILED
 
 
