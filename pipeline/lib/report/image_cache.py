@@ -2,11 +2,11 @@
 
 WeasyPrint (70) embeds a PNG by decoding it and compressing its pixels again (`RasterImage._get_png_data`, whose
 result is the image's PDF stream): ~20 ms per chart, about 40 % of writing an edition. The result depends only on
-the PNG's bytes (and the Pillow and zlib versions), so it is kept in a folder under that hash: a one-table refresh
-redraws two charts and re-encodes only those. No public option does this (WeasyPrint's `cache` lives for one
-document), hence a wrapper around that one private static method, installed only inside `reusing_encoded_images`;
-if a WeasyPrint upgrade renames it, the wrapper is simply not installed and every image is encoded as before
-(`tests/test_render_workers.py` then fails, naming this module).
+the PNG's bytes (and the WeasyPrint, Pillow and zlib versions), so it is kept in a folder under that hash: a
+one-table refresh redraws two charts and re-encodes only those. No public option does this (WeasyPrint's `cache`
+lives for one document), hence a wrapper around that one private static method, installed only inside
+`reusing_encoded_images`; if a WeasyPrint upgrade renames it, the wrapper is simply not installed and every image
+is encoded as before (`tests/test_render_workers.py` then fails, naming this module).
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ SUFFIX = ".stream"
 
 
 def _versions() -> bytes:
+    """Part of every key: a new WeasyPrint, Pillow or zlib may encode the same pixels differently."""
     import PIL
+    import weasyprint
 
-    return f"{PIL.__version__}|{zlib.ZLIB_RUNTIME_VERSION}|".encode()
+    return f"{weasyprint.__version__}|{PIL.__version__}|{zlib.ZLIB_RUNTIME_VERSION}|".encode()
 
 
 def _cached(encode: Callable[[Any], bytes], folder: Path, used: set[str]) -> Callable[[Any], bytes]:
