@@ -91,6 +91,8 @@ def test_encoded_images_are_reused_and_give_the_same_pdf(two_charts: Path, monke
 
     from pipeline.lib.report.image_cache import prune, reusing_encoded_images
 
+    assert isinstance(RasterImage.__dict__.get("_get_png_data"), staticmethod), (
+        "WeasyPrint changed: pipeline/lib/report/image_cache.py wraps RasterImage._get_png_data")
     encoded: list[int] = []
     original = RasterImage._get_png_data
 
