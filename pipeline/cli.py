@@ -51,13 +51,21 @@ def _failure_message(data) -> str:
     return f"{err.cls_name}: {err.message.strip()}" if err else "unknown error"
 
 
+@functools.cache
+def _source_hashes() -> dict[str, str]:
+    """Hashes of the input files and manifest entries (`inputs.source_hashes`), computed once per command: the
+    hashes that decided what to run are the ones recorded."""
+    from pipeline.lib.inputs import source_hashes
+
+    return source_hashes(sources_dir())
+
+
 def _observe_sources(instance, changed: list[str] | None) -> None:
     """Record the hashes of the `changed` input files (None = all) as their source assets' data versions (what
     the sensor does for the runs it starts), instead of running one observation step per file."""
     from pipeline.defs.ingest.assets import source_observations
-    from pipeline.lib.inputs import source_hashes
 
-    hashes = source_hashes(sources_dir())
+    hashes = _source_hashes()
     for event in source_observations(list(hashes) if changed is None else changed, hashes):
         instance.report_runless_asset_event(event)
 
@@ -155,9 +163,7 @@ def _last_inputs() -> tuple[str | None, dict[str, str]]:
 
 def _edition_inputs_now() -> dict[str, str]:
     """Current hashes keyed like an edition's inputs (table ids and catalog:<file>)."""
-    from pipeline.lib.inputs import source_hashes
-
-    return {k: v for k, v in source_hashes(sources_dir()).items() if k != "manifest"}
+    return {k: v for k, v in _source_hashes().items() if k != "manifest"}
 
 
 def manifest_ok() -> bool:
@@ -375,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Dispatch a parsed command; return its exit code."""
+    _definitions.cache_clear()  # both are "once per command", also when main() is called twice in one process
+    _source_hashes.cache_clear()
     if args.command in ("build", "refresh") and not manifest_ok():
         return FAILED
     if args.command == "build":
