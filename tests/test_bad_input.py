@@ -186,3 +186,15 @@ def test_manifest_publisher_needs_an_english_name(sources_copy: Path) -> None:
     with pytest.raises(SourceError) as info:
         load_manifest(sources_copy)
     assert "column 'publisher'" in str(info.value) and "'中文名 (English name)'" in str(info.value)
+
+
+def test_manifest_reference_with_english_prose_is_refused(sources_copy: Path) -> None:
+    manifest = sources_copy / "manifest.yaml"
+    doc = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    doc["tables"][2]["reference"] = "图9 / Figure 9 (p. 26); shares read off the chart"
+    manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SourceError) as info:
+        load_manifest(sources_copy)
+    message = str(info.value)
+    assert "entry 3 (id 'fig09_global_compute_by_region')" in message and "column 'reference'" in message
+    assert "(chart, off, read, shares, the)" in message and "put explanations in note" in message

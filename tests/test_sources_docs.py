@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.lib.manifest import STATUSES, load_manifest
@@ -41,15 +42,29 @@ def test_publisher_names_split_by_language() -> None:
 
 
 def test_seed_references_follow_the_edition_language() -> None:
-    from pipeline.lib.report.context import seed_reference
+    from pipeline.lib.manifest import reference_in
 
     reference = "图14 / Figure 14, section 04 识局 (p. 29 ff.)"
-    assert seed_reference(reference, "zh") == "KPMG 图14, section 04 识局 (p. 29 ff.)"
-    assert seed_reference(reference, "en") == "KPMG fig. 14, section 04 识局 (p. 29 ff.)"
-    assert seed_reference("图7 / Figure 7 (p. 21)", "zh") == "KPMG 图7 (p. 21)"
-    assert seed_reference("图7 / Figure 7 (p. 21)", "en") == "KPMG fig. 7 (p. 21)"
-    assert seed_reference("见各行 source 列 / see each row's source column", "en") == "see each row's source column"
-    assert seed_reference("pp. 28-29; as in figure 7 and 图 9", "zh") == "pp. 28-29; as in figure 7 and KPMG 图9"
+    assert reference_in(reference, "zh") == "KPMG 图14、04 识局（第29页起）"
+    assert reference_in(reference, "en") == "KPMG fig. 14, section 04 识局 (p. 29 ff.)"
+    assert reference_in("图7 / Figure 7 (p. 21)", "zh") == "KPMG 图7（第21页）"
+    assert reference_in("图7 / Figure 7 (p. 21)", "en") == "KPMG fig. 7 (p. 21)"
+    assert reference_in("见各行 source 列 / see each row's source column", "en") == "see each row's source column"
+    assert reference_in("pp. 28-29, 69 ff.", "zh") == "第28-29页、第69页起"
+    assert reference_in("sections 03 有为 (p. 21 ff.), 05 应变 case 7 (p. 41 ff.) and the abstract", "zh") == (
+        "03 有为（第21页起）、05 应变 案例7（第41页起）及摘要")
+    assert reference_in("section 05 应变 (p. 41 ff.), 案例一 to 案例十一", "zh") == (
+        "05 应变（第41页起）、案例一至案例十一")
+    assert reference_in("pp. 28-29; as in figure 7 and 图 9", "en") == "pp. 28-29; as in figure 7 and KPMG 图9"
+
+
+def test_every_bundled_reference_reads_in_chinese() -> None:
+    from pipeline.lib.manifest import load_manifest, reference_in, reference_problem
+
+    for spec in load_manifest(PROJECT_ROOT / "sources"):
+        assert reference_problem(spec.reference) is None, spec.id
+        assert not re.search(r"\b(?:p|pp|sections?|ff|case|and)\b", reference_in(spec.reference, "zh")), spec.id
+    assert reference_problem("Table 3, page 12") is not None
 
 
 def test_changed_inputs_count_manifest_entries() -> None:

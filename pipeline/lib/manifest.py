@@ -48,6 +48,51 @@ def publisher_problem(publisher: str) -> str | None:
     return None
 
 
+SEED_FIGURE = re.compile(r"(?<!KPMG )(图\s*|Figures?\s+)(\d+)")
+SEED_FIGURE_PAIR = re.compile(r"图\s*(\d+)\s*/\s*Figure\s+(\d+)")
+BILINGUAL_PHRASE = re.compile(r"^(?P<zh>[^/;]*[\u4e00-\u9fff][^/;]*?)\s*/\s*(?P<en>[^/;\u4e00-\u9fff]+)$")
+# The locator words of a `reference`, in the Chinese edition (applied in this order).
+ZH_LOCATOR = (
+    (re.compile(r"\bsections?\s+"), ""),
+    (re.compile(r"\s*\(p\. (\d+) ff\.\)"), r"（第\1页起）"),
+    (re.compile(r"\s*\(pp?\. ([\d-]+)\)"), r"（第\1页）"),
+    (re.compile(r"\bpp?\. ([\d-]+)"), r"第\1页"),
+    (re.compile(r"(?<=, )(\d+) ff\."), r"第\1页起"),
+    (re.compile(r"\s*\bcase (\d+)"), r" 案例\1"),
+    (re.compile(r"(?<=[\u4e00-\u9fff]) to (?=[\u4e00-\u9fff])"), "至"),
+    (re.compile(r",? and the abstract$"), "及摘要"),
+    (re.compile(r", "), "、"),
+)
+ZH_KEPT_WORDS = frozenset({"KPMG", "source"})  # allowed in the Chinese edition's locator (a name, a column)
+
+
+def reference_in(reference: str, lang: str) -> str:
+    """Where in the seed report, for one edition: a '图11 / Figure 11' becomes 'KPMG 图11' (zh) or 'KPMG fig. 11'
+    (en), a whole '中文 / English' phrase its language's half, any other figure number of the seed is marked
+    'KPMG' (so that none is read as a figure of this report), and in zh the locator words are translated
+    ('section 04 识局 (p. 29 ff.)' → '04 识局（第29页起）')."""
+    text = SEED_FIGURE_PAIR.sub(lambda m: f"KPMG 图{m[1]}" if lang == "zh" else f"KPMG fig. {m[2]}", reference)
+    phrase = BILINGUAL_PHRASE.match(text.strip())
+    if phrase:
+        return phrase["zh" if lang == "zh" else "en"].strip()
+    text = SEED_FIGURE.sub(lambda m: f"KPMG {'图' if m.group(1).startswith('图') else 'fig. '}{m.group(2)}", text)
+    if lang == "zh":
+        for pattern, replacement in ZH_LOCATOR:
+            text = pattern.sub(replacement, text)
+    return text
+
+
+def reference_problem(reference: str) -> str | None:
+    """Why a reference cannot be shown in the Chinese edition (None if it can): words outside the locator
+    grammar stay English there."""
+    words = sorted(set(re.findall(r"[A-Za-z]{2,}", reference_in(reference, "zh"))) - ZH_KEPT_WORDS)
+    if not words:
+        return None
+    return (f"reference {reference!r} has words the Chinese edition cannot show ({', '.join(words)}): write a "
+            "locator (图N / Figure N, section NN 名 (p. N ff.), pp. A-B, case N, 案例一 to 案例三, and the abstract) "
+            "or a whole '中文 / English' phrase, and put explanations in note")
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """One manifest entry: a source table, where it comes from and how to read it."""
@@ -126,6 +171,8 @@ def _entry_problems(entry: dict[str, Any], index: int, sources_dir: Path, where:
         bad(f"file {entry['file']!r} does not exist in sources/", "file")
     if (why := publisher_problem(str(entry["publisher"]))) is not None:
         bad(why, "publisher")
+    if (why := reference_problem(str(entry["reference"]))) is not None:
+        bad(why, "reference")
     if entry["status"] not in STATUSES:
         bad(f"status {entry['status']!r} is not one of {', '.join(STATUSES)}", "status")
     if entry.get("kind", "observations") not in KINDS:

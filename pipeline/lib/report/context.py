@@ -7,13 +7,12 @@ one language following report_templates/outline.yaml.
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
-from pipeline.lib.manifest import publisher_in
+from pipeline.lib.manifest import publisher_in, reference_in
 from pipeline.lib.report import fmt
 from pipeline.lib.report.facts import format_fact, resolve_facts
 from pipeline.lib.report.queries import labels, sources
@@ -97,22 +96,6 @@ def _figure_titles() -> dict[str, Any]:
     return _yaml("i18n/figures.yaml")
 
 
-SEED_FIGURE = re.compile(r"(?<!KPMG )(图\s*|Figures?\s+)(\d+)")
-SEED_FIGURE_PAIR = re.compile(r"图\s*(\d+)\s*/\s*Figure\s+(\d+)")
-BILINGUAL_PHRASE = re.compile(r"^(?P<zh>[^/;]*[\u4e00-\u9fff][^/;]*?)\s*/\s*(?P<en>[^/;\u4e00-\u9fff]+)$")
-
-
-def seed_reference(reference: str, lang: str) -> str:
-    """Where in the seed report, for one edition: a manifest's '图11 / Figure 11' becomes 'KPMG 图11' (zh) or
-    'KPMG fig. 11' (en), a whole '中文 / English' phrase its language's half, and any other figure number of the
-    seed is marked 'KPMG', so that none is read as a figure of this report."""
-    text = SEED_FIGURE_PAIR.sub(lambda m: f"KPMG 图{m[1]}" if lang == "zh" else f"KPMG fig. {m[2]}", reference)
-    phrase = BILINGUAL_PHRASE.match(text.strip())
-    if phrase:
-        return phrase["zh" if lang == "zh" else "en"].strip()
-    return SEED_FIGURE.sub(lambda m: f"KPMG {'图' if m.group(1).startswith('图') else 'fig. '}{m.group(2)}", text)
-
-
 def _citation(ctx: dict[str, Any], ids: list[str], lang: str) -> str:
     by_id = {s["source_id"]: s for s in ctx["sources"]}
     parts = []
@@ -122,7 +105,7 @@ def _citation(ctx: dict[str, Any], ids: list[str], lang: str) -> str:
             continue
         title = s["title_zh"] if lang == "zh" else s["title_en"]
         publisher = publisher_in(s["publisher"], lang)
-        parts.append(f"{publisher}, {title} ({s['published']}; {seed_reference(s['reference'], lang)})")
+        parts.append(f"{publisher}, {title} ({s['published']}; {reference_in(s['reference'], lang)})")
     return "; ".join(parts)
 
 
@@ -154,7 +137,7 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
     backtest = [[_cell(series_name(b["series_id"])), _cell(str(b["holdout_years"]), True), _cell(b["method"]),
                  _cell(fmt.percent(b["mape"], lang), True)] for b in ctx["backtest"]]
     sources_rows = [[_cell(s["source_id"]), _cell(publisher_in(s["publisher"], lang)), _cell(s[f"title_{lang}"]),
-                     _cell(s["published"]), _cell(seed_reference(s["reference"], lang)),
+                     _cell(s["published"]), _cell(reference_in(s["reference"], lang)),
                      _cell(t["status"][s["status"]])] for s in ctx["sources"]]
     glossary = [[_cell(g["zh"]), _cell(g["en"]), _cell(g[f"def_{lang}"])] for g in ctx["glossary"]]
     changes = _changes_rows(ctx["changes"], lang, t)
