@@ -156,11 +156,17 @@ def test_unknown_geography(loaded) -> None:
     assert "column 'geography': unknown geography 'Atlantis'" in msg
 
 
-def test_manifest_path_outside_sources(sources_copy: Path) -> None:
+def _edit_manifest_entry(sources_copy: Path, index: int, key: str, value: str) -> Path:
+    """Set one key of the manifest's `index`-th entry (rewriting the YAML); return the manifest's path."""
     manifest = sources_copy / "manifest.yaml"
     doc = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    doc["tables"][0]["file"] = "../../etc/passwd"
+    doc["tables"][index][key] = value
     manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return manifest
+
+
+def test_manifest_path_outside_sources(sources_copy: Path) -> None:
+    manifest = _edit_manifest_entry(sources_copy, 0, "file", "../../etc/passwd")
     with pytest.raises(SourceError) as info:
         load_manifest(sources_copy)
     first_line = next(i for i, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1)
@@ -170,29 +176,20 @@ def test_manifest_path_outside_sources(sources_copy: Path) -> None:
 
 
 def test_manifest_unknown_status(sources_copy: Path) -> None:
-    manifest = sources_copy / "manifest.yaml"
-    doc = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    doc["tables"][1]["status"] = "rumour"
-    manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    _edit_manifest_entry(sources_copy, 1, "status", "rumour")
     with pytest.raises(SourceError, match="status 'rumour' is not one of"):
         load_manifest(sources_copy)
 
 
 def test_manifest_publisher_needs_an_english_name(sources_copy: Path) -> None:
-    manifest = sources_copy / "manifest.yaml"
-    doc = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    doc["tables"][2]["publisher"] = "中国信息通信研究院"
-    manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    _edit_manifest_entry(sources_copy, 2, "publisher", "中国信息通信研究院")
     with pytest.raises(SourceError) as info:
         load_manifest(sources_copy)
     assert "column 'publisher'" in str(info.value) and "'中文名 (English name)'" in str(info.value)
 
 
 def test_manifest_reference_with_english_prose_is_refused(sources_copy: Path) -> None:
-    manifest = sources_copy / "manifest.yaml"
-    doc = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    doc["tables"][2]["reference"] = "图9 / Figure 9 (p. 26); shares read off the chart"
-    manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    _edit_manifest_entry(sources_copy, 2, "reference", "图9 / Figure 9 (p. 26); shares read off the chart")
     with pytest.raises(SourceError) as info:
         load_manifest(sources_copy)
     message = str(info.value)
