@@ -15,17 +15,12 @@ import argparse
 import functools
 import gc
 import os
-import shutil
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
-import yaml
-
 from pipeline.config import output_dir, sources_dir, warehouse_path
-from pipeline.lib import yamlio
 
 OK, FAILED, USAGE = 0, 1, 2
 
@@ -266,7 +261,7 @@ def failing_checks() -> list[str]:
             for name, fn in checks.TABLE_CHECKS.items():
                 problems += [f"{table}:{name}: {p}" for p in fn(con, table)]
         if "observations" in loaded_tables(con, "core"):
-            for fn in (checks.totals_consistent, checks.formulas_hold, checks.every_row_sourced):
+            for fn in checks.CORE_CHECKS:
                 problems += [f"core:{fn.__name__}: {p}" for p in fn(con)]
         if "headlines" in loaded_tables(con, "forecast"):
             from pipeline.lib.forecast.engine import failed_claims
@@ -278,77 +273,21 @@ def failing_checks() -> list[str]:
     return problems
 
 
-def validate_candidate(sources: Path) -> list[str]:
-    """Build a throwaway warehouse (in memory) and the forecasts from `sources`; return the problems."""
-    import duckdb
-
-    from pipeline.lib.core import sources_dir_problems
-    from pipeline.lib.errors import SourceError
-    from pipeline.lib.forecast.engine import failed_claims, run_forecasts
-    from pipeline.lib.manifest import load_manifest
-    from pipeline.lib.warehouse import build_warehouse
-
-    con = duckdb.connect()
-    try:
-        build_warehouse(con, sources)
-        problems = [str(p) for p in sources_dir_problems(sources, load_manifest(sources))]
-        problems += failed_claims(run_forecasts(con)["headlines"])
-    except SourceError as exc:
-        problems = [str(p) for p in exc.problems]
-    finally:
-        con.close()
-    return problems
-
-
 def add_source(file: Path, entry_file: Path | None) -> int:
-    """Validate FILE (a new table, or a corrected version of a listed one) and copy it into sources/."""
-    from pipeline.lib.manifest import MANIFEST_FILE
+    """Validate FILE (a new table, or a corrected version of a listed one) and move it into sources/."""
+    from pipeline.lib.intake import Refused
+    from pipeline.lib.intake import add_source as take_in
 
-    if not file.is_file():
-        print(f"add-source: {file} not found", file=sys.stderr)
-        return USAGE
-    target_dir = sources_dir()
-    manifest = yamlio.load((target_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-    listed = {e["file"]: e for e in manifest["tables"]}
-    entry = None
-    if entry_file is not None:
-        entry = yamlio.load(entry_file.read_text(encoding="utf-8"))
-        if not isinstance(entry, dict) or "id" not in entry:
-            print(f"add-source: {entry_file} must hold one manifest entry (a mapping with an id)", file=sys.stderr)
-            return USAGE
-        entry.setdefault("file", file.name)
-    elif file.name not in listed:
-        print(f"add-source: {file.name} is not in sources/manifest.yaml; give its entry with --entry ENTRY.yaml "
-              "(format: sources/README.md)", file=sys.stderr)
-        return USAGE
-    dest_name = entry["file"] if entry else file.name
-    with tempfile.TemporaryDirectory(prefix="add-source-") as tmp:
-        candidate = Path(tmp) / "sources"
-        shutil.copytree(target_dir, candidate, ignore=shutil.ignore_patterns(".*", "_*"))
-        shutil.copyfile(file, candidate / dest_name)
-        if entry:
-            tables = [e for e in manifest["tables"] if e["id"] != entry["id"]] + [entry]
-            (candidate / MANIFEST_FILE).write_text(_manifest_text({**manifest, "tables": tables}), encoding="utf-8")
-        problems = validate_candidate(candidate)
-        if problems:
-            print(f"add-source: {file} was NOT added; fix these first:", file=sys.stderr)
-            for p in problems:
-                print(f"  {p}", file=sys.stderr)
-            return FAILED
-        staged = target_dir / f".{dest_name}.tmp"
-        shutil.copyfile(file, staged)
-        os.replace(staged, target_dir / dest_name)
-        if entry:
-            shutil.copyfile(candidate / MANIFEST_FILE, target_dir / f".{MANIFEST_FILE}.tmp")
-            os.replace(target_dir / f".{MANIFEST_FILE}.tmp", target_dir / MANIFEST_FILE)
-    print(f"added sources/{dest_name}" + (f" (manifest entry {entry['id']!r})" if entry else "") +
+    try:
+        added = take_in(file, entry_file, sources_dir())
+    except Refused as exc:
+        print(f"add-source: {file} was NOT added (sources/ is unchanged); fix these first:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return FAILED
+    print(f"added sources/{added.file}" + (f" (manifest entry {added.entry_id!r})" if added.entry_id else "") +
           "; run `reportctl refresh` (or let the sensor pick it up) to publish a new edition")
     return OK
-
-
-def _manifest_text(doc: dict) -> str:
-    body = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=200)
-    return "# One entry per source table. Format and rules: sources/README.md.\n" + body
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,7 +75,7 @@ def test_bad_file_is_refused_and_sources_unchanged(project: dict, tmp_path: Path
     manifest_before = (project["sources"] / "manifest.yaml").read_bytes()
     proc = _cli(project["env"], "add-source", str(bad), "--entry", str(EXAMPLE / "cloud_market_2023.yaml"))
     assert proc.returncode == 1
-    assert "sources/cloud_market_2023.csv, row 2, column '2022年（亿元）': negative value -4550" in proc.stderr
+    assert f"{bad}, row 2, column '2022年（亿元）': negative value -4550" in proc.stderr
     assert not (project["sources"] / "cloud_market_2023.csv").exists()
     assert (project["sources"] / "manifest.yaml").read_bytes() == manifest_before
 

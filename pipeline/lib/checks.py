@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.lib import plausibility
 from pipeline.lib.formula import evaluate
 from pipeline.lib.tidy import NEGATIVE_OK, TIDY_COLUMNS, YEAR_MAX, YEAR_MIN, lit, q
 from pipeline.lib.units import UnknownUnitError, parse_unit
@@ -115,3 +116,12 @@ def every_row_sourced(con: duckdb.DuckDBPyConnection) -> list[str]:
         con, "SELECT o.series_id, o.geography, o.year, o.source_id FROM core.observations o "
         "LEFT JOIN core.sources s USING (source_id) WHERE s.publisher IS NULL OR s.reference IS NULL "
         "OR o.status IS NULL")]
+
+
+def values_plausible(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every value within the intake bounds of its quantity (magnitude, yearly change, revision; see
+    pipeline/lib/plausibility.py), or accepted by its table's manifest entry with a reason."""
+    return [str(p) for p in plausibility.recheck(con)]
+
+
+CORE_CHECKS = (totals_consistent, formulas_hold, every_row_sourced, values_plausible)

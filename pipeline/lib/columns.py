@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
 from pipeline.lib.units import split_header_unit
+from pipeline.lib.years import parse_year_label
 
 ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "series": ("series", "series_id", "系列", "指标"),
@@ -21,7 +21,6 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "formula": ("formula", "公式", "计算公式"),
 }
 ROLES = (*ROLE_ALIASES, "ignore")
-YEAR_HEADER = re.compile(r"^(?P<year>(19|20)\d{2})\s*年?\s*(?P<flag>[EeFfP]|预测|（E）|\(E\))?$")
 
 
 @dataclass(frozen=True)
@@ -32,6 +31,7 @@ class Column:
     role: str
     unit: str | None = None
     year: int | None = None
+    year_status: str | None = None  # `estimate`/`forecast` when the header marks the year (2022E, 2025F)
 
 
 def classify(header: str, overrides: dict[str, str]) -> Column | None:
@@ -42,6 +42,9 @@ def classify(header: str, overrides: dict[str, str]) -> Column | None:
     """
     unit = None
     for part in header.split("|"):
+        if parse_year_label(part) is not None:  # '2022年（预计）': the bracket holds a marker, not a unit
+            name = part.strip()
+            continue
         name, part_unit = split_header_unit(part)
         unit = part_unit or unit
     norm = unicodedata.normalize("NFKC", name).strip().lower()
@@ -51,7 +54,7 @@ def classify(header: str, overrides: dict[str, str]) -> Column | None:
     for role, aliases in ROLE_ALIASES.items():
         if norm in aliases:
             return Column(header, role, unit)
-    m = YEAR_HEADER.match(unicodedata.normalize("NFKC", name).strip())
-    if m:
-        return Column(header, "year_column", unit, int(m.group("year")))
+    year = parse_year_label(name)
+    if year is not None:
+        return Column(header, "year_column", unit, year[0], year[1])
     return None

@@ -1,11 +1,13 @@
 """Build the tidy core model from the per-table tidy rows, in one transaction.
 
 core.observations  one row per series × geography × segment × year × vintage, value in canonical units;
-                   is_outlook marks values for years after the table's publication year (published forecasts)
+                   is_outlook marks values that are not actuals: years after the table's publication year (published
+                   forecasts) and years a table marks as estimate or forecast (2022E, 2025F)
 core.series        bilingual series catalogue          core.labels   bilingual names of geographies/segments
 core.sources       one row per source table: citation, status, file and manifest-entry hashes, load time
 core.fx_rates      CNY per unit of foreign currency (latest vintage of series fx_rate)
 core.observations_latest   the latest vintage of each observation (a table, rebuilt with the others)
+core.accepted_outliers     values outside the intake bounds that their manifest entry accepted, with the reason
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.lib import plausibility
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.ingest import INGEST_LOG, ensure_schemas
-from pipeline.lib.manifest import TableSpec
+from pipeline.lib.manifest import NOT_ACTUAL_STATUSES, TableSpec
 from pipeline.lib.tidy import lit, q, repeated_hash
 
 FX_SERIES = "fx_rate"
@@ -75,6 +78,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
         files = {s.id: f"sources/{s.file}" for s in specs}
         problems = [Problem(files[sid], f"no FX rate for {cur}: add a fx_rate row for {cur} to sources/fx_rates.csv",
                             row, col) for sid, row, col, cur in no_fx]
+        not_actual = ", ".join(map(lit, NOT_ACTUAL_STATUSES))
         con.execute(f"""
             CREATE OR REPLACE TABLE core.observations AS
             SELECT t.series_id, t.geography, t.segment, t.year,
@@ -83,7 +87,8 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
                    t.high_orig * t.factor * coalesce(f.cny_per_unit, 1.0) AS value_high,
                    t.canonical_unit AS unit, t.quantity,
                    t.value_orig, t.unit_text AS unit_orig, t.currency AS currency_orig, t.value_text, t.qualifier,
-                   t.source_id, t.status, t.vintage, t.year > year(t.vintage) AS is_outlook,
+                   t.source_id, t.status, t.vintage,
+                   t.year > year(t.vintage) OR t.status IN ({not_actual}) AS is_outlook,
                    t.src_row, t.src_col, t.source_note, t.note, t.formula
             FROM ({union(biggest_first)}) t
             LEFT JOIN core.fx_rates f ON f.currency = t.currency AND t.currency <> 'CNY'
@@ -105,6 +110,10 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
             SELECT * FROM core.observations
             QUALIFY row_number() OVER (PARTITION BY series_id, geography, segment, year ORDER BY vintage DESC) = 1
             ORDER BY series_id, geography, segment, year""")
+        verdict = plausibility.judge(con, specs)
+        if verdict.problems:
+            raise SourceError(verdict.problems)
+        plausibility.write_accepted(con, verdict.accepted)
         con.execute("CREATE OR REPLACE TABLE core.series AS SELECT * FROM raw.series_catalog ORDER BY series_id")
         con.execute("CREATE OR REPLACE TABLE core.labels AS SELECT * FROM raw.labels ORDER BY dimension, code")
         con.execute("""CREATE OR REPLACE TABLE core.sources (source_id VARCHAR PRIMARY KEY, dataset VARCHAR,

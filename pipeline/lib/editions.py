@@ -56,8 +56,10 @@ def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str
     """Sources changed, numbers moved (old → new in both languages), forecasts revised, vs the previous edition."""
     record = read_json(previous / "edition.json") if previous else None
     old_ctx = read_json(previous / "context.json") if previous else None
+    known = {_outlier_key(a) for a in (old_ctx or {}).get("accepted_outliers", [])}
+    accepted = [a for a in ctx.get("accepted_outliers", []) if _outlier_key(a) not in known]
     if record is None or old_ctx is None:
-        return {"previous": None, "sources": [], "numbers": [], "forecasts": []}
+        return {"previous": None, "sources": [], "numbers": [], "forecasts": [], "accepted_outliers": accepted}
     old_inputs: dict[str, str] = record["inputs"]
     changed = sorted({table_of(name) or name for name in changed_inputs(old_inputs, inputs)
                       if not unrecorded_entry(name, old_inputs, inputs)})
@@ -79,7 +81,12 @@ def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str
                   "text_zh": h["text_zh"], "text_en": h["text_en"]}
                  for h in ctx["headlines"] if h["claim_id"] in old_claims
                  and old_claims[h["claim_id"]]["ours"] != h["ours"]]
-    return {"previous": record["edition_id"], "sources": sources, "numbers": numbers, "forecasts": forecasts}
+    return {"previous": record["edition_id"], "sources": sources, "numbers": numbers, "forecasts": forecasts,
+            "accepted_outliers": accepted}
+
+
+def _outlier_key(row: dict[str, Any]) -> tuple:
+    return tuple(row.get(k) for k in ("source_id", "series_id", "geography", "segment", "year", "reason"))
 
 
 def validate_pdf(path: Path) -> int:

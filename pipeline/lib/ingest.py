@@ -73,7 +73,7 @@ def ingest_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: P
         raw = f"raw.{q(spec.id)}"
         provenance = (f", {lit(spec.file)} AS _file, {lit(facts.sha256)} AS _sha256, "
                       f"{lit(stamp)}::TIMESTAMPTZ AS _loaded_at")
-        load_file(con, path, label, raw, spec.encoding, spec.sheet, spec.header_rows, provenance)
+        label = load_file(con, path, label, raw, spec.encoding, spec.sheet, spec.header_rows, provenance)
         tidy_rows = 0
         if spec.kind == "observations":
             build_alias_table(con)

@@ -21,7 +21,10 @@ MANIFEST_FILE = "manifest.yaml"
 SERIES_FILE = "series.csv"
 LABELS_FILE = "labels.csv"
 META_FILES = frozenset({MANIFEST_FILE, SERIES_FILE, LABELS_FILE, "README.md"})
-STATUSES = ("solid", "approximate", "derived", "seed", "assumption")
+STATUSES = ("solid", "approximate", "derived", "seed", "assumption", "estimate", "forecast")
+# Statuses a year marker sets (2022E, 2025F, 2022年（预计）): such values are never read as actuals.
+NOT_ACTUAL_STATUSES = ("estimate", "forecast")
+TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 KINDS = ("observations", "reference", "fx")
 LAYOUTS = ("long", "wide")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
@@ -94,6 +97,73 @@ def reference_problem(reference: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class OutlierAcceptance:
+    """An entry's explicit acceptance of one value outside the intake bounds (`accept_outliers:`), with why."""
+
+    series: str
+    year: int
+    reason: str
+    geography: str | None = None
+    segment: str | None = None
+
+    def matches(self, series: str, geography: str, segment: str, year: int) -> bool:
+        """Whether this acceptance covers the observation (a missing geography/segment matches any)."""
+        return (self.series == series and self.year == year and self.geography in (None, geography)
+                and self.segment in (None, segment))
+
+
+ACCEPTANCE_KEYS = ("series", "year", "reason", "geography", "segment")
+
+
+def plain_file_name_problem(name: object) -> str | None:
+    """Why `name` cannot be a table's file name inside sources/ (None if it can): a plain name, no folders, no
+    `..`, not absolute, not hidden or a catalogue, with a table suffix."""
+    accepted = f"a plain file name such as `cloud_market_2023.csv` ({', '.join(TABLE_SUFFIXES)}) inside sources/"
+    if not isinstance(name, str) or not name.strip():
+        return f"file {name!r} is not a file name; expected {accepted}"
+    if "/" in name or "\\" in name or "\0" in name or name in (".", ".."):
+        return f"file {name!r} names a path, not a file; expected {accepted}"
+    if name.startswith((".", "_")):
+        return f"file {name!r} starts with '.' or '_' (names the pipeline ignores); expected {accepted}"
+    if name in META_FILES:
+        return f"file {name!r} is a catalogue of sources/, not a table; expected {accepted}"
+    if Path(name).suffix.lower() not in TABLE_SUFFIXES:
+        return f"file {name!r} has no table suffix; expected {accepted}"
+    return None
+
+
+def _acceptances(raw: object) -> tuple[tuple[OutlierAcceptance, ...], list[str]]:
+    """The `accept_outliers` list of an entry, and why any item of it cannot be read."""
+    if raw in (None, []):
+        return (), []
+    if not isinstance(raw, list):
+        return (), ["accept_outliers must be a list of {series, year, reason} mappings"]
+    out, problems = [], []
+    for n, item in enumerate(raw, start=1):
+        where = f"accept_outliers item {n}"
+        if not isinstance(item, dict):
+            problems.append(f"{where} must be a mapping with series, year and reason")
+            continue
+        unknown = sorted(set(map(str, item)) - set(ACCEPTANCE_KEYS))
+        missing = [k for k in ("series", "year", "reason") if item.get(k) in (None, "")]
+        if unknown or missing:
+            problems.append(f"{where}: " + "; ".join(
+                ([f"unknown key(s) {unknown}"] if unknown else []) + ([f"missing {missing}"] if missing else []))
+                + " (keys: series, year, reason, optional geography and segment)")
+            continue
+        if not isinstance(item["year"], int) or isinstance(item["year"], bool):
+            problems.append(f"{where}: year {item['year']!r} must be a whole year such as 2021")
+            continue
+        if len(str(item["reason"]).strip()) < 10:
+            problems.append(f"{where}: give a reason a reviewer can check (at least 10 characters)")
+            continue
+        out.append(OutlierAcceptance(str(item["series"]), item["year"], str(item["reason"]).strip(),
+                                     None if item.get("geography") is None else str(item["geography"]),
+                                     None if item.get("segment") is None else str(item["segment"])))
+    return tuple(out), problems
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """One manifest entry: a source table, where it comes from and how to read it."""
 
@@ -119,6 +189,7 @@ class TableSpec:
     dataset: str | None = None
     url: str | None = None
     note: str | None = None
+    accept_outliers: tuple[OutlierAcceptance, ...] = ()
 
     @property
     def dataset_id(self) -> str:
@@ -133,7 +204,10 @@ class TableSpec:
     def entry_sha256(self) -> str:
         """Hash of the entry itself: editing how a table is read (unit, columns, ...) is a change like a new
         file, even when the file's bytes stay the same."""
-        text = json.dumps(dataclasses.asdict(self), sort_keys=True, default=str, ensure_ascii=False)
+        fields = dataclasses.asdict(self)
+        if not fields["accept_outliers"]:  # keep the hashes of entries written before the key existed
+            del fields["accept_outliers"]
+        text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -150,12 +224,17 @@ def _entry_lines(text: str) -> list[int]:
 
 
 def _entry_problems(entry: dict[str, Any], index: int, sources_dir: Path, where: str,
-                    line: int | None = None) -> list[Problem]:
+                    line: int | None = None, key_lines: dict[str, int] | None = None) -> list[Problem]:
+    """Problems of one entry: `line` is where it starts in `where`; with `key_lines` (an entry file of its own)
+    each problem names the line of its key instead."""
     problems: list[Problem] = []
     label = f"entry {index + 1} (id {entry.get('id')!r})"
 
     def bad(msg: str, key: str | None = None) -> None:
-        problems.append(Problem(where, f"{label}: {msg}", row=line, column=key))
+        if key_lines is None:
+            problems.append(Problem(where, f"{label}: {msg}", row=line, column=key))
+        else:
+            problems.append(Problem(where, msg, row=key_lines.get(key or "", line), column=key))
 
     for key in REQUIRED_KEYS:
         if entry.get(key) in (None, ""):
@@ -184,10 +263,28 @@ def _entry_problems(entry: dict[str, Any], index: int, sources_dir: Path, where:
             dt.date.fromisoformat(str(entry["published"]))
         except ValueError:
             bad(f"published {entry['published']!r} is not an ISO date (YYYY-MM-DD)", "published")
+    for why in _acceptances(entry.get("accept_outliers"))[1]:
+        bad(why, "accept_outliers")
     unknown = set(entry) - set(TableSpec.__dataclass_fields__)
     if unknown:
         bad(f"unknown key(s) {sorted(unknown)}", sorted(unknown)[0])
     return problems
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Line (1-based) of each top-level key of a YAML mapping document (an entry file), for messages."""
+    try:
+        root = yamlio.compose(text)
+    except yaml.YAMLError:
+        return {}
+    return {str(key.value): key.start_mark.line + 1 for key, _ in getattr(root, "value", [])
+            if isinstance(root, yaml.MappingNode)}
+
+
+def entry_file_problems(entry: dict[str, Any], text: str, sources_dir: Path, where: str) -> list[Problem]:
+    """Problems of a manifest entry kept in a file of its own (`reportctl add-source --entry`), each naming that
+    file and the line of the key at fault."""
+    return _entry_problems(entry, 0, sources_dir, where, line=1, key_lines=key_lines(text))
 
 
 def load_manifest(sources_dir: Path) -> list[TableSpec]:
@@ -224,6 +321,7 @@ def load_manifest(sources_dir: Path) -> list[TableSpec]:
             if not isinstance(values["published"], dt.date):
                 values["published"] = dt.date.fromisoformat(str(values["published"]))
             values["columns"] = {str(k): str(v) for k, v in (values.get("columns") or {}).items()}
+            values["accept_outliers"] = _acceptances(values.get("accept_outliers"))[0]
             specs.append(TableSpec(**{k: v for k, v in values.items()}))
     if problems:
         raise SourceError(problems)

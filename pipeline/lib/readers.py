@@ -29,11 +29,41 @@ class FileFacts:
     size: int
 
 
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
+
+
+def _reads_as_text(data: bytes, encoding: str) -> bool:
+    """Whether `data` decodes strictly in `encoding` into text (no NUL, hardly any control characters)."""
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+    return "\x00" not in text and controls <= len(text) // 100
+
+
+def _encoding_hint(data: bytes, encoding: str) -> str:
+    """What the bytes really are, as far as they tell: a hint names an encoding only if the file decodes in it."""
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8):] if bom else data
+    if bom and not _reads_as_text(body, "utf-8") and _reads_as_text(body, "gb18030"):
+        return ("it starts with a UTF-8 byte-order mark but the rest is GBK/GB18030 text (two encodings in one "
+                "file): re-save it as UTF-8")
+    if _is_utf8(encoding):
+        if _reads_as_text(body, "gb18030"):
+            return ("it reads as GBK/GB18030 text: re-save it as UTF-8, or declare `encoding: gbk` in its manifest "
+                    "entry")
+    elif _reads_as_text(body, "utf-8"):
+        return f"it reads as UTF-8 text: remove `encoding: {encoding}` from its manifest entry"
+    return ("it is neither UTF-8 nor GBK/GB18030 text; is it really a CSV table? (accepted: CSV in UTF-8 or a "
+            "declared encoding, or .xlsx)")
+
+
 def _decode_error_problem(path: Path, label: str, data_before: bytes, bad_line: bytes, encoding: str) -> Problem:
     row = data_before.count(b"\n") + 1
     col_index = bad_line.count(b",") + 1
-    hint = ("it looks like a GBK/GB18030 export: re-save it as UTF-8, or declare `encoding: gbk` in its "
-            "manifest entry") if encoding == "utf-8" else f"it is not valid {encoding} either"
+    hint = _encoding_hint(path.read_bytes(), encoding)
     return Problem(label, f"file is not valid {encoding} text (undecodable bytes); {hint}",
                    row=row, column=f"#{col_index}")
 
@@ -83,7 +113,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str,
     """CREATE OR REPLACE `table` from a CSV, all columns VARCHAR, failing on any malformed row."""
     source = path
     tmp: tempfile.TemporaryDirectory[str] | None = None
-    if encoding.lower().replace("-", "") not in ("utf8", "utf8sig"):
+    if not _is_utf8(encoding):
         tmp = tempfile.TemporaryDirectory(prefix="transcode-")
         source = Path(tmp.name) / "utf8.csv"
         source.write_text(path.read_text(encoding=encoding), encoding="utf-8")
@@ -177,9 +207,42 @@ def _merge_header_rows(rows: list[list[object]], merged: list[tuple[int, int, in
     return headers
 
 
+def sheet_label(label: str, sheet: str) -> str:
+    """How a problem names a sheet of a workbook: 'sources/x.xlsx, sheet 'Data''."""
+    return f"{label}, sheet {sheet!r}"
+
+
+def _uncached_formulas(path: Path, sheet: str, rows: list[list[object]], headers: list[str], header_rows: int,
+                       label: str) -> list[Problem]:
+    """Cells that hold a formula but no stored result (openpyxl reads those as empty): refused, never dropped.
+
+    openpyxl does not compute formulas; a workbook written by Excel or LibreOffice stores each result, one
+    written by a script often does not."""
+    import openpyxl
+
+    blanks = {(r, c) for r, row in enumerate(rows) for c, v in enumerate(row) if v is None}
+    if not blanks:
+        return []
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        problems = []
+        for r, row in enumerate(wb[sheet].iter_rows(values_only=True)):
+            for c, v in enumerate(row):
+                formula = v if isinstance(v, str) and v.startswith("=") else getattr(v, "text", None)
+                if formula and (r, c) in blanks:
+                    where = headers[c] if r >= header_rows and c < len(headers) else openpyxl.utils.get_column_letter(
+                        c + 1)
+                    problems.append(Problem(label, f"formula {formula} has no stored result (the workbook was not "
+                                            "saved by a program that computes formulas): open it in Excel or "
+                                            "LibreOffice and save it, or type the value", row=r + 1, column=where))
+        return problems
+    finally:
+        wb.close()
+
+
 def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, sheet: str | None,
-              header_rows: int, extra: str = "") -> None:
-    """CREATE OR REPLACE `table` from one sheet of an XLSX workbook (values as text)."""
+              header_rows: int, extra: str = "") -> str:
+    """CREATE OR REPLACE `table` from one sheet of an XLSX workbook (values as text); returns the sheet's name."""
     import openpyxl
     import pandas as pd
 
@@ -190,6 +253,7 @@ def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str
     if sheet is not None and sheet not in wb.sheetnames:
         raise SourceError(Problem(label, f"sheet {sheet!r} not found; the workbook has {wb.sheetnames}"))
     ws = wb[sheet] if sheet else wb.worksheets[0]
+    label = sheet_label(label, ws.title)
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
     if len(rows) <= header_rows:
@@ -197,6 +261,8 @@ def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str
                                   row=header_rows + 1))
     headers = _merge_header_rows(rows[:header_rows], merged)
     _check_headers(label, headers, headers)
+    if problems := _uncached_formulas(path, ws.title, rows, headers, header_rows, label):
+        raise SourceError(problems)
 
     def text(v: object) -> str | None:
         if v is None:
@@ -214,19 +280,22 @@ def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str
     cols = ", ".join(f"CAST({_quote(h)} AS VARCHAR) AS {_quote(h)}" for h in headers)
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT _row, {cols}{extra} FROM _xlsx_frame")
     con.unregister("_xlsx_frame")
+    return ws.title
 
 
 def load_file(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, encoding: str,
-              sheet: str | None, header_rows: int, extra: str = "") -> None:
-    """Dispatch on the file type; `extra` is SQL appended to the select list (provenance columns)."""
+              sheet: str | None, header_rows: int, extra: str = "") -> str:
+    """Dispatch on the file type; `extra` is SQL appended to the select list (provenance columns). Returns the
+    label problems in the table should carry (a workbook's names the sheet read)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         load_csv(con, path, label, table, encoding, extra)
     elif suffix in (".xlsx", ".xlsm"):
-        load_xlsx(con, path, label, table, sheet, header_rows, extra)
+        label = sheet_label(label, load_xlsx(con, path, label, table, sheet, header_rows, extra))
     else:
         raise SourceError(Problem(label, f"unsupported file type {suffix!r}; use .csv (UTF-8 or declared "
                                          "encoding) or .xlsx"))
     n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     if n == 0:
         raise SourceError(Problem(label, "file has a header but no data rows", row=2))
+    return label

@@ -16,14 +16,19 @@ from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.formula import evaluate
 from pipeline.lib.manifest import STATUSES, TableSpec
 from pipeline.lib.units import UnknownUnitError, parse_unit
+from pipeline.lib.years import ACCEPTED_FORMS, YEAR_LABEL, marker_status_sql
 
 YEAR_MIN, YEAR_MAX = 1940, 2035
 NEGATIVE_OK = ("growth", "other")
 UNIT_FITS: dict[str, tuple[str, ...]] = {"growth": ("share",), "share": ("share",), "other": ()}
 PROVENANCE = ("_row", "_file", "_sha256", "_loaded_at")
 FULLWIDTH = ("０１２３４５６７８９．，－％～＋", "0123456789.,-%~+")
+NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"  # 3229, 322.9, 5.149E+02 (a spreadsheet's scientific notation)
 NUMBER_PATTERN = (r"^(约|近|超过|超|不低于|不少于|逾|大于|小于|>=|<=|>|≥|<|≤|~|≈)?"
-                  r"([-+]?[0-9]*\.?[0-9]+)(?:(?:-|–|—|~|至|到)([0-9]*\.?[0-9]+))?(以上|以下|余|多|\+)?%?$")
+                  rf"([-+]?{NUMBER})(?:(?:-|–|—|~|至|到)({NUMBER}))?(以上|以下|余|多|\+)?%?$")
+# What a spreadsheet user does not see around a cell's text: spaces, tabs, line breaks, no-break and ideographic
+# spaces (DuckDB's trim() alone only strips spaces).
+BLANKS = " \t\r\n\u00a0\u3000"
 TIDY_COLUMNS = ("source_id", "src_row", "src_col", "series_id", "geography", "segment", "year", "value_orig",
                 "low_orig", "high_orig", "value_text", "qualifier", "unit_text", "quantity", "canonical_unit",
                 "factor", "currency", "status", "source_note", "note", "formula")
@@ -85,9 +90,14 @@ def resolve_columns(spec: TableSpec, label: str, headers: list[str]) -> list[Col
 DIMENSIONS = ("series", "geography", "segment")
 
 
+def _trim(expr: str) -> str:
+    """SQL for `expr` without surrounding blanks (BLANKS)."""
+    return f"trim({expr}, {lit(BLANKS)})"
+
+
 def _cell(expr: str) -> str:
     """SQL for a text cell: trimmed, '' → NULL."""
-    return f"nullif(trim({expr}), '')"
+    return f"nullif({_trim(expr)}, '')"
 
 
 def _text(col: Column | None, default: object = None, table: str = "") -> str:
@@ -127,7 +137,8 @@ def _long_select(spec: TableSpec, raw: str, cols: list[Column]) -> str:
         year_expr = lit(str(vc.year)) if vc.role == "year_column" else text("year")
         parts.append(
             f"SELECT _row AS src_row, {lit(vc.header)} AS src_col, {cells}, {year_expr} AS year_text, "
-            f"trim({q(vc.header)}) AS value_text, coalesce({text('unit')}, {lit(vc.unit or spec.unit)}) AS unit_text, "
+            f"{lit(vc.year_status)}::VARCHAR AS year_mark, {_trim(q(vc.header))} AS value_text, "
+            f"coalesce({text('unit')}, {lit(vc.unit or spec.unit)}) AS unit_text, "
             f"coalesce({text('status')}, {lit(spec.status)}) AS status, {text('source')} AS source_note, "
             f"{text('note')} AS note, {text('formula')} AS formula FROM {raw}"
         )
@@ -229,8 +240,10 @@ def _tidy_rows_sql(spec: TableSpec) -> str:
     The lookups are LEFT JOINs, so a row whose series/geography/segment/unit is unknown stays (with a NULL code)
     and the checks can name it. A plain ASCII number (most cells) skips the number pattern, and a plain
     four-digit year skips the full-width translation; both give what the general expression gives."""
-    year = (f"CASE WHEN regexp_full_match(year_text, '(19|20)[0-9]{{2}}') THEN year_text::INTEGER "
-            f"ELSE TRY_CAST(regexp_extract({_unfullwidth('year_text')}, '^((19|20)[0-9]{{2}})', 1) AS INTEGER) END")
+    plain_year = "regexp_full_match(year_text, '(19|20)[0-9]{2}')"
+    label = f"regexp_extract({_unfullwidth('year_text')}, {lit('(?i)' + YEAR_LABEL)}, ['year', 'marker'])"
+    year = (f"CASE WHEN {plain_year} THEN year_text::INTEGER ELSE TRY_CAST({label}.year AS INTEGER) END AS year, "
+            f"CASE WHEN NOT {plain_year} THEN lower({label}.marker) END AS year_marker")
     joins = "\n".join(f"LEFT JOIN _codes {d} ON {d}.dimension = {lit(d)} AND {d}.cell IS NOT DISTINCT FROM "
                       f"t.{d}_cell" for d in DIMENSIONS)
     return f"""
@@ -242,13 +255,14 @@ def _tidy_rows_sql(spec: TableSpec) -> str:
                CASE WHEN t.plain THEN t.plain_value WHEN t.p.hi <> '' THEN t.p.hi::DOUBLE
                     WHEN t.p.lo <> '' THEN t.p.lo::DOUBLE END AS high_orig,
                t.value_text, CASE WHEN NOT t.plain THEN nullif(concat(t.p.qual, t.p.suffix), '') END AS qualifier,
-               t.unit_text, u.quantity, u.canonical AS canonical_unit, u.factor, u.currency, t.status,
+               t.unit_text, u.quantity, u.canonical AS canonical_unit, u.factor, u.currency,
+               coalesce(t.year_mark, {marker_status_sql('t.year_marker')}, t.status) AS status,
                t.source_note, t.note, t.formula
         FROM (
             SELECT *, CASE WHEN plain THEN value_text::DOUBLE END AS plain_value,
                    CASE WHEN NOT plain THEN regexp_extract({_number_text('value_text')}, {lit(NUMBER_PATTERN)},
                                                            ['qual', 'lo', 'hi', 'suffix']) END AS p
-            FROM (SELECT *, regexp_full_match(value_text, '[0-9]*\\.?[0-9]+') AS plain, {year} AS year
+            FROM (SELECT *, regexp_full_match(value_text, '[0-9]*\\.?[0-9]+') AS plain, {year}
                   FROM _tidy_stage)) t
         {joins}
         LEFT JOIN _units u ON u.unit_text = t.unit_text"""
@@ -285,6 +299,22 @@ def _unknown_dimension(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: li
             for row, text in rows]
 
 
+def _year_problems(con: duckdb.DuckDBPyConnection, label: str, raw: str, table: str, order: str,
+                   year_col: dict[str, str]) -> list[Problem]:
+    """Rows whose year is missing, not a year label, or outside YEAR_MIN-YEAR_MAX, with the text found."""
+    problems = []
+    for row, src_col, year in con.execute(
+            f"SELECT src_row, src_col, year FROM {table} WHERE year IS NULL OR year NOT BETWEEN {YEAR_MIN} AND "
+            f"{YEAR_MAX} ORDER BY {order} LIMIT 20").fetchall():
+        header = year_col[src_col]
+        found = con.execute(f"SELECT {q(header)} FROM {raw} WHERE _row = ?", [row]).fetchone()
+        text = (found[0] or "").strip() if found else ""
+        what = (f"year {text!r} is not understood" if year is None and text else "no year" if year is None
+                else f"year {year} is outside {YEAR_MIN}-{YEAR_MAX}")
+        problems.append(Problem(label, f"{what}; expected {ACCEPTED_FORMS}", row, header))
+    return problems
+
+
 def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw: str, target: str) -> int:
     """CREATE OR REPLACE `target` with the tidy rows of `raw`; raise SourceError if anything is wrong. The caller
     runs this inside a transaction and rolls it back on an error, so `target` then keeps its previous rows.
@@ -316,11 +346,7 @@ def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw:
         con, f"SELECT src_row, src_col, value_text FROM {table} WHERE value_orig IS NULL AND value_text IS NOT NULL "
         f"AND {_number_text('value_text')} <> '' ORDER BY {order}",
         lambda r: Problem(label, f"not a number: {r[2]!r} (expected e.g. 3,229 / 约100 / 200-300)", r[0], r[1]))
-    problems += _collect(
-        con, f"SELECT src_row, src_col, year FROM {table} WHERE year IS NULL OR year NOT BETWEEN {YEAR_MIN} AND "
-        f"{YEAR_MAX} ORDER BY {order}",
-        lambda r: Problem(label, f"missing or implausible year (expected {YEAR_MIN}-{YEAR_MAX})", r[0],
-                          year_col[r[1]]))
+    problems += _year_problems(con, label, raw, table, order, year_col)
     problems += _collect(
         con, f"SELECT src_row, status FROM {table} WHERE status NOT IN ({', '.join(map(lit, STATUSES))}) "
         f"ORDER BY {order}",

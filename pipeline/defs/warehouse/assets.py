@@ -33,7 +33,7 @@ SOURCES = dg.AssetKey(["core", "sources"])
     ],
     check_specs=[
         dg.AssetCheckSpec(fn.__name__, asset=OBSERVATIONS, blocking=True, description=fn.__doc__)
-        for fn in (checks.totals_consistent, checks.formulas_hold, checks.every_row_sourced)
+        for fn in checks.CORE_CHECKS
     ] + [dg.AssetCheckSpec("manifest_matches_files", asset=SOURCES, blocking=True,
                            description="Every manifest entry has its file inside sources/, and every file its entry.")],
     pool=WRITER_POOL,
@@ -46,7 +46,7 @@ def core_model(duckdb: DuckDBResource):
         counts = build_core(con, specs)
         by_series = con.execute("SELECT series_id, count(*) AS n FROM core.observations GROUP BY 1 ORDER BY 1").df()
         results = [result_from(fn(con), check_name=fn.__name__, asset_key=OBSERVATIONS)
-                   for fn in (checks.totals_consistent, checks.formulas_hold, checks.every_row_sourced)]
+                   for fn in checks.CORE_CHECKS]
     results.append(result_from([str(p) for p in sources_dir_problems(sources_dir(), specs)],
                                check_name="manifest_matches_files", asset_key=SOURCES))
     yield dg.MaterializeResult(asset_key=OBSERVATIONS, metadata={

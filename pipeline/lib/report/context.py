@@ -87,6 +87,9 @@ def build_context(con: duckdb.DuckDBPyConnection, previous_edition: Path | None 
         "backtest": _rows(con, "SELECT * FROM forecast.backtest ORDER BY series_id, holdout_years, method"),
         "sources": sources(con),
         "glossary": _yaml("glossary.yaml"),
+        "accepted_outliers": _rows(con, "SELECT a.*, any_value(o.unit) AS unit FROM core.accepted_outliers a "
+                                        "LEFT JOIN core.observations o USING (source_id, series_id, geography, "
+                                        "segment, year) GROUP BY ALL ORDER BY a.source_id, a.series_id, a.year"),
     }
     ctx["changes"] = compute_changes(previous_edition, ctx, ctx["inputs"])
     return ctx
@@ -141,6 +144,8 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
                      _cell(t["status"][s["status"]])] for s in ctx["sources"]]
     glossary = [[_cell(g["zh"]), _cell(g["en"]), _cell(g[f"def_{lang}"])] for g in ctx["glossary"]]
     changes = _changes_rows(ctx["changes"], lang, t)
+    if accepted := _accepted_rows(ctx["changes"], lang, t, name):
+        changes = [r for r in changes if r[0]["text"] != c["no_changes"]] + accepted
     forecast_ids = ["forecast_assumptions", "forecast_claims"]
     return {
         "headlines": {"header": [c["claim"], c["ours"], c["cagr"], c["result"]], "rows": headlines,
@@ -173,6 +178,20 @@ def _changes_rows(changes: dict[str, Any], lang: str, t: dict[str, Any]) -> list
               _cell(fmt.quantity(f["new"], f["unit"], lang) if f["new"] is not None else "–", True)]
              for f in changes["forecasts"]]
     return rows or [[_cell(c["no_changes"]), _cell("–"), _cell("–"), _cell("–")]]
+
+
+def _accepted_rows(changes: dict[str, Any], lang: str, t: dict[str, Any],
+                   name: dict[str, str]) -> list[list[dict[str, Any]]]:
+    """Values outside the intake bounds that their source's entry accepted in this edition, with the reason."""
+    c = t["columns"]
+    rows = []
+    for a in changes.get("accepted_outliers", []):
+        series = name.get(f"series:{a['series_id']}", a["series_id"])
+        value = fmt.quantity(a["value"], a["unit"] or "", lang, t["units"])
+        item, shown = ((f"{series}（{a['year']}年）", f"{value}：{a['reason']}") if lang == "zh" else
+                       (f"{series} ({a['year']})", f"{value}: {a['reason']}"))
+        rows.append([_cell(c["kind_accepted"]), _cell(item), _cell("–"), _cell(shown)])
+    return rows
 
 
 def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -> dict[str, Any]:

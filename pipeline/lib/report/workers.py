@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import struct
 import subprocess
 import sys
@@ -73,8 +74,12 @@ class _Worker:
 
     def __init__(self, warm: tuple[str, ...]) -> None:
         self._log = tempfile.TemporaryFile(prefix="render-worker-")  # noqa: SIM115 - lives as long as the worker
+        # The worker's own temp folder (its TMPDIR), removed when it is closed: WeasyPrint keeps the fonts of
+        # each layout in a `weasyprint-*` folder it only removes when the layout is garbage-collected.
+        self.tmp = Path(tempfile.mkdtemp(prefix="render-worker-"))
         self._proc = subprocess.Popen([sys.executable, "-m", "pipeline.lib.report.workers", *warm],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log)
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                                      env={**os.environ, "TMPDIR": str(self.tmp)})
         self._lock = threading.Lock()
 
     @property
@@ -111,6 +116,7 @@ class _Worker:
         finally:
             self._proc.stdout.close()
             self._log.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 _shared: list[RenderWorkers] = []

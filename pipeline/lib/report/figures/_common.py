@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
+from pipeline.lib.manifest import NOT_ACTUAL_STATUSES
 from pipeline.lib.report import fmt, style
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
     import duckdb
 
-FLAG_STATUSES = ("approximate", "derived", "seed", "assumption")
+FLAG_STATUSES = ("approximate", "derived", "seed", "assumption", "estimate", "forecast")
 OBS_COLUMNS = ("series_id", "geography", "segment", "year", "value", "value_low", "value_high", "unit", "quantity",
                "value_orig", "unit_orig", "currency_orig", "value_text", "qualifier", "source_id", "status",
                "is_outlook")
@@ -103,7 +104,10 @@ def name(con: duckdb.DuckDBPyConnection, dimension: str, code: str) -> dict[str,
 
 
 def mark_of(row: dict[str, Any]) -> str | None:
-    """How a value must be marked: 'outlook' (a published forecast), its status if not solid, else None."""
+    """How a value must be marked: 'estimate'/'forecast' where its table marks the year so (2022E), 'outlook' (a
+    published forecast), its status if not solid, else None."""
+    if row.get("status") in NOT_ACTUAL_STATUSES:
+        return row["status"]
     if row.get("is_outlook"):
         return "outlook"
     return row["status"] if row.get("status") in FLAG_STATUSES else None
@@ -270,9 +274,9 @@ def line_handle(label: str, color: str = GREY, **kw: Any) -> Any:
 
 
 def legend_marks(lang: str, marks: set[str | None], *, kind: str = "bar", color: str = GREY) -> list[Any]:
-    """Legend handles explaining the marks used (approximate/derived/seed/assumption/converted)."""
+    """Legend handles explaining the marks used (approximate/derived/seed/assumption/estimate/forecast/converted)."""
     handles = []
-    for mark in ("approximate", "derived", "seed", "assumption", "converted"):
+    for mark in ("approximate", "derived", "seed", "assumption", "estimate", "forecast", "converted"):
         if mark in marks:
             label = shared(f"legend.{mark}", lang)
             if kind == "bar":
