@@ -207,6 +207,20 @@ def test_table_given_as_a_link_is_refused(run, project, tmp_path, target) -> Non
         link.unlink()
 
 
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_link_inside_sources_is_refused(run, project, tmp_path, kind) -> None:
+    link = project.sources / ("ext" if kind == "folder" else "notes.csv")
+    link.symlink_to(project.outside / "data" if kind == "folder" else project.outside / "etc" / "passwd")
+    try:
+        before = {name: _tree(path) for name, path in (("sources", project.sources), ("out", project.out))}
+        code, err = run(_table(tmp_path), "--entry", _entry(tmp_path))
+        assert code == 1
+        assert f"  sources/{link.name}: is a symbolic link; keep the file itself in sources/" in err
+        assert {name: _tree(path) for name, path in (("sources", project.sources), ("out", project.out))} == before
+    finally:
+        link.unlink()
+
+
 def test_validation_copy_keeps_links_as_links(tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     sources.mkdir()
@@ -364,6 +378,23 @@ def test_marked_year_in_a_wide_header_is_not_an_actual(tmp_path: Path, header: s
         con.close()
     assert got == (status, True)
     assert latest_actual == 2021
+
+
+@pytest.mark.parametrize(("header", "scored"), [("2022年（亿元）", True), ("2022E（亿元）", False)])
+def test_forecast_vs_actual_never_scores_against_an_estimate(tmp_path: Path, header: str, scored: bool) -> None:
+    from pipeline.lib.forecast.engine import run_forecasts
+
+    sources = _added(tmp_path, CLOUD_CSV.replace("2022年（亿元）", header))
+    con = _warehouse_from(sources)
+    try:
+        run_forecasts(con)
+        years = con.execute(
+            "SELECT DISTINCT year FROM forecast.forecast_vs_actual WHERE series_id = 'cloud_market' "
+            "AND actual_vintage = DATE '2023-07-25'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert years == ([(2022,)] if scored else [])
 
 
 def test_marked_years_in_a_long_table(tmp_path: Path) -> None:

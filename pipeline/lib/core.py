@@ -12,6 +12,7 @@ core.accepted_outliers     values outside the intake bounds that their manifest 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -145,4 +146,17 @@ def sources_dir_problems(sources_dir: Path, specs: list[TableSpec]) -> list[Prob
                                     "file"))
     problems += [Problem(f"sources/{f}", "file has no manifest entry; add one to sources/manifest.yaml")
                  for f in unlisted_files(sources_dir, specs)]
+    problems += [Problem(f"sources/{link}", "is a symbolic link; keep the file itself in sources/ (links are never "
+                         "followed, so that nothing outside sources/ is read)") for link in links_in(sources_dir)]
     return problems
+
+
+def links_in(folder: Path) -> list[str]:
+    """Symbolic links anywhere under `folder` (files or folders; not followed), relative to it."""
+    found = []
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        for name in sorted(dirs + files):
+            path = Path(parent) / name
+            if path.is_symlink():
+                found.append(path.relative_to(folder).as_posix())
+    return sorted(found)
