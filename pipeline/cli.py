@@ -21,12 +21,20 @@ import warnings
 from pathlib import Path
 
 from pipeline.config import output_dir, sources_dir, warehouse_path
+from pipeline.lib.locking import LockTimeout
 
-OK, FAILED, USAGE = 0, 1, 2
+OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
+
+
+class StateError(RuntimeError):
+    """A state file of the pipeline cannot be used; the message says which and what to do."""
 
 
 def _instance():
-    import dagster as dg
+    """Dagster's instance in DAGSTER_HOME (created with the writer pool limit when new); StateError naming the
+    folder and the command to reset it if its run history cannot be read."""
+
+    from pipeline.lib.state import reset_hint
 
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(output_dir() / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
@@ -34,6 +42,36 @@ def _instance():
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n",
                           encoding="utf-8")
+    try:
+        instance = _instance_without_log_mirroring(home)
+        instance.get_runs(limit=1)
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy, YAML and Dagster raise many types for a broken home
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise StateError(f"Dagster's run history in {home} cannot be read ({type(exc).__name__}: {first[:200]}); "
+                         f"set it aside with `{reset_hint(home)}` and run the command again (the editions and the "
+                         "warehouse are not affected)") from exc
+    return instance
+
+
+NO_COMPUTE_LOGS = {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}
+
+
+def _instance_without_log_mirroring(home: Path):
+    """The instance of DAGSTER_HOME as configured, except that the CLI's in-process runs do not mirror step
+    output to compute-log files: that spawns a `tail` and a watcher process per step and stream (slower, and a
+    Ctrl-C prints a KeyboardInterrupt traceback from each watcher). The CLI prints its own progress; the runs'
+    events stay in the instance. Uses Dagster's `InstanceRef.from_dir(overrides=)` (not public API): checked for
+    the pinned 1.13 line, otherwise the plain instance (with mirroring) is used."""
+    import dagster as dg
+
+    if dg.__version__.startswith("1.13."):
+        try:
+            from dagster._core.instance.ref import InstanceRef
+
+            ref = InstanceRef.from_dir(str(home), overrides={"compute_logs": NO_COMPUTE_LOGS})
+            return dg.DagsterInstance.from_ref(ref)
+        except (ImportError, TypeError):
+            pass
     return dg.DagsterInstance.get()
 
 
@@ -80,6 +118,7 @@ class _Progress:
     def __init__(self) -> None:
         self.built = 0
         self.failed: list[str] = []
+        self.interrupted = False
 
     def event(self, event) -> None:
         kind = event.event_type_value
@@ -96,7 +135,9 @@ class _Progress:
                 self.failed.append(data.check_name)
         elif kind == "STEP_FAILURE":
             msg = _failure_message(event.event_specific_data)
-            if "blocking asset check failed" not in msg:
+            if "ExecutionInterruptedError" in msg:  # Ctrl-C: Dagster stops the step and fails the run
+                self.interrupted = True
+            elif "blocking asset check failed" not in msg:
                 print(f"  FAILED  {event.step_key}:\n{msg}", file=sys.stderr, flush=True)
             self.failed.append(event.step_key)
 
@@ -125,26 +166,45 @@ class _Progress:
 
 def run_assets(selection: list | None = None, changed: list[str] | None = None) -> int:
     """Materialise the selection (None = every materialisable asset) in-process after recording the changed
-    files' hashes (None = all); one line per asset as it is built, a summary, an exit code."""
+    files' hashes (None = all); one line per asset as it is built, a summary, an exit code. Runs whose process
+    died are failed and their slots freed first; a slot held by a live run is waited for (REPORT_LOCK_TIMEOUT)."""
+    from pipeline.defs.resources import WRITER_POOL
+    from pipeline.defs.run_health import owner_tags, reap_dead_runs, wait_for_pool
+    from pipeline.lib.locking import lock_timeout
+
     start = time.perf_counter()
     definitions = _definitions()
     if selection is None:
         graph = definitions.resolve_asset_graph()
         selection = sorted((k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable), key=str)
     instance = _instance()
+    for line in reap_dead_runs(instance, WRITER_POOL):
+        print(line, file=sys.stderr)
+    holders = wait_for_pool(instance, WRITER_POOL, lock_timeout())
+    if holders:
+        print(f"FAILED: the {WRITER_POOL} slot is still held by {', '.join(h.description for h in holders)} after "
+              f"{lock_timeout():g} s (REPORT_LOCK_TIMEOUT); nothing was run", file=sys.stderr)
+        return FAILED
     _observe_sources(instance, changed)
     progress = _Progress()
+    latest = _latest_name()
     job = definitions.resolve_implicit_global_asset_job_def().with_logger_defs({"progress": progress.logger()})
     gc.freeze()  # definitions, modules and the instance live until exit: keep them out of every later collection
     print(f"running {len(selection)} asset(s)", flush=True)
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}},
-                                    asset_selection=selection)
+                                    asset_selection=selection, tags=owner_tags())
     took = time.perf_counter() - start
     if result.success and not progress.failed:
         print(f"ok: {progress.built} asset(s) in {took:.1f}s; latest edition in {output_dir() / 'latest'}")
         return OK
-    print(f"FAILED in {took:.1f}s ({len(progress.failed)} problem(s)); the last published edition was left as it "
-          "was", file=sys.stderr)
+    now = _latest_name()
+    published = ("the last published edition was left as it was" if now == latest else
+                 f"edition {Path(now or '').name} was published before it stopped")
+    if progress.interrupted:
+        print(f"interrupted after {took:.1f}s; {'nothing published' if now == latest else published}",
+              file=sys.stderr)
+        return INTERRUPTED
+    print(f"FAILED in {took:.1f}s ({len(progress.failed)} problem(s)); {published}", file=sys.stderr)
     return FAILED
 
 
@@ -179,20 +239,32 @@ def manifest_ok() -> bool:
 
 
 def build() -> int:
-    """Run every asset; the render workers start first, so they warm up while Dagster loads."""
+    """Run every asset; the render workers start first, so they warm up while Dagster loads. A warehouse that
+    cannot be read is moved aside (kept as `*.corrupt-<time>`) and rebuilt from sources/."""
     from pipeline.lib.report.workers import started_early
+    from pipeline.lib.state import quarantine, warehouse_problem
 
+    if problem := warehouse_problem(warehouse_path()):
+        moved = quarantine(warehouse_path())
+        print(f"the warehouse {warehouse_path()} could not be read ({problem}); moved it to {moved.name} and "
+              "rebuilding it from sources/", file=sys.stderr)
     with started_early():
         return run_assets()
 
 
 def refresh() -> int:
     """Run only the ingest assets whose file changed since the last edition, and everything downstream."""
+    from pipeline.lib.editions import verify_published
     from pipeline.lib.inputs import changed_inputs
+    from pipeline.lib.state import warehouse_problem
 
+    for line in verify_published(output_dir(), repair=True).repaired:
+        print(f"repaired {line}")
     edition, old = _last_inputs()
     if edition is None:
         print("no published edition yet: building everything")
+        return build()
+    if warehouse_problem(warehouse_path()):
         return build()
     changed = changed_inputs(old, _edition_inputs_now())
     if not changed:
@@ -218,9 +290,22 @@ def _run_changed(changed: list[str]) -> int:
 
 def status() -> int:
     """Print sources with vintages and change marks, the last edition, and failing checks."""
+    from pipeline.defs.resources import WRITER_POOL
+    from pipeline.defs.run_health import reap_dead_runs, slot_holders
+    from pipeline.lib.editions import verify_published
     from pipeline.lib.errors import SourceError
     from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.state import warehouse_problem
 
+    if problem := warehouse_problem(warehouse_path()):
+        print(f"the warehouse {warehouse_path()} cannot be read ({problem}); `reportctl build` rebuilds it from "
+              "sources/ (the damaged file is kept beside it as *.corrupt-<time>)", file=sys.stderr)
+        return FAILED
+    instance = _instance()
+    for line in reap_dead_runs(instance, WRITER_POOL):
+        print(line)
+    for holder in slot_holders(instance, WRITER_POOL):
+        print(f"running: {holder.description} holds the {WRITER_POOL} slot")
     edition, old = _last_inputs()
     now = _edition_inputs_now()
     try:
@@ -228,7 +313,9 @@ def status() -> int:
     except SourceError as exc:
         print(f"manifest: {exc}", file=sys.stderr)
         return FAILED
-    print(f"last edition: {edition or 'none'}")
+    published = verify_published(output_dir()).problems
+    print(f"last edition: {edition or 'none'}" + (f" (needs repair, run `reportctl refresh`: {'; '.join(published)})"
+                                                   if published else ""))
     print(f"{'source':42} {'vintage':10} {'status':11} {'sha256':12} changed")
     for s in specs:
         entry = f"entry:{s.id}"
@@ -239,7 +326,7 @@ def status() -> int:
     for p in problems:
         print(f"  failing check: {p}")
     print(f"{len(specs)} source(s); {len(problems)} failing check(s)")
-    return FAILED if problems else OK
+    return FAILED if problems or published else OK
 
 
 def failing_checks() -> list[str]:
@@ -312,10 +399,27 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return USAGE if exc.code else OK
+    latest = _latest_name()
     try:
         return _run(args)
+    except KeyboardInterrupt:
+        now = _latest_name()
+        print("interrupted, nothing published" if now == latest else f"interrupted after publishing edition {now}",
+              file=sys.stderr)
+        return INTERRUPTED
+    except StateError as exc:
+        print(f"reportctl {args.command}: {exc}", file=sys.stderr)
+        return FAILED
+    except (OSError, LockTimeout) as exc:
+        print(f"reportctl {args.command}: {exc}; nothing was published", file=sys.stderr)
+        return FAILED
     finally:
         gc.freeze()  # the interpreter's final collection over everything still alive took ~0.7 s at exit
+
+
+def _latest_name() -> str | None:
+    link = output_dir() / "latest"
+    return os.readlink(link) if link.is_symlink() else None
 
 
 def _run(args: argparse.Namespace) -> int:

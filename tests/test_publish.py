@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,17 +62,21 @@ def test_incomplete_pdf_is_not_published(tmp_path: Path) -> None:
     assert b"one" in (out / "report.pdf").read_bytes()
 
 
-@pytest.mark.parametrize("crash_at", ["copy", "archived"])
+# Kill points, injected from the test: the process dies inside the named function of the publish.
+KILL_POINTS = {"copy": "file_sha256", "archived": "_switch_link"}
+
+
+@pytest.mark.parametrize("crash_at", sorted(KILL_POINTS))
 def test_killed_publish_keeps_last_good_edition(tmp_path: Path, crash_at: str) -> None:
     out = tmp_path / "out"
     good = publish(_stage(tmp_path / "s1", b"one"), out, CTX, CHANGES, {"a": "1"})
     before = {n: (out / "latest" / n).read_bytes() for n in PDF_NAMES.values()}
     stable = (out / "report.pdf").read_bytes()
     staged = _stage(tmp_path / "s2", b"two")
-    script = ("import sys, json; from pathlib import Path; from pipeline.lib.editions import publish; "
-              f"publish(Path({str(staged)!r}), Path({str(out)!r}), {CTX!r}, {CHANGES!r}, {{'a': '2'}})")
-    env = {**os.environ, "REPORT_PUBLISH_CRASH_AT": crash_at}
-    proc = subprocess.run([sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT, capture_output=True)
+    script = ("import os, sys, json; from pathlib import Path; import pipeline.lib.editions as editions; "
+              f"editions.{KILL_POINTS[crash_at]} = lambda *a, **k: os._exit(17); "
+              f"editions.publish(Path({str(staged)!r}), Path({str(out)!r}), {CTX!r}, {CHANGES!r}, {{'a': '2'}})")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True)
     assert proc.returncode == 17, proc.stderr.decode()
     assert latest_edition(out).name == good["edition_id"]
     assert {n: (out / "latest" / n).read_bytes() for n in PDF_NAMES.values()} == before

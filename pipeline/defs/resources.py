@@ -2,23 +2,31 @@
 memory limit (REPORT_DUCKDB_MEMORY_LIMIT, default 700MB); the run's warm render workers (charts and PDFs)."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from pipeline.config import warehouse_path
+from pipeline.config import output_dir, warehouse_path
+from pipeline.defs.run_health import record_owner
 from pipeline.lib.ingest import duckdb_config
-from pipeline.lib.locking import warehouse_lock
+from pipeline.lib.locking import held, warehouse_lock
 from pipeline.lib.report.workers import RenderWorkers, started_earlier
 
 WRITER_POOL = "duckdb_writer"
+REPORT_LOCK = ".report.lock"
 
 
 class LockedDuckDBResource(DuckDBResource):
     """dagster-duckdb's resource, plus the project's cross-process writer lock around every connection."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Tag the run with this process (`run_health`), so that a slot it holds is freed if the process dies."""
+        super().setup_for_execution(context)
+        if context.instance is not None and context.run_id is not None:
+            record_owner(context.instance, context.run_id)
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -53,6 +61,25 @@ class RenderWorkersResource(dg.ConfigurableResource):
         return self._workers
 
 
+class ReportSlotResource(dg.ConfigurableResource):
+    """One run at a time renders and publishes: the report lock (`output/.report.lock`, `pipeline.lib.locking`) is
+    taken when a run that builds report assets sets up its resources and released when it ends, so two runs never
+    share `output/build/` or interleave their steps from context to publish. A waiting run prints who holds it and
+    gives up after REPORT_LOCK_TIMEOUT. The report steps are not in the writer pool: they never hold a DuckDB slot
+    while they wait here."""
+
+    _stack: ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._stack = ExitStack()
+        self._stack.enter_context(held(output_dir() / REPORT_LOCK, f"report of run {context.run_id}"))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._stack is not None:
+            self._stack.close()
+        self._stack = None
+
+
 def warehouse_resource() -> LockedDuckDBResource:
     """The DuckDB resource; the file is opened only when an asset asks for a connection. Its DuckDB settings
     (a memory limit, REPORT_DUCKDB_MEMORY_LIMIT) come from `duckdb_config`."""
@@ -63,5 +90,6 @@ def warehouse_resource() -> LockedDuckDBResource:
 def resources() -> dg.Definitions:
     """Bind the warehouse resource under the name `duckdb` and the render workers under `render`; run steps in one
     process (a step per process costs ~1 s of start-up each, and DuckDB allows a single writer anyway)."""
-    return dg.Definitions(resources={"duckdb": warehouse_resource(), "render": RenderWorkersResource()},
+    return dg.Definitions(resources={"duckdb": warehouse_resource(), "render": RenderWorkersResource(),
+                                     "report_slot": ReportSlotResource()},
                           executor=dg.in_process_executor)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.lib.db import transaction
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.inputs import file_sha256
 from pipeline.lib.manifest import LABELS_FILE, SERIES_FILE, read_catalog
@@ -50,8 +51,7 @@ def load_catalogs(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> tuple[in
     if problems:
         raise SourceError(problems)
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("CREATE OR REPLACE TABLE raw.series_catalog (series_id VARCHAR PRIMARY KEY, name_zh VARCHAR, "
                     "name_en VARCHAR, quantity VARCHAR, description_zh VARCHAR, description_en VARCHAR, "
                     "aliases VARCHAR)")
@@ -64,10 +64,6 @@ def load_catalogs(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> tuple[in
         con.execute("CREATE OR REPLACE TABLE raw.catalog_files (file VARCHAR, sha256 VARCHAR)")
         con.executemany("INSERT INTO raw.catalog_files VALUES (?, ?)",
                         [[name, file_sha256(sources_dir / name)] for name in (SERIES_FILE, LABELS_FILE)])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return len(series), len(labels)
 
 

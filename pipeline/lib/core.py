@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.lib import plausibility
+from pipeline.lib.db import transaction
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.ingest import INGEST_LOG, ensure_schemas
 from pipeline.lib.manifest import NOT_ACTUAL_STATUSES, TableSpec
@@ -62,8 +63,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
     sizes = dict(con.execute("SELECT table_name, estimated_size FROM duckdb_tables() "
                              "WHERE database_name = current_database() AND schema_name = 'tidy'").fetchall())
     biggest_first = sorted(obs_specs, key=lambda s: -sizes.get(s.id, 0))
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         # a view, not a copy: every statement below reads the tidy tables directly
         con.execute("CREATE OR REPLACE TEMP VIEW _all_tidy AS " + union(obs_specs))
         con.execute(f"""
@@ -125,10 +125,6 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
         con.execute("DROP VIEW _all_tidy")
         counts = {t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]
                   for t in ("observations", "series", "sources", "labels", "fx_rates")}
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return counts
 
 

@@ -3,26 +3,31 @@
 output/
   editions/<edition_id>/   report.pdf, report_zh.pdf, report_en.pdf, context.json, changes.json, edition.json
   latest -> editions/<edition_id>     (symlink, swapped atomically; always a complete good edition)
-  report.pdf, report_zh.pdf, report_en.pdf   copies of the latest edition (each replaced atomically)
+  report.pdf, report_zh.pdf, report_en.pdf -> latest/...   links: they switch together with `latest`
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import shutil
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.lib.inputs import changed_inputs, file_sha256, table_of, unrecorded_entry
+from pipeline.lib.locking import held
 from pipeline.lib.report.build import PDF_NAMES, context_json
 from pipeline.lib.report.context import catalog
 from pipeline.lib.report.facts import format_fact
 
 EDITIONS, LATEST = "editions", "latest"
+PUBLISH_LOCK = ".publish.lock"
 CODE_GLOBS = ("pipeline/**/*.py", "report_templates/**/*")
 
 
@@ -107,49 +112,109 @@ def validate_pdf(path: Path) -> int:
     return pages
 
 
-def _crash_point(name: str) -> None:
-    """Test hook: REPORT_PUBLISH_CRASH_AT=<name> kills the process at that point of the publish."""
-    if os.environ.get("REPORT_PUBLISH_CRASH_AT") == name:
-        os._exit(17)
-
-
 def publish(staged: Path, out_dir: Path, ctx: dict[str, Any], changes: dict[str, Any],
-            inputs: dict[str, str]) -> dict[str, Any]:
-    """Validate the staged PDFs, archive them as a new edition, then swap `latest` and the stable copies."""
+            inputs: dict[str, str], run_id: str | None = None) -> dict[str, Any]:
+    """Validate the staged PDFs, archive them as a new edition, then switch `latest` (one atomic rename; the
+    top-level PDFs are links into it and switch with it). Under the publish lock: two runs publish one after the
+    other, each edition chaining to the one before. The edition id is unique per run (time, inputs hash, run id)."""
     for name in PDF_NAMES.values():
         validate_pdf(staged / name)
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    inputs_hash = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:8]
-    edition_id = f"{now:%Y%m%dT%H%M%SZ}-{inputs_hash}"
-    editions = out_dir / EDITIONS
-    editions.mkdir(parents=True, exist_ok=True)
-    for stale in editions.glob(".tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = editions / f".tmp-{edition_id}"
-    tmp.mkdir()
-    outputs = {}
-    for name in PDF_NAMES.values():
-        shutil.copyfile(staged / name, tmp / name)
-        outputs[name] = file_sha256(tmp / name)
-        _crash_point("copy")
-    (tmp / "context.json").write_text(context_json(ctx), encoding="utf-8")
-    (tmp / "changes.json").write_text(json.dumps(changes, ensure_ascii=False, indent=1, sort_keys=True),
-                                      encoding="utf-8")
-    previous = latest_edition(out_dir)
-    record = {"edition_id": edition_id, "published_at": now.isoformat(), "inputs": inputs,
-              "code_version": code_version(), "outputs": outputs,
-              "previous": previous.name if previous else None}
-    (tmp / "edition.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
-    final = editions / edition_id
-    os.rename(tmp, final)
-    _crash_point("archived")
-    link_tmp = out_dir / f".{LATEST}.tmp"
-    if link_tmp.is_symlink() or link_tmp.exists():
-        link_tmp.unlink()
-    link_tmp.symlink_to(Path(EDITIONS) / edition_id)
-    os.replace(link_tmp, out_dir / LATEST)
-    for name in PDF_NAMES.values():
-        copy_tmp = out_dir / f".{name}.tmp"
-        shutil.copyfile(final / name, copy_tmp)
-        os.replace(copy_tmp, out_dir / name)
+    with held(out_dir / PUBLISH_LOCK, "publish"):
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        inputs_hash = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:8]
+        edition_id = f"{now:%Y%m%dT%H%M%SZ}-{inputs_hash}-{(run_id or uuid.uuid4().hex)[:8]}"
+        editions = out_dir / EDITIONS
+        editions.mkdir(parents=True, exist_ok=True)
+        for stale in editions.glob(".tmp-*"):  # left by a publish that died; none runs beside us (the lock)
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = editions / f".tmp-{edition_id}"
+        final = editions / edition_id
+        try:
+            tmp.mkdir()
+            outputs = {}
+            for name in PDF_NAMES.values():
+                shutil.copyfile(staged / name, tmp / name)
+                outputs[name] = file_sha256(tmp / name)
+            (tmp / "context.json").write_text(context_json(ctx), encoding="utf-8")
+            (tmp / "changes.json").write_text(json.dumps(changes, ensure_ascii=False, indent=1, sort_keys=True),
+                                              encoding="utf-8")
+            previous = latest_edition(out_dir)
+            record = {"edition_id": edition_id, "published_at": now.isoformat(), "inputs": inputs,
+                      "code_version": code_version(), "outputs": outputs,
+                      "previous": previous.name if previous else None}
+            (tmp / "edition.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+            os.rename(tmp, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        _switch_link(out_dir / LATEST, Path(EDITIONS) / edition_id)
+        link_stable_names(out_dir)
     return record
+
+
+def _switch_link(link: Path, target: Path) -> None:
+    """Point `link` at `target` with one atomic rename of a fresh link over it."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(target)
+    os.replace(tmp, link)
+
+
+def link_stable_names(out_dir: Path) -> list[str]:
+    """Make output/report*.pdf links to latest/report*.pdf (they then switch with `latest`); returns the names
+    that were not such links (a copy from an older version, a missing file) and were repaired."""
+    repaired = []
+    for name in PDF_NAMES.values():
+        path, target = out_dir / name, Path(LATEST) / name
+        if path.is_symlink() and Path(os.readlink(path)) == target:
+            continue
+        _switch_link(path, target)
+        repaired.append(name)
+    return repaired
+
+
+@dataclass(frozen=True)
+class PublishedState:
+    """What `verify_published` found: problems, and what it repaired."""
+
+    problems: list[str]
+    repaired: list[str]
+
+
+def verify_published(out_dir: Path, repair: bool = False) -> PublishedState:
+    """Check that `latest` points at a complete edition whose files match its record, and that the top-level
+    PDFs are links into it. With `repair`: re-point `latest` at the newest complete edition and re-link the
+    top-level names (under the publish lock)."""
+    link = out_dir / LATEST
+    if not link.is_symlink() and not (out_dir / EDITIONS).is_dir():
+        return PublishedState([], [])
+    with held(out_dir / PUBLISH_LOCK, "verify published edition") if repair else contextlib.nullcontext():
+        problems, repaired = [], []
+        current = link.resolve() if link.is_symlink() else None
+        if current is None or _edition_problems(current):
+            why = "missing" if current is None else "; ".join(_edition_problems(current))
+            problems.append(f"output/latest: {why}")
+            good = _newest_complete(out_dir / EDITIONS)
+            if repair and good is not None:
+                _switch_link(link, Path(EDITIONS) / good.name)
+                repaired.append(f"output/latest -> editions/{good.name}")
+        for name in PDF_NAMES.values():
+            path = out_dir / name
+            if not (path.is_symlink() and Path(os.readlink(path)) == Path(LATEST) / name):
+                problems.append(f"output/{name} is not the link to latest/{name}")
+        if repair and link.is_symlink():
+            repaired += [f"output/{n} -> latest/{n}" for n in link_stable_names(out_dir)]
+    return PublishedState(problems, repaired)
+
+
+def _edition_problems(folder: Path) -> list[str]:
+    record = read_json(folder / "edition.json") if folder.is_dir() else None
+    if record is None:
+        return [f"{folder.name} has no edition record"]
+    return [f"{folder.name}/{name} differs from its record" for name, digest in record.get("outputs", {}).items()
+            if file_sha256(folder / name) != digest]
+
+
+def _newest_complete(editions: Path) -> Path | None:
+    complete = [f for f in editions.iterdir() if not f.name.startswith(".") and not _edition_problems(f)]
+    return max(complete, key=lambda f: (read_json(f / "edition.json") or {}).get("published_at", ""), default=None)

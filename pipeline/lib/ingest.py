@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.lib.catalog import build_alias_table
+from pipeline.lib.db import transaction
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.manifest import TableSpec
 from pipeline.lib.readers import inspect_file, load_file
@@ -68,8 +69,7 @@ def ingest_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: P
     facts = inspect_file(path, label, spec.encoding)
     stamp = (loaded_at or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()
     ensure_schemas(con)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         raw = f"raw.{q(spec.id)}"
         provenance = (f", {lit(spec.file)} AS _file, {lit(facts.sha256)} AS _sha256, "
                       f"{lit(stamp)}::TIMESTAMPTZ AS _loaded_at")
@@ -83,8 +83,4 @@ def ingest_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: P
         raw_rows = con.execute(f"SELECT count(*) FROM raw.{q(spec.id)}").fetchone()[0]
         con.execute(f"INSERT OR REPLACE INTO {INGEST_LOG} VALUES (?, ?, ?, ?)",
                     [spec.id, facts.sha256, spec.entry_sha256, stamp])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return IngestResult(spec.id, spec.file, facts.sha256, raw_rows, tidy_rows, stamp)

@@ -107,8 +107,8 @@ def _read_entry(entry_file: Path, file: Path) -> tuple[dict[str, Any], str]:
 
 
 def _copy_sources(sources: Path, target: Path) -> None:
-    """Copy sources/ for validation: links stay links (never followed), hidden and `_` names are left out."""
-    shutil.copytree(sources, target, symlinks=True, ignore=shutil.ignore_patterns(".*", "_*"))
+    """Copy sources/ for validation: links stay links (never followed), hidden names are left out."""
+    shutil.copytree(sources, target, symlinks=True, ignore=shutil.ignore_patterns(".*"))
 
 
 def _entry_spans(text: str) -> list[tuple[int, int]]:

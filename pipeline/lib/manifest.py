@@ -329,14 +329,15 @@ def load_manifest(sources_dir: Path) -> list[TableSpec]:
 
 
 def unlisted_files(sources_dir: Path, specs: list[TableSpec]) -> list[str]:
-    """Files in sources/ that no manifest entry names (meta files and hidden/underscore folders excepted)."""
+    """Files in sources/ that no manifest entry names (meta files and hidden names excepted; `_` names count:
+    a scratch file is still a file the pipeline must not take by surprise)."""
     listed = {spec.path(sources_dir) for spec in specs}
     out = []
     for path in sorted(sources_dir.rglob("*")):
         rel = path.relative_to(sources_dir)
         if not path.is_file() or rel.as_posix() in META_FILES:
             continue
-        if any(part.startswith((".", "_")) for part in rel.parts):
+        if any(part.startswith(".") for part in rel.parts):
             continue
         if path.resolve() not in listed:
             out.append(rel.as_posix())

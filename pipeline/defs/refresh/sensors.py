@@ -16,6 +16,8 @@ import dagster as dg
 
 from pipeline.config import sources_dir
 from pipeline.defs.ingest.assets import CATALOG_KEY, input_keys, source_observations
+from pipeline.defs.resources import WRITER_POOL
+from pipeline.defs.run_health import reap_dead_runs
 from pipeline.lib.errors import SourceError
 from pipeline.lib.inputs import changed_inputs, source_hashes
 from pipeline.lib.manifest import load_manifest
@@ -27,7 +29,14 @@ everything_job = dg.define_asset_job("refresh_from_sources", selection=dg.AssetS
 @dg.sensor(job=everything_job, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=15,
            description="Watches sources/ by content hash and refreshes what depends on a changed file.")
 def sources_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """Compare file hashes with the cursor; request one run for the changed tables and their downstream."""
+    """Compare file hashes with the cursor; request one run for the changed tables and their downstream. Runs
+    whose process died are failed first and their writer slots freed (`run_health`)."""
+    try:
+        instance = context.instance
+    except dg.DagsterInvariantViolationError:  # evaluated without an instance (a unit test): nothing to reap
+        instance = None
+    for line in reap_dead_runs(instance, WRITER_POOL) if instance is not None else []:
+        context.log.warning(line)
     current = source_hashes(sources_dir())
     previous = json.loads(context.cursor) if context.cursor else {}
     changed = changed_inputs(previous, current)

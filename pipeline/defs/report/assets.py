@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import output_dir, sources_dir
 from pipeline.defs.forecast.assets import KEYS as FORECAST_KEYS
-from pipeline.defs.resources import WRITER_POOL, RenderWorkersResource
+from pipeline.defs.resources import RenderWorkersResource, ReportSlotResource
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES
 
 CONTEXT = dg.AssetKey(["report", "context"])
@@ -37,10 +37,10 @@ def chart_figures() -> dict[str, str]:
 
 
 @dg.asset(key=CONTEXT, group_name="report", deps=[OBSERVATIONS, SERIES, SOURCES, *FORECAST_KEYS.values()],
-          kinds={"duckdb", "json"}, pool=WRITER_POOL, owners=["team:analysts"],
+          kinds={"duckdb", "json"}, owners=["team:analysts"],
           description="Every number, label and citation the report needs, read from core.* and forecast.*, "
                       "plus the changes since the last published edition.")
-def report_context(duckdb: DuckDBResource) -> dg.MaterializeResult:
+def report_context(duckdb: DuckDBResource, report_slot: ReportSlotResource) -> dg.MaterializeResult:
     """Query the warehouse into output/build/context.json."""
     from pipeline.lib.editions import latest_edition
     from pipeline.lib.report.build import write_context
@@ -63,7 +63,8 @@ def report_context(duckdb: DuckDBResource) -> dg.MaterializeResult:
            for fid, description in chart_figures().items()],
     can_subset=True,
 )
-def charts(context, render: RenderWorkersResource):  # context untyped: Dagster rejects a string annotation here
+# context untyped: Dagster rejects a string annotation here (this module has `from __future__ import annotations`)
+def charts(context, render: RenderWorkersResource, report_slot: ReportSlotResource):
     """Draw each selected figure in both languages (one asset per figure, one step for all): only figures whose
     data or code changed are redrawn, split over the run's render workers."""
     from pipeline.lib.report.build import read_context
@@ -88,30 +89,34 @@ def charts(context, render: RenderWorkersResource):  # context untyped: Dagster 
 
 @dg.asset(key=PDF, group_name="report", deps=[CONTEXT, *(chart_key(f) for f in chart_figures())], kinds={"pdf"},
           owners=["team:analysts"], description="The zh, en and bilingual PDFs, staged in output/build/pdf.")
-def report_pdf(render: RenderWorkersResource) -> dg.MaterializeResult:
+def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -> dg.MaterializeResult:
     """Lay out and write both editions in the run's render workers, side by side, then join them into the
     bilingual volume (PDF/A-3b, sources attached). Encoded chart images are reused from the previous build
     (output/build/pdf_images) for the charts that did not change."""
+    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.report.attachments import plan_attachments
     from pipeline.lib.report.build import build_pdfs
 
-    sources = sorted(p for p in sources_dir().iterdir() if p.is_file() and not p.name.startswith("."))
-    result = build_pdfs(build_dir() / "context.json", build_dir() / "charts", build_dir() / "pdf", sources,
+    plan = plan_attachments(sources_dir(), load_manifest(sources_dir()), build_dir() / "attachments")
+    result = build_pdfs(build_dir() / "context.json", build_dir() / "charts", build_dir() / "pdf", plan.files,
                         render.workers, image_cache=build_dir() / "pdf_images")
     pdfs = {k: v for k, v in result.items() if k not in ("numbers", "timing")}
     return dg.MaterializeResult(metadata={
+        "attachments": len(plan.files),
+        "not_attached": dg.MetadataValue.md("\n".join(f"- {n}: {why}" for n, why in plan.left_out) or "none"),
         **{f"{k}_path": dg.MetadataValue.path(v["path"]) for k, v in pdfs.items()},
         **{f"{k}_pages": v["pages"] for k, v in pdfs.items()}, **result["timing"]})
 
 
 @dg.asset(key=PUBLISH, group_name="report", deps=[PDF], kinds={"pdf"}, owners=["team:analysts"],
           description="Archive the staged PDFs as a new edition and point output/latest at it (atomic).")
-def report_publish() -> dg.MaterializeResult:
-    """Validate, archive under output/editions/<id>, swap output/latest and the stable copies."""
+def report_publish(context, report_slot: ReportSlotResource) -> dg.MaterializeResult:  # context: see `charts`
+    """Validate, archive under output/editions/<id>, switch output/latest (the top-level PDFs link into it)."""
     from pipeline.lib.editions import publish
     from pipeline.lib.report.build import read_context
 
     ctx = read_context(build_dir() / "context.json")
-    record = publish(build_dir() / "pdf", output_dir(), ctx, ctx["changes"], ctx["inputs"])
+    record = publish(build_dir() / "pdf", output_dir(), ctx, ctx["changes"], ctx["inputs"], context.run_id)
     return dg.MaterializeResult(metadata={
         "edition": record["edition_id"], "code_version": record["code_version"],
         "latest": dg.MetadataValue.path(str(output_dir() / "latest" / "report.pdf")),

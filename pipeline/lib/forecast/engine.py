@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 import pandas as pd
 
+from pipeline.lib.db import transaction
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.forecast import methods
 from pipeline.lib.forecast.inputs import Assumption, Claim, read_aggregates, read_assumptions, read_claims
@@ -258,14 +259,9 @@ def run_forecasts(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
         "aggregates": ["aggregate_id", "member_series_id", "name_zh", "name_en"],
     }
     con.execute("CREATE SCHEMA IF NOT EXISTS forecast")
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         for name, rows in tables.items():
             _write(con, name, rows, columns[name])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return tables
 
 

@@ -64,9 +64,15 @@ def _weasyprint_options(ctx: dict[str, Any], attachments: list[Path]) -> dict[st
     from weasyprint import Attachment
 
     created = dt.datetime.fromisoformat(ctx["meta"]["created"])
-    files = [Attachment(filename=str(p), name=p.name, description=f"source table {p.name}", created=created,
-                        modified=created, relationship="Source") for p in sorted(attachments)]
+    files = [Attachment(filename=str(p), name=p.name, description=_attachment_description(p.name), created=created,
+                        modified=created, relationship="Source") for p in sorted(attachments, key=lambda p: p.name)]
     return {"pdf_variant": "pdf/a-3b", "pdf_identifier": pdf_identifier(ctx), "attachments": files}
+
+
+def _attachment_description(name: str) -> str:
+    from pipeline.lib.report.attachments import INDEX_NAME
+
+    return "index of the source files: size, sha256, attached or not" if name == INDEX_NAME else f"source table {name}"
 
 
 def _set_metadata(doc: Any, view: dict[str, Any], ctx: dict[str, Any]) -> None:
@@ -90,7 +96,7 @@ def build_edition(ctx: dict[str, Any], lang: str, charts: dict[str, Path], out_d
 
     start = time.perf_counter()
     view = edition_view(ctx, lang, charts)
-    doc = render.layout(render.html_for(view))
+    doc = render.layout(render.html_for(view), view["images"])
     _set_metadata(doc, view, ctx)
     laid_out = time.perf_counter()
     with (reusing_encoded_images(image_cache) if image_cache else contextlib.nullcontext(set())) as image_keys:

@@ -7,6 +7,7 @@ one language following report_templates/outline.yaml.
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -194,6 +195,16 @@ def _accepted_rows(changes: dict[str, Any], lang: str, t: dict[str, Any],
     return rows
 
 
+IMAGE_SCHEME = "chart:"
+
+
+def image_url(path: Path) -> str:
+    """How the HTML names a chart: by its content (`chart:<sha256>.png`), never by where it was built, so the same
+    charts give the same PDF bytes in any output folder (WeasyPrint names an embedded image after its URL).
+    `render.layout` serves these URLs from the chart files."""
+    return f"{IMAGE_SCHEME}{hashlib.sha256(path.read_bytes()).hexdigest()}{path.suffix}"
+
+
 def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -> dict[str, Any]:
     """Everything a template renders for one language: formatted numbers, numbered captions, tables, prose."""
     t = catalog(lang)
@@ -217,7 +228,7 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                     refs[f"fig_{key}"] = numbers["figure"]
                     data = ctx["figures"][key]
                     item = {"type": "figure", "id": key, "number": numbers["figure"],
-                            "title": titles[key]["title"][lang], "image": chart_paths[key].as_uri(),
+                            "title": titles[key]["title"][lang], "image": image_url(chart_paths[key]),
                             "flagged": data["flagged"], "source_line": _citation(ctx, data["source_ids"], lang)}
                 else:
                     numbers["table"] += 1
@@ -244,5 +255,6 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
     for item, key in pending:
         item["text"] = t["text"][key].format(**values)
     return {"lang": lang, "t": t, "meta": ctx["meta"], "sections": parts["sections"], "appendix": parts["appendix"],
+            "images": {image_url(path): path for path in chart_paths.values()},
             "numbers": sorted({values[n] for n in ctx["facts"]}), "refs": refs}
 

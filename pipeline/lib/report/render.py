@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -56,15 +56,31 @@ def failing_on_missing_glyphs(what: str) -> Iterator[None]:
         raise MissingGlyphError(f"{what}: {handler.messages[0]} ({len(handler.messages)} warning(s))")
 
 
-def layout(html: str) -> Any:
-    """Lay the HTML out into pages (a weasyprint Document); fail if a character has no glyph."""
+def _image_fetcher(images: Mapping[str, Path]) -> Any:
+    """WeasyPrint's URL fetcher (its public subclassing API), serving the content-named chart URLs of the view
+    from their files; every other URL as before."""
+    from weasyprint import URLFetcher
+    from weasyprint.urls import URLFetcherResponse
+
+    class ImageFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url in images:
+                return URLFetcherResponse(url, body=images[url].read_bytes(), headers={"Content-Type": "image/png"})
+            return super().fetch(url, headers)
+
+    return ImageFetcher()
+
+
+def layout(html: str, images: Mapping[str, Path] | None = None) -> Any:
+    """Lay the HTML out into pages (a weasyprint Document); fail if a character has no glyph. `images` serves
+    the view's content-named chart URLs (`context.image_url`)."""
     from weasyprint import HTML
 
     missing = missing_glyphs(re.sub(r"<[^>]+>", " ", html))
     if missing:
         raise MissingGlyphError(f"characters without a glyph in the bundled font: {''.join(sorted(missing))}")
     with failing_on_missing_glyphs("layout"):
-        return HTML(string=html, base_url=str(templates_dir())).render()
+        return HTML(string=html, base_url=str(templates_dir()), url_fetcher=_image_fetcher(images or {})).render()
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -249,6 +250,9 @@ def serve(warm: list[str]) -> None:
     """Worker loop: answer requests from stdin until it closes. Stdout is kept for the answers; anything else
     written to it goes to stderr (the log file). Runs at `NICENESS`."""
     os.nice(NICENESS)
+    # Ctrl-C reaches the whole process group: the parent reports the interrupt and closes our stdin, which ends
+    # this loop; a KeyboardInterrupt here would only print a second traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
