@@ -322,11 +322,35 @@ def status() -> int:
         mark = ("new" if s.id not in old else "yes" if old[s.id] != now.get(s.id) else
                 "manifest" if entry in old and old[entry] != now.get(entry) else "")
         print(f"{s.id:42} {s.published.isoformat():10} {s.status:11} {now.get(s.id, '')[:12]:12} {mark}")
+    _print_datasets()
     problems = failing_checks()
     for p in problems:
         print(f"  failing check: {p}")
     print(f"{len(specs)} source(s); {len(problems)} failing check(s)")
     return FAILED if problems or published else OK
+
+
+def _print_datasets() -> None:
+    """Each dataset's vintages in publication order (the last one is the latest) and the numbers it feeds."""
+    from pipeline.lib.core import loaded_tables
+    from pipeline.lib.locking import locked_connection
+    from pipeline.lib.report.facts import fact_specs
+    from pipeline.lib.report.feeds import dataset_feeds
+
+    if not warehouse_path().exists():
+        return
+    with locked_connection(warehouse_path(), read_only=True) as con:
+        if not {"sources", "observations"} <= loaded_tables(con, "core"):
+            return
+        feeds = dataset_feeds(con, fact_specs())
+    print("datasets (vintages by publication date; the report uses the latest for each year it covers):")
+    for d in feeds:
+        vintages = ", ".join(f"{v.published} {v.file}" + (" (latest)" if i == len(d.vintages) - 1 and
+                                                           len(d.vintages) > 1 else "")
+                             for i, v in enumerate(d.vintages))
+        feeds_text = f"feeds {len(d.numbers)} number(s): {', '.join(d.numbers)}" if d.numbers else \
+            "no number in the prose (charts, tables, forecasts or conversions)"
+        print(f"  {d.dataset}: {vintages}; {feeds_text}")
 
 
 def failing_checks() -> list[str]:
@@ -436,10 +460,51 @@ def _run(args: argparse.Namespace) -> int:
         return status()
     if args.command == "add-source":
         return add_source(args.file, args.entry)
+    return ui(args.port)
+
+
+STOP_GRACE_S = 5.0
+
+
+def ui(port: str) -> int:
+    """`dagster dev` (webserver, daemon, code server) as a child in its own process group. Ctrl-C or SIGTERM
+    stop the whole group: SIGINT first, then SIGKILL after STOP_GRACE_S (Dagster alone took 15-25 s to exit)."""
+    import signal
+    import subprocess
+    import threading
+
     _instance()
     dagster = str(Path(sys.executable).with_name("dagster"))  # the venv's, even when the venv is not activated
-    os.execv(dagster, [dagster, "dev", "-m", "pipeline.definitions", "-h", "127.0.0.1", "-p", args.port])
-    return OK
+    proc = subprocess.Popen([dagster, "dev", "-m", "pipeline.definitions", "-h", "127.0.0.1", "-p", port],
+                            start_new_session=True)
+    print(f"Dagster UI on http://127.0.0.1:{port} (process group {proc.pid}); Ctrl-C stops it", flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while proc.poll() is None and not stop.wait(0.5):
+        pass
+    if proc.poll() is None or stop.is_set():
+        print("stopping the Dagster UI and daemon", flush=True)
+        for signum, wait in ((signal.SIGINT, STOP_GRACE_S), (signal.SIGKILL, 2.0)):
+            try:
+                os.killpg(proc.pid, signum)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(wait)
+                if signum == signal.SIGINT:
+                    os.killpg(proc.pid, signal.SIGKILL)  # the group's other processes, if any linger
+            except (subprocess.TimeoutExpired, ProcessLookupError):
+                continue
+            break
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:  # until the kernel has removed every process of the group
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+    return OK if stop.is_set() else proc.returncode
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,12 @@ from pipeline.lib.forecast.engine import run_forecasts
 from pipeline.lib.warehouse import build_warehouse
 
 BUNDLED_SOURCES = PROJECT_ROOT / "sources"
+
+
+def run_cli(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """`reportctl ARGS` as a separate process with `env` (its own sources, output and Dagster home)."""
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def copy_sources(target: Path) -> Path:

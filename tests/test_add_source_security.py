@@ -12,8 +12,6 @@ import hashlib
 import os
 import random
 import re
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from conftest import run_cli
 
 from pipeline import cli
 from pipeline.config import PROJECT_ROOT
@@ -41,17 +40,6 @@ class Project:
     out: Path
     outside: Path  # the temp root: `../..` from the validation copy of sources/ lands here
     env: dict[str, str]
-
-
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -88,7 +76,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
         "TMPDIR": str(outside),
     }
     env.pop("REPORT_WAREHOUSE", None)
-    built = _cli(env, "build")
+    built = run_cli(env, "build")
     assert built.returncode == 0, built.stdout + built.stderr
     return Project(root, sources, root / "out", outside, env)
 
@@ -177,7 +165,7 @@ def test_absolute_entry_path_is_refused_before_anything_is_written(run, project,
 def test_refusal_from_the_command_line_is_one_message_without_traceback(project, tmp_path) -> None:
     entry = _entry(tmp_path, file="../../etc/passwd")
     before = _tree(project.outside)
-    proc = _cli(project.env, "add-source", str(_table(tmp_path)), "--entry", str(entry))
+    proc = run_cli(project.env, "add-source", str(_table(tmp_path)), "--entry", str(entry))
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.splitlines()[0].startswith(f"add-source: {tmp_path / 'cloud_market_2023.csv'} was NOT added")
@@ -312,7 +300,7 @@ def test_accepted_outlier_is_kept_with_its_reason_and_listed_in_the_changelog(pr
 
     copy_sources(tmp_path / "sources")
     for args in (["build"], ["add-source", str(table), "--entry", str(entry)], ["refresh"]):
-        proc = _cli(env, *args)
+        proc = run_cli(env, *args)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     con = duckdb.connect(str(tmp_path / "o" / "warehouse.duckdb"), read_only=True)
     try:
@@ -502,3 +490,23 @@ def test_build_leaves_no_temp_folders(project: Project) -> None:
     workers' temp folders are gone after it."""
     left = sorted(p.name for p in project.outside.iterdir() if p.name not in ("etc", "data"))
     assert left == []
+
+
+def test_manifest_diff_is_exactly_the_added_entry_and_the_docs_stay_current(tmp_path: Path) -> None:
+    """Comments, order and formatting of the other entries stay byte-identical; the README's generated table
+    follows the manifest without a manual step."""
+    from conftest import copy_sources
+
+    from pipeline.lib.intake import add_source
+    from pipeline.lib.manifest_docs import updated_readme
+
+    sources = copy_sources(tmp_path / "sources")
+    before = (sources / "manifest.yaml").read_text(encoding="utf-8")
+    add_source(_table(tmp_path), _entry(tmp_path), sources)
+    after = (sources / "manifest.yaml").read_text(encoding="utf-8")
+    assert after.startswith(before.rstrip("\n") + "\n")
+    added = after[len(before.rstrip("\n")) + 1 :]
+    assert yaml.safe_load(added)[0] == {**CLOUD_ENTRY, "published": CLOUD_ENTRY["published"]}
+    readme = (sources / "README.md").read_text(encoding="utf-8")
+    assert readme == updated_readme(readme, sources)
+    assert "| cloud_market_2023 | `cloud_market_2023.csv` |" in readme

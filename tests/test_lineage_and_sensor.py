@@ -89,3 +89,29 @@ def test_sensor_sees_an_edited_manifest_entry(defs: dg.Definitions, sources_copy
     (request,) = result.run_requests
     raw = {k.to_user_string() for k in request.asset_selection if k.path[0] == "raw"}
     assert raw == {"raw/fig11_market_size"}
+
+
+def test_first_tick_after_a_build_starts_from_the_published_edition(defs: dg.Definitions, sources_copy: Path,
+                                                                     tmp_path: Path) -> None:
+    """No cursor (a new daemon) and an edition published from these very files: nothing to run. Then one file
+    changes: one run, for that table and what depends on it."""
+    import json
+
+    from pipeline.defs.refresh.sensors import sources_sensor
+    from pipeline.lib.inputs import source_hashes
+
+    edition = tmp_path / "out" / "editions" / "e1"
+    edition.mkdir(parents=True)
+    inputs = {k: v for k, v in source_hashes(sources_copy).items() if k != "manifest"}
+    (edition / "edition.json").write_text(json.dumps({"edition_id": "e1", "inputs": inputs}), encoding="utf-8")
+    (tmp_path / "out" / "latest").symlink_to(Path("editions") / "e1")
+    repo = defs.get_repository_def()
+    first = sources_sensor(dg.build_sensor_context(cursor=None, repository_def=repo))
+    assert isinstance(first, dg.SkipReason)
+    path = sources_copy / "fig09_global_compute_by_region.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("2021,615,", "2021,616,"), encoding="utf-8")
+    result = sources_sensor(dg.build_sensor_context(cursor=None, repository_def=repo))
+    (request,) = result.run_requests
+    raw = {k.to_user_string() for k in request.asset_selection if k.path[0] == "raw"}
+    assert raw == {"raw/fig09_global_compute_by_region"}
+    assert "report/publish" in {k.to_user_string() for k in request.asset_selection}

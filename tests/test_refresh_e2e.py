@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from pypdf import PdfReader
 
 from pipeline.config import PROJECT_ROOT
@@ -17,9 +16,6 @@ from pipeline.config import PROJECT_ROOT
 EXAMPLE = PROJECT_ROOT / "docs" / "examples"
 
 
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=env, cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=900)
 
 
 def _text(pdf: Path) -> str:
@@ -35,7 +31,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
     env = {**os.environ, "REPORT_SOURCES_DIR": str(sources), "REPORT_OUTPUT_DIR": str(root / "out"),
            "DAGSTER_HOME": str(root / "home")}
     env.pop("REPORT_WAREHOUSE", None)
-    built = _cli(env, "build")
+    built = run_cli(env, "build")
     assert built.returncode == 0, built.stdout + built.stderr
     out = root / "out"
     first = (out / "latest").resolve()
@@ -44,7 +40,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_noop_refresh_does_nothing(project: dict) -> None:
-    proc = _cli(project["env"], "refresh")
+    proc = run_cli(project["env"], "refresh")
     assert proc.returncode == 0, proc.stderr
     assert "nothing changed since edition" in proc.stdout
     assert (project["out"] / "latest").resolve() == project["first"]
@@ -58,7 +54,7 @@ def test_broken_manifest_stops_refresh_and_keeps_the_edition(project: dict) -> N
         manifest.write_text(manifest_text.replace("publisher: 中国信息通信研究院 (CAICT)",
                                                   "publisher: 中国信息通信研究院", 1), encoding="utf-8")
         table.write_text(table_text.replace(",8,", ",8.3,"), encoding="utf-8")
-        proc = _cli(project["env"], "refresh")
+        proc = run_cli(project["env"], "refresh")
         assert proc.returncode == 1, proc.stdout
         assert "sources/manifest.yaml, row" in proc.stderr and "column 'publisher'" in proc.stderr
         assert "built" not in proc.stdout
@@ -73,7 +69,7 @@ def test_bad_file_is_refused_and_sources_unchanged(project: dict, tmp_path: Path
     bad.write_text((EXAMPLE / "cloud_market_2023.csv").read_text(encoding="utf-8").replace("4,550", "-4,550"),
                    encoding="utf-8")
     manifest_before = (project["sources"] / "manifest.yaml").read_bytes()
-    proc = _cli(project["env"], "add-source", str(bad), "--entry", str(EXAMPLE / "cloud_market_2023.yaml"))
+    proc = run_cli(project["env"], "add-source", str(bad), "--entry", str(EXAMPLE / "cloud_market_2023.yaml"))
     assert proc.returncode == 1
     assert f"{bad}, row 2, column '2022年（亿元）': negative value -4550" in proc.stderr
     assert not (project["sources"] / "cloud_market_2023.csv").exists()
@@ -82,10 +78,10 @@ def test_bad_file_is_refused_and_sources_unchanged(project: dict, tmp_path: Path
 
 def test_new_vintage_refreshes_only_what_depends_on_it(project: dict) -> None:
     env, out = project["env"], project["out"]
-    added = _cli(env, "add-source", str(EXAMPLE / "cloud_market_2023.csv"),
+    added = run_cli(env, "add-source", str(EXAMPLE / "cloud_market_2023.csv"),
                  "--entry", str(EXAMPLE / "cloud_market_2023.yaml"))
     assert added.returncode == 0, added.stderr
-    refreshed = _cli(env, "refresh")
+    refreshed = run_cli(env, "refresh")
     assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
     built = set(re.findall(r"built\s+(\S+)", refreshed.stdout))
     assert {k for k in built if k.startswith("raw/")} == {"raw/cloud_market_2023"}
@@ -113,9 +109,9 @@ def test_manifest_entry_edit_refreshes_its_table(project: dict) -> None:
     text = manifest.read_text(encoding="utf-8")
     assert old_title in text
     manifest.write_text(text.replace(old_title, old_title + " (CAICT survey)", 1), encoding="utf-8")
-    status = _cli(project["env"], "status")
+    status = run_cli(project["env"], "status")
     assert re.search(r"^fig11_market_size\s.*\smanifest$", status.stdout, re.MULTILINE), status.stdout
-    proc = _cli(project["env"], "refresh")
+    proc = run_cli(project["env"], "refresh")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     built = set(re.findall(r"built\s+(\S+)", proc.stdout))
     assert {k for k in built if k.startswith("raw/")} == {"raw/fig11_market_size"}
@@ -126,7 +122,7 @@ def test_manifest_entry_edit_refreshes_its_table(project: dict) -> None:
 
 
 def test_status_reports_the_edition(project: dict) -> None:
-    proc = _cli(project["env"], "status")
+    proc = run_cli(project["env"], "status")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     edition = (project["out"] / "latest").resolve().name
     assert f"last edition: {edition}" in proc.stdout

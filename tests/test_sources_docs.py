@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.lib.manifest import STATUSES, load_manifest
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("sources_table", PROJECT_ROOT / "scripts" / "sources_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def test_readme_is_up_to_date() -> None:
+    from pipeline.lib.manifest_docs import updated_readme
 
-
-def test_readme_table_is_up_to_date() -> None:
-    script = _script()
     readme = (PROJECT_ROOT / "sources" / "README.md").read_text(encoding="utf-8")
-    expected = script.updated_readme(readme, script.render_table(PROJECT_ROOT / "sources"))
-    assert readme == expected, "run: .venv/bin/python scripts/sources_table.py"
+    assert readme == updated_readme(readme, PROJECT_ROOT / "sources"), "run: .venv/bin/python scripts/sources_table.py"
+
+
+def test_documented_keys_are_the_entry_fields() -> None:
+    """The key list the validator and the README use is exactly what a manifest entry holds."""
+    from pipeline.lib.manifest import ENTRY_KEYS, TableSpec
+
+    assert [k.name for k in ENTRY_KEYS] == list(TableSpec.__dataclass_fields__)
+    readme = (PROJECT_ROOT / "sources" / "README.md").read_text(encoding="utf-8")
+    for key in ENTRY_KEYS:
+        assert f"| `{key.name}` |" in readme
+
+
+def test_every_column_role_is_documented() -> None:
+    from pipeline.lib.columns import ROLE_ALIASES, ROLE_DOCS, ROLES
+
+    assert set(ROLES) | {"year_column", "series_column"} == set(ROLE_DOCS)
+    readme = (PROJECT_ROOT / "sources" / "README.md").read_text(encoding="utf-8")
+    for role, aliases in ROLE_ALIASES.items():
+        assert f"| {role} | {', '.join(f'`{a}`' for a in aliases)} |" in readme
 
 
 def test_readme_lists_every_entry_and_explains_every_status() -> None:
@@ -52,9 +63,11 @@ def test_seed_references_follow_the_edition_language() -> None:
     assert reference_in("见各行 source 列 / see each row's source column", "en") == "see each row's source column"
     assert reference_in("pp. 28-29, 69 ff.", "zh") == "第28-29页、第69页起"
     assert reference_in("sections 03 有为 (p. 21 ff.), 05 应变 case 7 (p. 41 ff.) and the abstract", "zh") == (
-        "03 有为（第21页起）、05 应变 案例7（第41页起）及摘要")
+        "03 有为（第21页起）、05 应变 案例7（第41页起）及摘要"
+    )
     assert reference_in("section 05 应变 (p. 41 ff.), 案例一 to 案例十一", "zh") == (
-        "05 应变（第41页起）、案例一至案例十一")
+        "05 应变（第41页起）、案例一至案例十一"
+    )
     assert reference_in("pp. 28-29; as in figure 7 and 图 9", "en") == "pp. 28-29; as in figure 7 and KPMG 图9"
 
 

@@ -5,6 +5,7 @@ If anything is wrong the transaction is rolled back, so the previous tables stay
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import duckdb
 from pipeline.lib.catalog import build_alias_table
 from pipeline.lib.db import transaction
 from pipeline.lib.errors import Problem, SourceError
+from pipeline.lib.labels import unit_in_titles
 from pipeline.lib.manifest import TableSpec
 from pipeline.lib.readers import inspect_file, load_file
 from pipeline.lib.tidy import build_tidy, lit, q
@@ -73,11 +75,13 @@ def ingest_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: P
         raw = f"raw.{q(spec.id)}"
         provenance = (f", {lit(spec.file)} AS _file, {lit(facts.sha256)} AS _sha256, "
                       f"{lit(stamp)}::TIMESTAMPTZ AS _loaded_at")
-        label = load_file(con, path, label, raw, spec.encoding, spec.sheet, spec.header_rows, provenance)
+        loaded = load_file(con, path, label, raw, spec.encoding, spec.sheet, spec.header_rows, provenance)
         tidy_rows = 0
         if spec.kind == "observations":
             build_alias_table(con)
-            tidy_rows = build_tidy(con, spec, label, raw, f"tidy.{q(spec.id)}")
+            if spec.unit is None and (title_unit := unit_in_titles(loaded.titles)):
+                spec = dataclasses.replace(spec, unit=title_unit)  # `单位：亿元` above the header: the default unit
+            tidy_rows = build_tidy(con, spec, loaded.label, raw, f"tidy.{q(spec.id)}")
         else:
             con.execute(f"DROP TABLE IF EXISTS tidy.{q(spec.id)}")
         raw_rows = con.execute(f"SELECT count(*) FROM raw.{q(spec.id)}").fetchone()[0]

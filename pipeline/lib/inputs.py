@@ -55,3 +55,14 @@ def table_of(name: str) -> str | None:
     if name.startswith("catalog:"):
         return None
     return name.removeprefix(ENTRY_PREFIX)
+
+
+def published_inputs(out_dir: Path) -> dict[str, str]:
+    """The input hashes recorded by the last published edition (`out_dir/latest/edition.json`), {} if none."""
+    import json
+
+    record = out_dir / "latest" / "edition.json"
+    try:
+        return dict(json.loads(record.read_text(encoding="utf-8"))["inputs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}

@@ -36,6 +36,7 @@ from pipeline.lib.manifest import (
     load_manifest,
     plain_file_name_problem,
 )
+from pipeline.lib.manifest_docs import write_readme
 from pipeline.lib.warehouse import build_warehouse
 
 MANIFEST_HEADER = "# One entry per source table. Format and rules: sources/README.md.\n"
@@ -267,4 +268,6 @@ def add_source(file: Path, entry_file: Path | None, sources: Path) -> Added:
                 _replace_atomically(content, target)
             except OSError as exc:
                 raise Refused(Problem(f"sources/{target.name}", f"cannot be written: {exc.strerror or exc}")) from exc
+        if entry is not None:
+            write_readme(sources)  # its table of sources is generated from the manifest
     return Added(dest, str(entry["id"]) if entry else None)

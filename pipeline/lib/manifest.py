@@ -28,7 +28,58 @@ TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 KINDS = ("observations", "reference", "fx")
 LAYOUTS = ("long", "wide")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-REQUIRED_KEYS = ("id", "file", "publisher", "title_zh", "title_en", "published", "reference", "status")
+
+
+@dataclass(frozen=True)
+class KeyDoc:
+    """One key of a manifest entry: the validator refuses keys not listed here, requires the required ones, and
+    sources/README.md documents them from this list (`manifest_docs`), so the two cannot drift apart."""
+
+    name: str
+    required: bool
+    meaning: str
+    example: str = ""
+
+
+ENTRY_KEYS = (
+    KeyDoc("id", True, "snake_case, unique; becomes `raw.<id>` and `tidy.<id>`", "cloud_market_2023"),
+    KeyDoc("file", True, "the table's file name in sources/ (a plain name: no folders, no `..`)",
+           "cloud_market_2023.csv"),
+    KeyDoc("publisher", True, "`中文名 (English name)`: the zh edition shows the first part, the en edition the "
+           "bracket; a name without Chinese is shown as it is", "中国信息通信研究院 (CAICT)"),
+    KeyDoc("title_zh", True, "the table's title in Chinese", "云计算白皮书（2023年）：中国云计算市场规模"),
+    KeyDoc("title_en", True, "the table's title in English", "Cloud Computing White Paper (2023): China cloud market"),
+    KeyDoc("published", True, "publication date of the table (YYYY-MM-DD) = its vintage", "2023-07-25"),
+    KeyDoc("reference", True, "where the numbers sit in their publication: a locator or a `中文 / English` phrase "
+           "(below)", "白皮书第12页 / white paper, p. 12"),
+    KeyDoc("status", True, "default status of the values (table below); a `status` column overrides per row",
+           "solid"),
+    KeyDoc("kind", False, "`observations` (numbers → core.observations, default), `reference` (a text table, kept "
+           "in raw only) or `fx`", "observations"),
+    KeyDoc("measure", False, "what is measured, in words", "market size"),
+    KeyDoc("unit", False, "default unit when neither a unit column, a header, a row label nor a `单位：` title row "
+           "gives one", "亿元"),
+    KeyDoc("layout", False, "`long` (a year column, default) or `wide` (one column per year)", "wide"),
+    KeyDoc("series", False, "default series when the file has no series column", "cloud_market"),
+    KeyDoc("geography", False, "default geography when neither a geography column nor the row label gives one",
+           "CN"),
+    KeyDoc("segment", False, "default segment (default `total`)", "total"),
+    KeyDoc("encoding", False, "CSV encoding: `utf-8` (default) or `gbk` for GBK/GB18030 exports", "gbk"),
+    KeyDoc("sheet", False, "XLSX only: the sheet to read (default: the first)", "数据"),
+    KeyDoc("header_rows", False, "XLSX only: rows of the (merged) header, default 1", "2"),
+    KeyDoc("columns", False, "map a header to a role (column roles below), also to override a header the built-in "
+           "names already know, or `ignore` to skip a column", "{口径说明: ignore, 指标名称: series}"),
+    KeyDoc("rows", False, "map a row label, for this table only, to a series id, or `ignore` to keep the row in "
+           "raw only (a total row)", "{合计: ignore}"),
+    KeyDoc("dataset", False, "tables sharing a dataset are vintages of one table: a newer release gets its own "
+           "entry, a later `published` date and the same `dataset`; the report uses the latest",
+           "fig11_market_size"),
+    KeyDoc("url", False, "where the publication can be found", ""),
+    KeyDoc("note", False, "anything a reader of the sources appendix should know", ""),
+    KeyDoc("accept_outliers", False, "values outside the intake bounds that are right, each with why "
+           "(docs/add-a-source.md)", "[{series: cloud_market, year: 2022, reason: ...}]"),
+)
+REQUIRED_KEYS = tuple(k.name for k in ENTRY_KEYS if k.required)
 CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 BILINGUAL_NAME = re.compile(r"^(?P<zh>[^()]+?)\s*\((?P<en>[^()]+)\)$")
 
@@ -186,6 +237,7 @@ class TableSpec:
     sheet: str | None = None
     header_rows: int = 1
     columns: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, str] = field(default_factory=dict)
     dataset: str | None = None
     url: str | None = None
     note: str | None = None
@@ -205,8 +257,9 @@ class TableSpec:
         """Hash of the entry itself: editing how a table is read (unit, columns, ...) is a change like a new
         file, even when the file's bytes stay the same."""
         fields = dataclasses.asdict(self)
-        if not fields["accept_outliers"]:  # keep the hashes of entries written before the key existed
-            del fields["accept_outliers"]
+        for key in ("accept_outliers", "rows"):  # keep the hashes of entries written before these keys existed
+            if not fields[key]:
+                del fields[key]
         text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -263,11 +316,14 @@ def _entry_problems(entry: dict[str, Any], index: int, sources_dir: Path, where:
             dt.date.fromisoformat(str(entry["published"]))
         except ValueError:
             bad(f"published {entry['published']!r} is not an ISO date (YYYY-MM-DD)", "published")
+    if not isinstance(entry.get("rows") or {}, dict):
+        bad("rows must map a row label to a series id or `ignore`, e.g. {合计: ignore}", "rows")
     for why in _acceptances(entry.get("accept_outliers"))[1]:
         bad(why, "accept_outliers")
-    unknown = set(entry) - set(TableSpec.__dataclass_fields__)
+    unknown = set(map(str, entry)) - {k.name for k in ENTRY_KEYS}
     if unknown:
-        bad(f"unknown key(s) {sorted(unknown)}", sorted(unknown)[0])
+        bad(f"unknown key(s) {sorted(unknown)}; the keys are {', '.join(k.name for k in ENTRY_KEYS)} "
+            "(sources/README.md)", sorted(unknown)[0])
     return problems
 
 
@@ -321,6 +377,7 @@ def load_manifest(sources_dir: Path) -> list[TableSpec]:
             if not isinstance(values["published"], dt.date):
                 values["published"] = dt.date.fromisoformat(str(values["published"]))
             values["columns"] = {str(k): str(v) for k, v in (values.get("columns") or {}).items()}
+            values["rows"] = {str(k): str(v) for k, v in (values.get("rows") or {}).items()}
             values["accept_outliers"] = _acceptances(values.get("accept_outliers"))[0]
             specs.append(TableSpec(**{k: v for k, v in values.items()}))
     if problems:

@@ -104,12 +104,32 @@ def _check_decodes(path: Path, label: str, encoding: str) -> int:
     return size
 
 
+TITLE_SCAN_ROWS = 20
+
+
+def header_offset(rows: list[list[object]]) -> int:
+    """How many title rows sit above the header: a release often opens with `表1 中国云计算市场规模` or a unit
+    line alone in its first cell. The header is the first row with two or more filled cells, if every row before
+    it has at most one (otherwise the first row is the header, as before)."""
+    filled = [sum(1 for v in row if v not in (None, "") and str(v).strip()) for row in rows[:TITLE_SCAN_ROWS]]
+    first = next((i for i, n in enumerate(filled) if n >= 2), 0)
+    return first if all(n <= 1 for n in filled[:first]) else 0
+
+
+def _csv_head(path: Path, encoding: str) -> list[list[str]]:
+    import csv
+    import itertools
+
+    with path.open(encoding=encoding, newline="") as fh:
+        return list(itertools.islice(csv.reader(fh), TITLE_SCAN_ROWS))
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def load_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, encoding: str,
-             extra: str = "") -> None:
+             extra: str = "") -> list[str]:
     """CREATE OR REPLACE `table` from a CSV, all columns VARCHAR, failing on any malformed row."""
     source = path
     tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -117,6 +137,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str,
         tmp = tempfile.TemporaryDirectory(prefix="transcode-")
         source = Path(tmp.name) / "utf8.csv"
         source.write_text(path.read_text(encoding=encoding), encoding="utf-8")
+    head = _csv_head(source, "utf-8-sig")
+    skip = header_offset(head)
     try:
         # `_row` is filled in afterwards from the table's row ids: numbering the rows with a window function
         # here would make DuckDB read the file on a single thread (about twice as slow).
@@ -124,8 +146,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str,
             f"CREATE OR REPLACE TABLE {table} AS SELECT NULL::INTEGER AS _row, *{extra} "
             "FROM read_csv(?, all_varchar=true, header=true, delim=',', quote='\"', escape='\"', "
             "store_rejects=true, ignore_errors=true, rejects_table='_csv_rejects', rejects_scan='_csv_scans', "
-            "sample_size=-1)",
-            [str(source)],
+            "sample_size=-1, skip=?)",
+            [str(source), skip],
         )
         rejects = con.execute(
             "SELECT line, column_name, error_type, error_message FROM _csv_rejects ORDER BY line LIMIT 20"
@@ -141,23 +163,25 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str,
                     column=col if col else None)
             for line, col, etype, msg in rejects
         ])
-    _number_rows(con, table)
+    _number_rows(con, table, skip)
     headers = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][1:]
-    _check_headers(label, headers, raw_headers=_first_line_headers(path, encoding))
+    _check_headers(label, headers, raw_headers=_csv_head(path, encoding)[skip] if skip else
+                   _first_line_headers(path, encoding), row=skip + 1)
+    return [" ".join(c.strip() for c in row if c.strip()) for row in head[:skip]]
 
 
-def _number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Set `_row` = the row's line in the file (header = 1): its position in the table, which keeps the file's
-    order (DuckDB preserves insertion order), plus 2.
+def _number_rows(con: duckdb.DuckDBPyConnection, table: str, skip: int = 0) -> None:
+    """Set `_row` = the row's line in the file (first line = 1): its position in the table, which keeps the
+    file's order (DuckDB preserves insertion order), plus 2 and the title rows skipped above the header.
 
     A table just created holds consecutive row ids, so the position is `rowid - min(rowid)` (a cheap parallel
     UPDATE); the check that the result is exactly 2 … n+1 falls back to numbering by row id order otherwise."""
-    con.execute(f"UPDATE {table} SET _row = (rowid - (SELECT min(rowid) FROM {table}) + 2)::INTEGER")
+    con.execute(f"UPDATE {table} SET _row = (rowid - (SELECT min(rowid) FROM {table}) + 2 + ?)::INTEGER", [skip])
     lo, hi, n = con.execute(f"SELECT min(_row), max(_row), count(*) FROM {table}").fetchone()
-    if n and (lo != 2 or hi != n + 1):
+    if n and (lo != 2 + skip or hi != n + 1 + skip):
         con.execute(f"UPDATE {table} SET _row = n._row FROM (SELECT rowid AS id, "
-                    f"(row_number() OVER (ORDER BY rowid) + 1)::INTEGER AS _row FROM {table}) n "
-                    f"WHERE {table}.rowid = n.id")
+                    f"(row_number() OVER (ORDER BY rowid) + 1 + ?)::INTEGER AS _row FROM {table}) n "
+                    f"WHERE {table}.rowid = n.id", [skip])
 
 
 def _first_line_headers(path: Path, encoding: str) -> list[str]:
@@ -167,18 +191,18 @@ def _first_line_headers(path: Path, encoding: str) -> list[str]:
         return next(csv.reader(fh), [])
 
 
-def _check_headers(label: str, headers: list[str], raw_headers: list[str]) -> None:
+def _check_headers(label: str, headers: list[str], raw_headers: list[str], row: int = 1) -> None:
     problems = []
     for i, h in enumerate(raw_headers):
         if not h.strip():
-            problems.append(Problem(label, "empty column header", row=1, column=f"#{i + 1}"))
+            problems.append(Problem(label, "empty column header", row=row, column=f"#{i + 1}"))
     seen: set[str] = set()
     for h in raw_headers:
         if h in seen:
-            problems.append(Problem(label, "duplicate column header", row=1, column=h))
+            problems.append(Problem(label, "duplicate column header", row=row, column=h))
         seen.add(h)
     if not headers:
-        problems.append(Problem(label, "no columns found", row=1))
+        problems.append(Problem(label, "no columns found", row=row))
     if problems:
         raise SourceError(problems)
 
@@ -241,8 +265,9 @@ def _uncached_formulas(path: Path, sheet: str, rows: list[list[object]], headers
 
 
 def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, sheet: str | None,
-              header_rows: int, extra: str = "") -> str:
-    """CREATE OR REPLACE `table` from one sheet of an XLSX workbook (values as text); returns the sheet's name."""
+              header_rows: int, extra: str = "") -> tuple[str, list[str]]:
+    """CREATE OR REPLACE `table` from one sheet of an XLSX workbook (values as text); returns the sheet's name and
+    the title rows above its header."""
     import openpyxl
     import pandas as pd
 
@@ -254,14 +279,17 @@ def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str
         raise SourceError(Problem(label, f"sheet {sheet!r} not found; the workbook has {wb.sheetnames}"))
     ws = wb[sheet] if sheet else wb.worksheets[0]
     label = sheet_label(label, ws.title)
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    all_rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    top = header_offset(all_rows)
+    merged = [(m.min_row - top, m.min_col, m.max_row - top, m.max_col) for m in ws.merged_cells.ranges
+              if m.min_row > top]
+    rows = all_rows[top:]
     if len(rows) <= header_rows:
         raise SourceError(Problem(label, f"sheet {ws.title!r} has no data rows below its {header_rows}-row header",
-                                  row=header_rows + 1))
+                                  row=top + header_rows + 1))
     headers = _merge_header_rows(rows[:header_rows], merged)
-    _check_headers(label, headers, headers)
-    if problems := _uncached_formulas(path, ws.title, rows, headers, header_rows, label):
+    _check_headers(label, headers, headers, row=top + 1)
+    if problems := _uncached_formulas(path, ws.title, all_rows, headers, top + header_rows, label):
         raise SourceError(problems)
 
     def text(v: object) -> str | None:
@@ -271,7 +299,7 @@ def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str
             return str(int(v))
         return str(v)
 
-    body = [(i + header_rows + 1, [text(v) for v in r]) for i, r in enumerate(rows[header_rows:])
+    body = [(i + top + header_rows + 1, [text(v) for v in r]) for i, r in enumerate(rows[header_rows:])
             if any(v not in (None, "") for v in r)]
     frame = pd.DataFrame([[n, *cells[: len(headers)], *([None] * (len(headers) - len(cells)))]
                           for n, cells in body], columns=["_row", *headers], dtype=object)
@@ -280,22 +308,31 @@ def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str
     cols = ", ".join(f"CAST({_quote(h)} AS VARCHAR) AS {_quote(h)}" for h in headers)
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT _row, {cols}{extra} FROM _xlsx_frame")
     con.unregister("_xlsx_frame")
-    return ws.title
+    return ws.title, [" ".join(str(v).strip() for v in row if v not in (None, "")) for row in all_rows[:top]]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """How problems in a loaded table are labelled (a workbook's label names its sheet), and the title rows that
+    stood above its header (`表1 …`, `单位：亿元`)."""
+
+    label: str
+    titles: list[str]
 
 
 def load_file(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, encoding: str,
-              sheet: str | None, header_rows: int, extra: str = "") -> str:
-    """Dispatch on the file type; `extra` is SQL appended to the select list (provenance columns). Returns the
-    label problems in the table should carry (a workbook's names the sheet read)."""
+              sheet: str | None, header_rows: int, extra: str = "") -> Loaded:
+    """Dispatch on the file type; `extra` is SQL appended to the select list (provenance columns)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        load_csv(con, path, label, table, encoding, extra)
+        titles = load_csv(con, path, label, table, encoding, extra)
     elif suffix in (".xlsx", ".xlsm"):
-        label = sheet_label(label, load_xlsx(con, path, label, table, sheet, header_rows, extra))
+        sheet_name, titles = load_xlsx(con, path, label, table, sheet, header_rows, extra)
+        label = sheet_label(label, sheet_name)
     else:
         raise SourceError(Problem(label, f"unsupported file type {suffix!r}; use .csv (UTF-8 or declared "
                                          "encoding) or .xlsx"))
     n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     if n == 0:
         raise SourceError(Problem(label, "file has a header but no data rows", row=2))
-    return label
+    return Loaded(label, titles)

@@ -14,6 +14,7 @@ import duckdb
 from pipeline.lib.columns import Column, classify
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.formula import evaluate
+from pipeline.lib.labels import split_label
 from pipeline.lib.manifest import STATUSES, TableSpec
 from pipeline.lib.units import UnknownUnitError, parse_unit
 from pipeline.lib.years import ACCEPTED_FORMS, YEAR_LABEL, marker_status_sql
@@ -53,17 +54,21 @@ def lit_list(values: list[str]) -> str:
     return "[" + ", ".join(map(lit, values)) + "]"
 
 
-def resolve_columns(spec: TableSpec, label: str, headers: list[str]) -> list[Column]:
-    """Classify every header; unknown headers are an error naming the column."""
+def resolve_columns(spec: TableSpec, label: str, headers: list[str],
+                    series_header: Callable[[str], Column | None] | None = None) -> list[Column]:
+    """Classify every header; a header no role knows may name a series (`series_header`); unknown headers are an
+    error naming the column."""
     cols, problems = [], []
     for h in headers:
         col = classify(h, spec.columns)
+        if col is None and series_header is not None:
+            col = series_header(h)
         if col is None:
             problems.append(Problem(label, "column header not recognised; use a known role name "
                                     "(see sources/README.md) or map it under `columns:` in the manifest "
                                     "(role `ignore` to skip it)", row=1, column=h))
         elif col.role not in (*("series", "geography", "segment", "year", "value", "unit", "status", "source",
-                                "note", "formula", "ignore"), "year_column"):
+                                "note", "formula", "ignore"), "year_column", "series_column"):
             problems.append(Problem(label, f"manifest maps this column to unknown role {col.role!r}", row=1,
                                     column=h))
         else:
@@ -71,15 +76,17 @@ def resolve_columns(spec: TableSpec, label: str, headers: list[str]) -> list[Col
     if problems:
         raise SourceError(problems)
     roles = [c.role for c in cols]
-    values = [c for c in cols if c.role in ("value", "year_column")]
+    values = [c for c in cols if c.role in VALUE_ROLES]
     if not values:
         raise SourceError(Problem(label, "no value column: expected a `value`/`数值`/`规模（单位）` column or "
                                   "year columns such as `2021年`", row=1))
     if "value" in roles and "year" not in roles:
         raise SourceError(Problem(label, "long layout needs a `year`/`年份` column next to the value column",
                                   row=1))
-    if "value" in roles and "year_column" in roles:
-        raise SourceError(Problem(label, "mixes a value column with year columns; use one layout", row=1))
+    if "series_column" in roles and "year" not in roles:
+        raise SourceError(Problem(label, "columns named after series need a `year`/`年份` column", row=1))
+    if len({r for r in roles if r in VALUE_ROLES}) > 1:
+        raise SourceError(Problem(label, "mixes value, year and series columns; use one layout", row=1))
     for role in ("series", "geography", "segment", "year", "value", "unit", "status"):
         if roles.count(role) > 1:
             dup = [c.header for c in cols if c.role == role][1]
@@ -88,6 +95,8 @@ def resolve_columns(spec: TableSpec, label: str, headers: list[str]) -> list[Col
 
 
 DIMENSIONS = ("series", "geography", "segment")
+IGNORE = "ignore"  # a `rows:` target: the row is kept in raw.<id> only (a total, a subtotal)
+TOTAL_WORDS = ("合计", "总计", "小计", "总和", "total", "subtotal", "sum")
 
 
 def _trim(expr: str) -> str:
@@ -116,8 +125,11 @@ def _dimension_sql(spec: TableSpec, cols: list[Column], dim: str, table: str = "
     return f"coalesce({_text(_by_role(cols).get(dim), table=table)}, {lit(getattr(spec, dim))})"
 
 
+VALUE_ROLES = ("value", "year_column", "series_column")
+
+
 def _value_columns(cols: list[Column]) -> list[Column]:
-    return [c for c in cols if c.role in ("value", "year_column")]
+    return [c for c in cols if c.role in VALUE_ROLES]
 
 
 def _long_select(spec: TableSpec, raw: str, cols: list[Column]) -> str:
@@ -131,6 +143,10 @@ def _long_select(spec: TableSpec, raw: str, cols: list[Column]) -> str:
         return _text(by_role.get(role), default)
 
     parts = []
+    series_col = by_role.get("series")
+    label_join = (f" LEFT JOIN _label_parts ON _label_parts._lp_cell = {raw}.{q(series_col.header)}"
+                  if series_col else "")
+    label_unit, label_geo = ("_label_parts._lp_unit", "_label_parts._lp_geo") if series_col else ("NULL", "NULL")
     for vc in _value_columns(cols):
         cells = ", ".join(f"{q(by_role[d].header) if d in by_role else 'NULL::VARCHAR'} AS {d}_cell"
                           for d in DIMENSIONS)
@@ -138,15 +154,57 @@ def _long_select(spec: TableSpec, raw: str, cols: list[Column]) -> str:
         parts.append(
             f"SELECT _row AS src_row, {lit(vc.header)} AS src_col, {cells}, {year_expr} AS year_text, "
             f"{lit(vc.year_status)}::VARCHAR AS year_mark, {_trim(q(vc.header))} AS value_text, "
-            f"coalesce({text('unit')}, {lit(vc.unit or spec.unit)}) AS unit_text, "
+            f"coalesce({text('unit')}, {lit(vc.unit)}, {label_unit}, {lit(spec.unit)}) AS unit_text, "
+            f"{label_unit}::VARCHAR AS label_unit, {lit(vc.unit)}::VARCHAR AS header_unit, "
+            f"{label_geo}::VARCHAR AS label_geo, {lit(vc.series)}::VARCHAR AS fixed_series, "
+            f"{lit(vc.geography)}::VARCHAR AS fixed_geo, "
             f"coalesce({text('status')}, {lit(spec.status)}) AS status, {text('source')} AS source_note, "
-            f"{text('note')} AS note, {text('formula')} AS formula FROM {raw}"
+            f"{text('note')} AS note, {text('formula')} AS formula FROM {raw}{label_join}"
         )
     return " UNION ALL ".join(parts)
 
 
 def _collect(con: duckdb.DuckDBPyConnection, sql: str, make: Callable[[tuple], Problem]) -> list[Problem]:
     return [make(r) for r in con.execute(sql + " LIMIT 20").fetchall()]
+
+
+def _series_header_reader(con: duckdb.DuckDBPyConnection) -> Callable[[str], Column | None]:
+    """A reader of headers that name a series (with geography and unit): `中国云计算市场规模（亿元）` → a series
+    column of cloud_market, CN, 亿元."""
+    aliases = {d: dict(con.execute("SELECT alias, code FROM _aliases WHERE dimension = ?", [d]).fetchall())
+               for d in ("series", "geography")}
+
+    def read(header: str) -> Column | None:
+        parts = split_label(header.strip(), aliases["geography"])
+        code = aliases["series"].get(parts.name.lower())
+        return None if code is None else Column(header, "series_column", parts.unit, series=code,
+                                                geography=parts.geography)
+
+    return read
+
+
+def _build_label_parts(con: duckdb.DuckDBPyConnection, cols: list[Column], raw: str) -> None:
+    """TEMP table `_label_parts`: each distinct series cell that is not a series name or alias as it stands but
+    carries a unit and/or a geography (`中国云计算市场规模（亿元）`, see `labels.split_label`), with what it says and
+    the series its remaining name resolves to (NULL if none: the unknown-series check then names it)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _label_parts (_lp_cell VARCHAR, _lp_unit VARCHAR, _lp_geo VARCHAR, "
+                "_lp_series VARCHAR, _lp_name VARCHAR, _lp_geo_word VARCHAR)")
+    series_col = _by_role(cols).get("series")
+    if series_col is None:
+        return
+    aliases = {d: dict(con.execute("SELECT alias, code FROM _aliases WHERE dimension = ?", [d]).fetchall())
+               for d in ("series", "geography")}
+    rows = []
+    for (cell,) in con.execute(f"SELECT DISTINCT {q(series_col.header)} FROM {raw} "
+                               f"WHERE {_cell(q(series_col.header))} IS NOT NULL").fetchall():
+        if cell.strip().lower() in aliases["series"]:
+            continue
+        parts = split_label(cell.strip(), aliases["geography"])
+        if parts.unit or parts.geography:
+            rows.append((cell, parts.unit, parts.geography, aliases["series"].get(parts.name.lower()), parts.name,
+                         parts.geography_word))
+    if rows:
+        con.executemany("INSERT INTO _label_parts VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
 def _build_lookups(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[Column], raw: str) -> None:
@@ -163,7 +221,22 @@ def _build_lookups(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[C
         + f") c JOIN _aliases a ON a.dimension = {lit(d)} "
         f"AND a.alias = lower(trim(coalesce({_cell('c.cell')}, {lit(getattr(spec, d))})))"
         for d in DIMENSIONS))
-    fallbacks = sorted({vc.unit or spec.unit for vc in _value_columns(cols)} - {None})
+    con.execute("INSERT INTO _codes SELECT 'series', _lp_cell, _lp_series FROM _label_parts "
+                "WHERE _lp_series IS NOT NULL")
+    if "series" in by_role:  # the entry's own row labels (`rows:`), for this table only, before any alias
+        mapped = [(cell, spec.rows[cell.strip()]) for (cell,) in con.execute(
+            f"SELECT DISTINCT {q(by_role['series'].header)} FROM {raw}").fetchall()
+            if cell is not None and spec.rows.get(cell.strip(), IGNORE) != IGNORE]
+        known = {code for (code,) in con.execute("SELECT series_id FROM raw.series_catalog").fetchall()}
+        if wrong := sorted({target for _, target in mapped} - known):
+            raise SourceError(Problem(f"sources/{spec.file}", f"`rows:` of entry {spec.id!r} maps to unknown series "
+                                      f"{', '.join(map(repr, wrong))}; use a series_id of sources/series.csv or "
+                                      "`ignore`", column="rows"))
+        if mapped:
+            con.executemany("DELETE FROM _codes WHERE dimension = 'series' AND cell = ?", [[c] for c, _ in mapped])
+            con.executemany("INSERT INTO _codes VALUES ('series', ?, ?)", mapped)
+    label_units = {u for (u,) in con.execute("SELECT DISTINCT _lp_unit FROM _label_parts").fetchall()}
+    fallbacks = sorted(({vc.unit or spec.unit for vc in _value_columns(cols)} | label_units) - {None})
     if "unit" in by_role:
         texts = [r[0] for r in con.execute(
             f"SELECT DISTINCT coalesce({_cell('c.cell')}, f.fallback) FROM "
@@ -201,6 +274,22 @@ def _unit_problems(con: duckdb.DuckDBPyConnection, label: str, table: str, first
             parse_unit(text)
         except UnknownUnitError as exc:
             problems.append(Problem(label, str(exc), row=row, column=unit_col[src_col]))
+    return problems
+
+
+def _unit_conflicts(con: duckdb.DuckDBPyConnection, label: str) -> list[Problem]:
+    """A row label and a column header that state different units for the same cells, once per pair."""
+    problems = []
+    for label_unit, header_unit, row, col in con.execute(
+            "SELECT label_unit, header_unit, min(src_row), arg_min(src_col, src_row) FROM _tidy_stage "
+            "WHERE label_unit IS NOT NULL AND header_unit IS NOT NULL GROUP BY ALL ORDER BY 3").fetchall():
+        try:
+            a, b = parse_unit(label_unit), parse_unit(header_unit)
+        except UnknownUnitError:
+            continue  # named by the unknown-unit check
+        if (a.canonical, a.factor, a.currency) != (b.canonical, b.factor, b.currency):
+            problems.append(Problem(label, f"the row label gives the unit {label_unit!r} but the column header "
+                                    f"{header_unit!r}; keep the unit in one place", row, col))
     return problems
 
 
@@ -247,8 +336,10 @@ def _tidy_rows_sql(spec: TableSpec) -> str:
     joins = "\n".join(f"LEFT JOIN _codes {d} ON {d}.dimension = {lit(d)} AND {d}.cell IS NOT DISTINCT FROM "
                       f"t.{d}_cell" for d in DIMENSIONS)
     return f"""
-        SELECT {lit(spec.id)} AS source_id, t.src_row, t.src_col, series.code AS series_id,
-               geography.code AS geography, segment.code AS segment, t.year,
+        SELECT {lit(spec.id)} AS source_id, t.src_row, t.src_col, coalesce(t.fixed_series, series.code) AS series_id,
+               CASE WHEN t.fixed_geo IS NOT NULL THEN t.fixed_geo
+                    WHEN t.geography_cell IS NULL AND t.label_geo IS NOT NULL THEN t.label_geo
+                    ELSE geography.code END AS geography, segment.code AS segment, t.year,
                CASE WHEN t.plain THEN t.plain_value WHEN t.p.hi <> '' THEN (t.p.lo::DOUBLE + t.p.hi::DOUBLE) / 2
                     WHEN t.p.lo <> '' THEN t.p.lo::DOUBLE END AS value_orig,
                CASE WHEN t.plain THEN t.plain_value WHEN t.p.lo <> '' THEN t.p.lo::DOUBLE END AS low_orig,
@@ -283,20 +374,46 @@ def _unordered_inserts(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def _unknown_dimension(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[Column], label: str,
-                       raw: str, table: str, order: str, dim: str) -> list[Problem]:
-    """Rows whose series/geography/segment matched no code, with the text they carry (read back from raw):
-    rows without any text first, then unknown texts, each in staged order."""
+                       raw: str, table: str, dim: str) -> list[Problem]:
+    """One problem per series/geography/segment text that matched no code (however many value columns its row
+    has), at its first row: texts missing altogether first, then unknown texts, with what the label was read as
+    and the alias that would make it known."""
     code = "series_id" if dim == "series" else dim
     if not con.execute(f"SELECT count(*) FROM {table} WHERE {code} IS NULL").fetchone()[0]:
         return []
     rows = con.execute(
-        f"SELECT src_row, text FROM (SELECT t.src_row, t.src_col, {_dimension_sql(spec, cols, dim, 'r')} AS text "
+        f"SELECT text, min(src_row) FROM (SELECT t.src_row, {_dimension_sql(spec, cols, dim, 'r')} AS text "
         f"FROM {table} t JOIN {raw} r ON r._row = t.src_row WHERE t.{code} IS NULL) "
-        f"ORDER BY text IS NOT NULL, {order} LIMIT 20").fetchall()
-    catalogue = "series" if dim == "series" else "labels"
-    return [Problem(label, f"unknown {dim} {text!r}: add it to sources/{catalogue}.csv (or as an alias)" if text
-                    else f"no {dim}: give a {dim} column or `{dim}:` in the manifest", row, dim)
-            for row, text in rows]
+        "GROUP BY text ORDER BY text IS NOT NULL, min(src_row) LIMIT 20").fetchall()
+    column = _by_role(cols)[dim].header if dim in _by_role(cols) else dim
+    return [Problem(label, _unknown_text_message(con, dim, text) if text else
+                    f"no {dim}: give a {dim} column or `{dim}:` in the manifest", row, column)
+            for text, row in rows]
+
+
+def _unknown_text_message(con: duckdb.DuckDBPyConnection, dim: str, text: str) -> str:
+    """What an unknown label was read as, and the alias to add (with the closest known name, if any)."""
+    import difflib
+
+    parts = con.execute("SELECT _lp_name, _lp_geo_word, _lp_geo, _lp_unit FROM _label_parts WHERE _lp_cell = ?",
+                        [text]).fetchone() if dim == "series" else None
+    name = parts[0] if parts else text.strip()
+    read_as = ""
+    if parts:
+        bits = [f"series name {name!r}"] + ([f"geography {parts[1]} = {parts[2]}"] if parts[2] else []) + (
+            [f"unit {parts[3]}"] if parts[3] else [])
+        read_as = f" (read as {', '.join(bits)})"
+    known = dict(con.execute("SELECT alias, code FROM _aliases WHERE dimension = ?", [dim]).fetchall())
+    close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
+    hint = f", probably {known[close[0]]} (known as {close[0]!r})" if close else ""
+    catalogue = "series.csv" if dim == "series" else "labels.csv"
+    if dim == "series" and any(word in name.lower() for word in TOTAL_WORDS):
+        return (f"unknown series {text!r}: a total row? map it in the entry, for this table only: "
+                f"`rows: {{{name}: ignore}}` (kept in raw only) or `rows: {{{name}: <series id>}}`")
+    return (f"unknown {dim} {text!r}{read_as}: add {name!r} to the `aliases` of its {dim} in sources/{catalogue} "
+            f"(`|`-separated){hint}, or add the {dim} itself; or map it for this table only: "
+            f"`rows: {{{name}: <{dim} id>}}`" if dim == "series" else
+            f"unknown {dim} {text!r}: add {name!r} to sources/{catalogue} (a code, or the `aliases` of one){hint}")
 
 
 def _year_problems(con: duckdb.DuckDBPyConnection, label: str, raw: str, table: str, order: str,
@@ -325,13 +442,16 @@ def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw:
     so that `target` is written in (src_row, src_col) order. Problems are listed in the order the rows are
     staged (value column by value column, then file row)."""
     headers = [r[0] for r in con.execute(f"DESCRIBE {raw}").fetchall() if r[0] not in PROVENANCE]
-    cols = resolve_columns(spec, label, headers)
+    cols = resolve_columns(spec, label, headers, _series_header_reader(con))
     values = _value_columns(cols)
     by_role = _by_role(cols)
     year_col = {vc.header: vc.header if vc.role == "year_column" else by_role["year"].header for vc in values}
     unit_col = {vc.header: by_role["unit"].header if "unit" in by_role else vc.header for vc in values}
+    _build_label_parts(con, cols, raw)
+    ignored = [label_text for label_text, target in spec.rows.items() if target == IGNORE]
+    skip = f" AND coalesce(trim(series_cell), '') NOT IN ({', '.join(map(lit, ignored))})" if ignored else ""
     con.execute(f"CREATE OR REPLACE TEMP VIEW _tidy_stage AS SELECT * FROM ({_long_select(spec, raw, cols)}) "
-                "WHERE value_text IS NOT NULL AND value_text <> '' OR formula IS NOT NULL")
+                f"WHERE (value_text IS NOT NULL AND value_text <> '' OR formula IS NOT NULL){skip}")
     _build_lookups(con, spec, cols, raw)
     table = target if len(values) == 1 else "_tidy_rows"
     # `order` sorts rows as they are staged (value column by value column, then file row); the minimum of `first`
@@ -341,7 +461,8 @@ def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw:
     with _unordered_inserts(con):
         con.execute(f"CREATE OR REPLACE {'' if table == target else 'TEMP '}TABLE {table} AS "
                     f"{_tidy_rows_sql(spec)}")
-    problems = _unit_problems(con, label, table, first, unit_col)
+    problems = _unit_conflicts(con, label)
+    problems += _unit_problems(con, label, table, first, unit_col)
     problems += _collect(
         con, f"SELECT src_row, src_col, value_text FROM {table} WHERE value_orig IS NULL AND value_text IS NOT NULL "
         f"AND {_number_text('value_text')} <> '' ORDER BY {order}",
@@ -352,7 +473,7 @@ def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw:
         f"ORDER BY {order}",
         lambda r: Problem(label, f"status {r[1]!r} is not one of {', '.join(STATUSES)}", r[0], "status"))
     for dim in DIMENSIONS:
-        problems += _unknown_dimension(con, spec, cols, label, raw, table, order, dim)
+        problems += _unknown_dimension(con, spec, cols, label, raw, table, dim)
     problems += _apply_formulas(con, label, table, order)
     if problems:
         raise SourceError(problems)

@@ -14,12 +14,12 @@ import json
 
 import dagster as dg
 
-from pipeline.config import sources_dir
+from pipeline.config import output_dir, sources_dir
 from pipeline.defs.ingest.assets import CATALOG_KEY, input_keys, source_observations
 from pipeline.defs.resources import WRITER_POOL
 from pipeline.defs.run_health import reap_dead_runs
 from pipeline.lib.errors import SourceError
-from pipeline.lib.inputs import changed_inputs, source_hashes
+from pipeline.lib.inputs import changed_inputs, published_inputs, source_hashes
 from pipeline.lib.manifest import load_manifest
 
 everything_job = dg.define_asset_job("refresh_from_sources", selection=dg.AssetSelection.all(),
@@ -38,7 +38,9 @@ def sources_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
     for line in reap_dead_runs(instance, WRITER_POOL) if instance is not None else []:
         context.log.warning(line)
     current = source_hashes(sources_dir())
-    previous = json.loads(context.cursor) if context.cursor else {}
+    # without a cursor (the first tick of a new daemon) the baseline is the last published edition, so a fresh
+    # `reportctl ui` after a build does not rebuild and re-publish what is already published
+    previous = json.loads(context.cursor) if context.cursor else published_inputs(output_dir())
     changed = changed_inputs(previous, current)
     if not changed:
         return dg.SkipReason("no file in sources/ changed")

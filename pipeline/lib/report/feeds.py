@@ -1,0 +1,48 @@
+"""Which report numbers each dataset feeds, and its vintages in order: what `reportctl status` shows so that an
+analyst can confirm a new vintage is linked to its dataset and see what it will move."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+@dataclass(frozen=True)
+class Vintage:
+    """One table of a dataset."""
+
+    source_id: str
+    file: str
+    published: dt.date
+
+
+@dataclass(frozen=True)
+class DatasetFeeds:
+    """A dataset: its vintages oldest first (the last is the latest), and the report's named numbers whose series
+    one of its tables holds."""
+
+    dataset: str
+    vintages: list[Vintage]
+    numbers: list[str]
+
+
+def dataset_feeds(con: duckdb.DuckDBPyConnection, facts: dict[str, dict[str, Any]]) -> list[DatasetFeeds]:
+    """Every dataset of core.sources with its vintages and the facts (facts.yaml names) it feeds."""
+    by_series: dict[str, list[str]] = {}
+    for name, spec in facts.items():
+        if spec.get("kind", "observation") == "observation" and "series" in spec:
+            by_series.setdefault(spec["series"], []).append(name)
+    rows = con.execute("""
+        SELECT s.dataset, s.source_id, s.file, s.published, list(DISTINCT o.series_id) FILTER (o.series_id IS NOT NULL)
+        FROM core.sources s LEFT JOIN core.observations o USING (source_id)
+        GROUP BY ALL ORDER BY s.dataset, s.published, s.source_id""").fetchall()
+    grouped: dict[str, tuple[list[Vintage], set[str]]] = {}
+    for dataset, source_id, file, published, series in rows:
+        vintages, numbers = grouped.setdefault(dataset, ([], set()))
+        vintages.append(Vintage(source_id, file, published))
+        numbers.update(n for sid in series or [] for n in by_series.get(sid, []))
+    return [DatasetFeeds(d, v, sorted(n)) for d, (v, n) in sorted(grouped.items())]
