@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 
 from pipeline.config import output_dir, sources_dir, warehouse_path
-from pipeline.lib.locking import LockTimeout
+from pipeline.lib.warehouse.locking import LockTimeout
 
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
@@ -34,7 +34,7 @@ def _instance():
     """Dagster's instance in DAGSTER_HOME (created with the writer pool limit when new); StateError naming the
     folder and the command to reset it if its run history cannot be read."""
 
-    from pipeline.lib.state import reset_hint
+    from pipeline.lib.warehouse.state import reset_hint
 
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(output_dir() / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
@@ -88,7 +88,7 @@ def _failure_message(data) -> str:
 def _source_hashes() -> dict[str, str]:
     """Hashes of the input files and manifest entries (`inputs.source_hashes`), computed once per command: the
     hashes that decided what to run are the ones recorded."""
-    from pipeline.lib.inputs import source_hashes
+    from pipeline.lib.ingest.inputs import source_hashes
 
     return source_hashes(sources_dir())
 
@@ -170,7 +170,7 @@ def run_assets(selection: list | None = None, changed: list[str] | None = None) 
     died are failed and their slots freed first; a slot held by a live run is waited for (REPORT_LOCK_TIMEOUT)."""
     from pipeline.defs.resources import WRITER_POOL
     from pipeline.defs.run_health import owner_tags, reap_dead_runs, wait_for_pool
-    from pipeline.lib.locking import lock_timeout
+    from pipeline.lib.warehouse.locking import lock_timeout
 
     start = time.perf_counter()
     definitions = _definitions()
@@ -209,7 +209,7 @@ def run_assets(selection: list | None = None, changed: list[str] | None = None) 
 
 
 def _last_inputs() -> tuple[str | None, dict[str, str]]:
-    from pipeline.lib.editions import latest_edition, read_json
+    from pipeline.lib.report.changes import latest_edition, read_json
 
     latest = latest_edition(output_dir())
     record = read_json(latest / "edition.json") if latest else None
@@ -225,7 +225,7 @@ def manifest_ok() -> bool:
     """False (and the problems on stderr) when sources/manifest.yaml cannot be read: without it the definitions
     have no ingest assets, and a run would publish from stale tables while recording the new files as done."""
     from pipeline.lib.errors import SourceError
-    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.ingest.manifest import load_manifest
 
     try:
         load_manifest(sources_dir())
@@ -242,7 +242,7 @@ def build() -> int:
     """Run every asset; the render workers start first, so they warm up while Dagster loads. A warehouse that
     cannot be read is moved aside (kept as `*.corrupt-<time>`) and rebuilt from sources/."""
     from pipeline.lib.report.workers import started_early
-    from pipeline.lib.state import quarantine, warehouse_problem
+    from pipeline.lib.warehouse.state import quarantine, warehouse_problem
 
     if problem := warehouse_problem(warehouse_path()):
         moved = quarantine(warehouse_path())
@@ -254,9 +254,9 @@ def build() -> int:
 
 def refresh() -> int:
     """Run only the ingest assets whose file changed since the last edition, and everything downstream."""
-    from pipeline.lib.editions import verify_published
-    from pipeline.lib.inputs import changed_inputs
-    from pipeline.lib.state import warehouse_problem
+    from pipeline.lib.ingest.inputs import changed_inputs
+    from pipeline.lib.publish.editions import verify_published
+    from pipeline.lib.warehouse.state import warehouse_problem
 
     for line in verify_published(output_dir(), repair=True).repaired:
         print(f"repaired {line}")
@@ -292,10 +292,10 @@ def status() -> int:
     """Print sources with vintages and change marks, the last edition, and failing checks."""
     from pipeline.defs.resources import WRITER_POOL
     from pipeline.defs.run_health import reap_dead_runs, slot_holders
-    from pipeline.lib.editions import verify_published
     from pipeline.lib.errors import SourceError
-    from pipeline.lib.manifest import load_manifest
-    from pipeline.lib.state import warehouse_problem
+    from pipeline.lib.ingest.manifest import load_manifest
+    from pipeline.lib.publish.editions import verify_published
+    from pipeline.lib.warehouse.state import warehouse_problem
 
     if problem := warehouse_problem(warehouse_path()):
         print(f"the warehouse {warehouse_path()} cannot be read ({problem}); `reportctl build` rebuilds it from "
@@ -332,10 +332,10 @@ def status() -> int:
 
 def _print_datasets() -> None:
     """Each dataset's vintages in publication order (the last one is the latest) and the numbers it feeds."""
-    from pipeline.lib.core import loaded_tables
-    from pipeline.lib.locking import locked_connection
     from pipeline.lib.report.facts import fact_specs
     from pipeline.lib.report.feeds import dataset_feeds
+    from pipeline.lib.warehouse.core import loaded_tables
+    from pipeline.lib.warehouse.locking import locked_connection
 
     if not warehouse_path().exists():
         return
@@ -355,11 +355,11 @@ def _print_datasets() -> None:
 
 def failing_checks() -> list[str]:
     """Run the warehouse checks read-only (empty if there is no warehouse yet)."""
-    from pipeline.lib import checks
-    from pipeline.lib.core import loaded_tables, sources_dir_problems
     from pipeline.lib.errors import SourceError
-    from pipeline.lib.locking import locked_connection
-    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.ingest.manifest import load_manifest
+    from pipeline.lib.warehouse import checks
+    from pipeline.lib.warehouse.core import loaded_tables, sources_dir_problems
+    from pipeline.lib.warehouse.locking import locked_connection
 
     try:
         problems = [str(p) for p in sources_dir_problems(sources_dir(), load_manifest(sources_dir()))]
@@ -386,8 +386,8 @@ def failing_checks() -> list[str]:
 
 def add_source(file: Path, entry_file: Path | None) -> int:
     """Validate FILE (a new table, or a corrected version of a listed one) and move it into sources/."""
-    from pipeline.lib.intake import Refused
-    from pipeline.lib.intake import add_source as take_in
+    from pipeline.services.intake import Refused
+    from pipeline.services.intake import add_source as take_in
 
     try:
         added = take_in(file, entry_file, sources_dir())

@@ -22,7 +22,7 @@ What it does:
 3. Prints a markdown table against the targets: peak RSS of (b) < 1 GB, time of (b) ≤ 2× (a).
 
 DuckDB settings: by default every child applies the project's own connection settings
-(`pipeline.lib.ingest.duckdb_config()`: memory_limit from REPORT_DUCKDB_MEMORY_LIMIT, default 700MB), as the
+(`pipeline.lib.db.duckdb_config()`: memory_limit from REPORT_DUCKDB_MEMORY_LIMIT, default 700MB), as the
 Dagster resource does. `--memory-limit` / `--threads` / `--set` override them; `--duckdb-defaults` applies none
 (DuckDB's own defaults, as the project had before it set a memory limit).
 """
@@ -224,10 +224,10 @@ def _one_line(sql: str, width: int = 150) -> str:
 
 def run_child(kind: str, db: Path, sources: Path, settings: dict[str, str], out: Path) -> None:
     """Do one measurement and write {phase: seconds, ...} as JSON to `out`."""
-    from pipeline.lib.catalog import load_catalogs
-    from pipeline.lib.core import build_core
-    from pipeline.lib.ingest import ensure_schemas, ingest_table
-    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.ingest.catalog import load_catalogs
+    from pipeline.lib.ingest.manifest import load_manifest
+    from pipeline.lib.ingest.tables import ensure_schemas, ingest_table
+    from pipeline.lib.warehouse.core import build_core
 
     result: dict[str, Any] = {}
     t_start = time.perf_counter()
@@ -421,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         run_child(args.child, Path(args.db), Path(args.sources), settings, Path(args.result))
         return 0
     if not args.duckdb_defaults:
-        from pipeline.lib.ingest import duckdb_config
+        from pipeline.lib.db import duckdb_config
 
         settings = {**duckdb_config(), **settings}
     if args.memory_limit:

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.lib.manifest_docs import write_readme  # noqa: E402
+from pipeline.lib.ingest.manifest_docs import write_readme  # noqa: E402
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.lib.forecast.engine import run_forecasts
-from pipeline.lib.warehouse import build_warehouse
+from pipeline.lib.warehouse.build import build_warehouse
 
 BUNDLED_SOURCES = PROJECT_ROOT / "sources"
 

@@ -23,8 +23,8 @@ from conftest import run_cli
 
 from pipeline import cli
 from pipeline.config import PROJECT_ROOT
-from pipeline.lib.intake import _copy_sources
-from pipeline.lib.warehouse import build_warehouse
+from pipeline.lib.warehouse.build import build_warehouse
+from pipeline.services.intake import _copy_sources
 
 EXAMPLE = PROJECT_ROOT / "docs" / "examples"
 CLOUD_CSV = (EXAMPLE / "cloud_market_2023.csv").read_text(encoding="utf-8")
@@ -334,7 +334,7 @@ def _added(tmp_path: Path, text: str, **entry: object) -> Path:
     """A private copy of the sources with the table added through the add-source code path."""
     from conftest import copy_sources
 
-    from pipeline.lib.intake import add_source
+    from pipeline.services.intake import add_source
 
     sources = copy_sources(tmp_path / "sources")
     add_source(_table(tmp_path, text), _entry(tmp_path, **entry), sources)
@@ -497,8 +497,8 @@ def test_manifest_diff_is_exactly_the_added_entry_and_the_docs_stay_current(tmp_
     follows the manifest without a manual step."""
     from conftest import copy_sources
 
-    from pipeline.lib.intake import add_source
-    from pipeline.lib.manifest_docs import updated_readme
+    from pipeline.lib.ingest.manifest_docs import updated_readme
+    from pipeline.services.intake import add_source
 
     sources = copy_sources(tmp_path / "sources")
     before = (sources / "manifest.yaml").read_text(encoding="utf-8")

@@ -8,10 +8,10 @@ import duckdb
 import pytest
 import yaml
 
-from pipeline.lib.catalog import load_catalogs
 from pipeline.lib.errors import SourceError
-from pipeline.lib.ingest import ensure_schemas, ingest_table
-from pipeline.lib.manifest import load_manifest
+from pipeline.lib.ingest.catalog import load_catalogs
+from pipeline.lib.ingest.manifest import load_manifest
+from pipeline.lib.ingest.tables import ensure_schemas, ingest_table
 
 TABLE = "fig11_market_size"
 LONG_TABLE = "fig09_global_compute_by_region"

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.lib import checks
-from pipeline.lib.core import sources_dir_problems
-from pipeline.lib.manifest import load_manifest
+from pipeline.lib.ingest.manifest import load_manifest
+from pipeline.lib.warehouse import checks
+from pipeline.lib.warehouse.core import sources_dir_problems
 
 TABLE = "fig09_global_compute_by_region"
 

@@ -10,12 +10,12 @@ import duckdb
 import pytest
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.lib.locking import locked_connection
+from pipeline.lib.warehouse.locking import locked_connection
 
 WRITER = """
 import sys, pathlib
-from pipeline.lib.locking import locked_connection
-from pipeline.lib.warehouse import build_warehouse
+from pipeline.lib.warehouse.locking import locked_connection
+from pipeline.lib.warehouse.build import build_warehouse
 with locked_connection(sys.argv[1]) as con:
     build_warehouse(con, pathlib.Path(sys.argv[2]))
 print("ok")

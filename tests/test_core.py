@@ -8,10 +8,10 @@ import duckdb
 import pytest
 import yaml
 
-from pipeline.lib.core import build_core
 from pipeline.lib.errors import SourceError
-from pipeline.lib.manifest import load_manifest
-from pipeline.lib.warehouse import build_warehouse
+from pipeline.lib.ingest.manifest import load_manifest
+from pipeline.lib.warehouse.build import build_warehouse
+from pipeline.lib.warehouse.core import build_core
 
 
 def _value(con, series, year, geography="CN", segment="total"):

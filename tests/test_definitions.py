@@ -28,7 +28,7 @@ def test_groups_and_key_assets(defs: dg.Definitions, tmp_path: Path) -> None:
 
 def test_one_ingest_asset_per_manifest_entry(defs: dg.Definitions) -> None:
     from pipeline.config import sources_dir
-    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.ingest.manifest import load_manifest
 
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     for spec in load_manifest(sources_dir()):

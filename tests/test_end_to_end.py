@@ -198,3 +198,22 @@ def test_ui_previews_are_small_thumbnails(build) -> None:
         with Image.open(thumb) as image:
             assert max(image.size) <= THUMBNAIL_PX, thumb.name
         assert thumb.stat().st_size < 60_000, thumb.name  # stored in Dagster's event log on every run
+
+
+def test_volume_without_pypdf_private_members_is_still_written(build, tmp_path: Path, monkeypatch) -> None:
+    """The fallback if a pypdf upgrade drops `_add_object`: both parts, bookmarks and pages are still there."""
+    from pipeline.lib.report import volume
+
+    monkeypatch.setattr(volume, "PRIVATE_API", False)
+    out = build["out"]
+    parts = [("中文版", out / "report_zh.pdf"), ("English", out / "report_en.pdf")]
+    pages = volume.join_parts(parts, tmp_path / "volume.pdf", "title", b"0" * 32)
+    joined = PdfReader(tmp_path / "volume.pdf")
+    assert pages == len(joined.pages) == sum(len(PdfReader(p).pages) for _, p in parts)
+    assert [item.title for item in joined.outline if not isinstance(item, list)] == ["中文版", "English"]
+
+
+def test_pinned_pypdf_has_the_private_members_the_volume_uses() -> None:
+    from pipeline.lib.report import volume
+
+    assert volume.PRIVATE_API, "pypdf no longer has PdfWriter._add_object: see pipeline/lib/report/volume.py"

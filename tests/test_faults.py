@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.lib.editions import validate_pdf
+from pipeline.lib.publish.editions import validate_pdf
 from pipeline.lib.report.build import PDF_NAMES
 
 KILLED_INSIDE = """
@@ -160,7 +160,7 @@ def _change_a_table(project: Project) -> None:
 def test_killed_publish_keeps_latest_and_copies_together(built: Project) -> None:
     before = assert_published_consistently(built.out)
     _change_a_table(built)
-    killed = built.killed_inside("pipeline.lib.editions", "_switch_link", "refresh")
+    killed = built.killed_inside("pipeline.lib.publish.editions", "_switch_link", "refresh")
     assert killed.returncode == -signal.SIGKILL
     assert assert_published_consistently(built.out) == before
     again = built.cli("refresh")
@@ -217,7 +217,7 @@ def test_two_builds_with_different_inputs_at_once(built: Project, tmp_path: Path
 PUBLISHER = """
 import sys
 from pathlib import Path
-from pipeline.lib.editions import publish
+from pipeline.lib.publish.editions import publish
 staged, out, n = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 publish(staged, out, {"meta": {}, "facts": {}, "headlines": []}, {"previous": None}, {"table": n})
 """
@@ -253,7 +253,7 @@ def test_ten_concurrent_publishes_all_land_and_chain(built: Project, tmp_path: P
 def test_attachments_are_exactly_the_manifests_files(built: Project) -> None:
     from pypdf import PdfReader
 
-    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.ingest.manifest import load_manifest
 
     listed = {s.file for s in load_manifest(built.sources)} | {"manifest.yaml", "series.csv", "labels.csv"}
     for name in PDF_NAMES.values():
@@ -261,7 +261,7 @@ def test_attachments_are_exactly_the_manifests_files(built: Project) -> None:
 
 
 def test_unlisted_and_linked_files_are_refused_and_never_attached(built: Project, tmp_path: Path) -> None:
-    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.ingest.manifest import load_manifest
     from pipeline.lib.report.attachments import plan_attachments
 
     secret = tmp_path / "passwd"
@@ -280,7 +280,7 @@ def test_unlisted_and_linked_files_are_refused_and_never_attached(built: Project
 
 
 def test_big_table_is_listed_not_attached(built: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.ingest.manifest import load_manifest
     from pipeline.lib.report.attachments import plan_attachments
 
     monkeypatch.setenv("REPORT_ATTACHMENT_MAX_MB", "0.02")  # ~20 KB: case_study_metrics.csv (23 KB) is over it
@@ -348,7 +348,7 @@ def test_disk_full_during_publish_names_the_path_and_keeps_the_edition(built: Pr
     before = assert_published_consistently(built.out)
     _change_a_table(built)
     script = (
-        "import errno, os, shutil, sys\nimport pipeline.lib.editions as e\n"
+        "import errno, os, shutil, sys\nimport pipeline.lib.publish.editions as e\n"
         "def full(src, dst, *a, **k):\n    raise OSError(errno.ENOSPC, 'No space left on device', str(dst))\n"
         "e.shutil = type('S', (), {'copyfile': staticmethod(full), 'rmtree': staticmethod(shutil.rmtree)})\n"
         "from pipeline.cli import main\nsys.exit(main(['refresh']))\n"

@@ -12,7 +12,7 @@ import yaml
 
 from pipeline.lib.errors import SourceError
 from pipeline.lib.forecast.engine import failed_claims, run_forecasts
-from pipeline.lib.warehouse import build_warehouse
+from pipeline.lib.warehouse.build import build_warehouse
 
 ASSUMPTIONS = "forecast_assumptions.csv"
 
@@ -116,8 +116,8 @@ def test_bad_assumptions_name_the_row_and_keep_old_tables(sources_copy: Path, tm
     run_forecasts(con)
     before = con.execute("SELECT * FROM forecast.projections ORDER BY ALL").fetchall()
     _edit_assumption(sources_copy, "dc_base", **changes)
-    from pipeline.lib.ingest import ingest_table
-    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.ingest.manifest import load_manifest
+    from pipeline.lib.ingest.tables import ingest_table
 
     spec = next(s for s in load_manifest(sources_copy) if s.id == "forecast_assumptions")
     ingest_table(con, spec, sources_copy)

@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 import yaml
 
-from pipeline.lib.catalog import load_catalogs
-from pipeline.lib.ingest import ensure_schemas, ingest_table
-from pipeline.lib.manifest import load_manifest
+from pipeline.lib.ingest.catalog import load_catalogs
+from pipeline.lib.ingest.manifest import load_manifest
+from pipeline.lib.ingest.tables import ensure_schemas, ingest_table
 
 ENTRY = {"publisher": "Test publisher", "title_zh": "测试", "title_en": "Test", "published": "2023-01-01",
          "reference": "p. 1", "status": "solid", "geography": "CN"}

@@ -98,7 +98,7 @@ def test_first_tick_after_a_build_starts_from_the_published_edition(defs: dg.Def
     import json
 
     from pipeline.defs.refresh.sensors import sources_sensor
-    from pipeline.lib.inputs import source_hashes
+    from pipeline.lib.ingest.inputs import source_hashes
 
     edition = tmp_path / "out" / "editions" / "e1"
     edition.mkdir(parents=True)

@@ -12,8 +12,9 @@ import pytest
 from pypdf import PdfWriter
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.lib.editions import PublishError, latest_edition, publish
+from pipeline.lib.publish.editions import PublishError, publish
 from pipeline.lib.report.build import PDF_NAMES
+from pipeline.lib.report.changes import latest_edition
 
 
 def _pdf(tag: bytes) -> bytes:
@@ -73,7 +74,7 @@ def test_killed_publish_keeps_last_good_edition(tmp_path: Path, crash_at: str) -
     before = {n: (out / "latest" / n).read_bytes() for n in PDF_NAMES.values()}
     stable = (out / "report.pdf").read_bytes()
     staged = _stage(tmp_path / "s2", b"two")
-    script = ("import os, sys, json; from pathlib import Path; import pipeline.lib.editions as editions; "
+    script = ("import os, sys, json; from pathlib import Path; import pipeline.lib.publish.editions as editions; "
               f"editions.{KILL_POINTS[crash_at]} = lambda *a, **k: os._exit(17); "
               f"editions.publish(Path({str(staged)!r}), Path({str(out)!r}), {CTX!r}, {CHANGES!r}, {{'a': '2'}})")
     proc = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True)

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 import yaml
 
-from pipeline.lib.intake import Refused, add_source
-from pipeline.lib.warehouse import build_warehouse
+from pipeline.lib.warehouse.build import build_warehouse
+from pipeline.services.intake import Refused, add_source
 
 ENTRY = {
     "id": "caict_2023",

@@ -13,7 +13,7 @@ import pytest
 from pipeline.defs.resources import RenderWorkersResource
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import FIGURES
-from pipeline.lib.report.workers import RenderWorkers, WorkerDied, started_early
+from pipeline.lib.report.workers import DRAW, RenderWorkers, WorkerDied, started_early
 
 
 def test_workers_draw_the_same_bytes_as_the_calling_process(warehouse_con: duckdb.DuckDBPyConnection,
@@ -42,24 +42,24 @@ def test_a_dead_worker_is_reported_not_waited_for(tmp_path: Path) -> None:
     with RenderWorkers(1) as workers:
         os.kill(workers.pids[0], signal.SIGKILL)
         with pytest.raises(WorkerDied, match="exited"):
-            workers.run([("draw", ([],))])
+            workers.run([(DRAW, ([],))])
 
 
 def test_the_run_resource_borrows_the_cli_workers_and_leaves_them_running() -> None:
     with started_early(1) as early:
         with dg.build_resources({"render": RenderWorkersResource()}) as resources:
             assert resources.render.workers is early
-        assert early.run([("draw", ([],))]) == [[]]  # still open after the run's resources are torn down
+        assert early.run([(DRAW, ([],))]) == [[]]  # still open after the run's resources are torn down
 
 
 def test_without_cli_workers_the_run_resource_starts_and_stops_its_own() -> None:
     with dg.build_resources({"render": RenderWorkersResource(count=1)}) as resources:
         workers = resources.render.workers
         (pid,) = workers.pids
-        assert workers.run([("draw", ([],))]) == [[]]
+        assert workers.run([(DRAW, ([],))]) == [[]]
     assert len(workers) == 0
     with pytest.raises(RuntimeError, match="closed"):
-        workers.run([("draw", ([],))])
+        workers.run([(DRAW, ([],))])
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 

@@ -3,7 +3,7 @@
 Each case below was typed from reading the seed (shared/seed/000_01d3ad3d5e2588cd.txt), not read back from the
 source tables: (series_id, geography, segment, year, value as written, unit as written). A range is a
 (low, high) tuple and is compared at its midpoint; qualifiers such as 约 / 超 / 以上 are dropped. The test converts
-each to the warehouse's canonical unit with its own small table (independent of pipeline/lib/units.py) and
+each to the warehouse's canonical unit with its own small table (independent of pipeline/lib/ingest/units.py) and
 compares with `core.observations` (latest vintage), allowing a 0.5% relative difference.
 """
 

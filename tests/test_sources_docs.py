@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.lib.manifest import STATUSES, load_manifest
+from pipeline.lib.ingest.manifest import STATUSES, load_manifest
 
 
 def test_readme_is_up_to_date() -> None:
-    from pipeline.lib.manifest_docs import updated_readme
+    from pipeline.lib.ingest.manifest_docs import updated_readme
 
     readme = (PROJECT_ROOT / "sources" / "README.md").read_text(encoding="utf-8")
     assert readme == updated_readme(readme, PROJECT_ROOT / "sources"), "run: .venv/bin/python scripts/sources_table.py"
@@ -17,7 +17,7 @@ def test_readme_is_up_to_date() -> None:
 
 def test_documented_keys_are_the_entry_fields() -> None:
     """The key list the validator and the README use is exactly what a manifest entry holds."""
-    from pipeline.lib.manifest import ENTRY_KEYS, TableSpec
+    from pipeline.lib.ingest.manifest import ENTRY_KEYS, TableSpec
 
     assert [k.name for k in ENTRY_KEYS] == list(TableSpec.__dataclass_fields__)
     readme = (PROJECT_ROOT / "sources" / "README.md").read_text(encoding="utf-8")
@@ -26,7 +26,7 @@ def test_documented_keys_are_the_entry_fields() -> None:
 
 
 def test_every_column_role_is_documented() -> None:
-    from pipeline.lib.columns import ROLE_ALIASES, ROLE_DOCS, ROLES
+    from pipeline.lib.ingest.columns import ROLE_ALIASES, ROLE_DOCS, ROLES
 
     assert set(ROLES) | {"year_column", "series_column"} == set(ROLE_DOCS)
     readme = (PROJECT_ROOT / "sources" / "README.md").read_text(encoding="utf-8")
@@ -43,7 +43,7 @@ def test_readme_lists_every_entry_and_explains_every_status() -> None:
 
 
 def test_publisher_names_split_by_language() -> None:
-    from pipeline.lib.manifest import CJK, load_manifest, publisher_in
+    from pipeline.lib.ingest.manifest import CJK, load_manifest, publisher_in
 
     assert publisher_in("中国信息通信研究院 (CAICT)", "zh") == "中国信息通信研究院"
     assert publisher_in("中国信息通信研究院 (CAICT)", "en") == "CAICT"
@@ -53,7 +53,7 @@ def test_publisher_names_split_by_language() -> None:
 
 
 def test_seed_references_follow_the_edition_language() -> None:
-    from pipeline.lib.manifest import reference_in
+    from pipeline.lib.ingest.manifest import reference_in
 
     reference = "图14 / Figure 14, section 04 识局 (p. 29 ff.)"
     assert reference_in(reference, "zh") == "KPMG 图14、04 识局（第29页起）"
@@ -72,7 +72,7 @@ def test_seed_references_follow_the_edition_language() -> None:
 
 
 def test_every_bundled_reference_reads_in_chinese() -> None:
-    from pipeline.lib.manifest import load_manifest, reference_in, reference_problem
+    from pipeline.lib.ingest.manifest import load_manifest, reference_in, reference_problem
 
     for spec in load_manifest(PROJECT_ROOT / "sources"):
         assert reference_problem(spec.reference) is None, spec.id
@@ -81,7 +81,7 @@ def test_every_bundled_reference_reads_in_chinese() -> None:
 
 
 def test_changed_inputs_count_manifest_entries() -> None:
-    from pipeline.lib.inputs import changed_inputs, table_of, unrecorded_entry
+    from pipeline.lib.ingest.inputs import changed_inputs, table_of, unrecorded_entry
 
     old = {"a": "1", "entry:a": "e1", "b": "2", "entry:b": "e2", "catalog:series.csv": "c"}
     assert changed_inputs(old, {**old, "entry:b": "e3"}) == ["entry:b"]

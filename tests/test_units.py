@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.lib.units import UnknownUnitError, parse_unit, split_header_unit
+from pipeline.lib.ingest.units import UnknownUnitError, parse_unit, split_header_unit
 
 
 @pytest.mark.parametrize(("text", "quantity", "factor", "currency"), [

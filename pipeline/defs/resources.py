@@ -11,9 +11,9 @@ from pydantic import PrivateAttr
 
 from pipeline.config import output_dir, warehouse_path
 from pipeline.defs.run_health import record_owner
-from pipeline.lib.ingest import duckdb_config
-from pipeline.lib.locking import held, warehouse_lock
+from pipeline.lib.db import duckdb_config
 from pipeline.lib.report.workers import RenderWorkers, started_earlier
+from pipeline.lib.warehouse.locking import held, warehouse_lock
 
 WRITER_POOL = "duckdb_writer"
 REPORT_LOCK = ".report.lock"
@@ -62,11 +62,11 @@ class RenderWorkersResource(dg.ConfigurableResource):
 
 
 class ReportSlotResource(dg.ConfigurableResource):
-    """One run at a time renders and publishes: the report lock (`output/.report.lock`, `pipeline.lib.locking`) is
-    taken when a run that builds report assets sets up its resources and released when it ends, so two runs never
-    share `output/build/` or interleave their steps from context to publish. A waiting run prints who holds it and
-    gives up after REPORT_LOCK_TIMEOUT. The report steps are not in the writer pool: they never hold a DuckDB slot
-    while they wait here."""
+    """One run at a time renders and publishes: the report lock (`output/.report.lock`, see
+    `pipeline.lib.warehouse.locking`) is taken when a run that builds report assets sets up its resources and
+    released when it ends, so two runs never share `output/build/` or interleave their steps from context to
+    publish. A waiting run prints who holds it and gives up after REPORT_LOCK_TIMEOUT. The report steps are not
+    in the writer pool: they never hold a DuckDB slot while they wait here."""
 
     _stack: ExitStack | None = PrivateAttr(default=None)
 

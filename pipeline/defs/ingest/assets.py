@@ -16,13 +16,13 @@ from pipeline.config import sources_dir
 from pipeline.defs.checks_util import result_from
 from pipeline.defs.failures import reported_as_failure
 from pipeline.defs.resources import WRITER_POOL
-from pipeline.lib.catalog import load_catalogs
-from pipeline.lib.checks import TABLE_CHECKS
 from pipeline.lib.errors import SourceError
-from pipeline.lib.ingest import ensure_schemas, ingest_table
-from pipeline.lib.inputs import file_sha256, source_hashes, table_of
-from pipeline.lib.manifest import TableSpec, load_manifest
-from pipeline.lib.tidy import q
+from pipeline.lib.ingest.catalog import load_catalogs
+from pipeline.lib.ingest.inputs import file_sha256, source_hashes, table_of
+from pipeline.lib.ingest.manifest import TableSpec, load_manifest
+from pipeline.lib.ingest.tables import ensure_schemas, ingest_table
+from pipeline.lib.ingest.tidy import q
+from pipeline.lib.warehouse.checks import TABLE_CHECKS
 
 if TYPE_CHECKING:
     import duckdb

@@ -19,8 +19,8 @@ from pipeline.defs.ingest.assets import CATALOG_KEY, input_keys, source_observat
 from pipeline.defs.resources import WRITER_POOL
 from pipeline.defs.run_health import reap_dead_runs
 from pipeline.lib.errors import SourceError
-from pipeline.lib.inputs import changed_inputs, published_inputs, source_hashes
-from pipeline.lib.manifest import load_manifest
+from pipeline.lib.ingest.inputs import changed_inputs, published_inputs, source_hashes
+from pipeline.lib.ingest.manifest import load_manifest
 
 everything_job = dg.define_asset_job("refresh_from_sources", selection=dg.AssetSelection.all(),
                                      description="Run by the sources sensor for the assets a changed file feeds.")

@@ -42,12 +42,13 @@ def chart_figures() -> dict[str, str]:
                       "plus the changes since the last published edition.")
 def report_context(duckdb: DuckDBResource, report_slot: ReportSlotResource) -> dg.MaterializeResult:
     """Query the warehouse into output/build/context.json."""
-    from pipeline.lib.editions import latest_edition
     from pipeline.lib.report.build import write_context
+    from pipeline.lib.report.changes import compute_changes, latest_edition
     from pipeline.lib.report.context import build_context
 
     with duckdb.get_connection() as con:
-        ctx = build_context(con, latest_edition(output_dir()))
+        ctx = build_context(con)
+    ctx["changes"] = compute_changes(latest_edition(output_dir()), ctx, ctx["inputs"])
     path = write_context(ctx, build_dir() / "context.json")
     changes = ctx["changes"]
     return dg.MaterializeResult(metadata={
@@ -93,7 +94,7 @@ def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -
     """Lay out and write both editions in the run's render workers, side by side, then join them into the
     bilingual volume (PDF/A-3b, sources attached). Encoded chart images are reused from the previous build
     (output/build/pdf_images) for the charts that did not change."""
-    from pipeline.lib.manifest import load_manifest
+    from pipeline.lib.ingest.manifest import load_manifest
     from pipeline.lib.report.attachments import plan_attachments
     from pipeline.lib.report.build import build_pdfs
 
@@ -112,7 +113,7 @@ def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -
           description="Archive the staged PDFs as a new edition and point output/latest at it (atomic).")
 def report_publish(context, report_slot: ReportSlotResource) -> dg.MaterializeResult:  # context: see `charts`
     """Validate, archive under output/editions/<id>, switch output/latest (the top-level PDFs link into it)."""
-    from pipeline.lib.editions import publish
+    from pipeline.lib.publish.editions import publish
     from pipeline.lib.report.build import read_context
 
     ctx = read_context(build_dir() / "context.json")

@@ -10,9 +10,9 @@ from pipeline.defs.checks_util import result_from
 from pipeline.defs.failures import reported_as_failure
 from pipeline.defs.ingest.assets import CATALOG_KEY, manifest_specs, table_key
 from pipeline.defs.resources import WRITER_POOL
-from pipeline.lib import checks
-from pipeline.lib.core import build_core, sources_dir_problems
-from pipeline.lib.manifest import load_manifest
+from pipeline.lib.ingest.manifest import load_manifest
+from pipeline.lib.warehouse import checks
+from pipeline.lib.warehouse.core import build_core, sources_dir_problems
 
 OBSERVATIONS = dg.AssetKey(["core", "observations"])
 SERIES = dg.AssetKey(["core", "series"])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipeline.lib.errors import Problem, SourceError
-from pipeline.lib.units import UnknownUnitError, parse_unit
+from pipeline.lib.ingest.units import UnknownUnitError, parse_unit
 
 ASSUMPTIONS, AGGREGATES, CLAIMS = "forecast_assumptions", "forecast_aggregates", "forecast_claims"
 SCENARIOS = ("low", "base", "high")

@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.lib.manifest import LABELS_FILE, MANIFEST_FILE, SERIES_FILE, TableSpec
+from pipeline.lib.ingest.manifest import LABELS_FILE, MANIFEST_FILE, SERIES_FILE, TableSpec
 
 INDEX_NAME = "source-files.csv"
 MB = 1 << 20

@@ -106,6 +106,24 @@ def build_edition(ctx: dict[str, Any], lang: str, charts: dict[str, Path], out_d
             "label": view["t"]["edition"], "numbers": view["numbers"], "image_keys": sorted(image_keys)}
 
 
+EDITION_IN_WORKER = "pipeline.lib.report.build:edition_in_worker"
+
+
+def warm_up() -> None:
+    """WeasyPrint and the edition code: run by a render worker as soon as it starts."""
+    import weasyprint  # noqa: F401
+
+    import pipeline.lib.report.render  # noqa: F401
+
+
+def edition_in_worker(context_path: str, lang: str, chart_dir: str, out_dir: str, attachments: list[str],
+                      image_cache: str | None) -> dict[str, Any]:
+    """`build_edition` from paths (what a render worker receives)."""
+    ctx = read_context(Path(context_path))
+    return build_edition(ctx, lang, chart_paths(ctx, Path(chart_dir))[lang], Path(out_dir),
+                         [Path(a) for a in attachments], Path(image_cache) if image_cache else None)
+
+
 def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: list[Path],
                workers: RenderWorkers | None = None, image_cache: Path | None = None) -> dict[str, Any]:
     """Both editions in parallel render workers (`workers`, else two started for the call), then the bilingual
@@ -118,8 +136,9 @@ def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: 
     from pipeline.lib.report.workers import RenderWorkers
 
     start = time.perf_counter()
-    requests = [("edition", (str(context_path), lang, str(chart_dir), str(out_dir), [str(a) for a in attachments],
-                              str(image_cache) if image_cache else None)) for lang in LANGS]
+    requests = [(EDITION_IN_WORKER, (str(context_path), lang, str(chart_dir), str(out_dir),
+                                     [str(a) for a in attachments], str(image_cache) if image_cache else None))
+                for lang in LANGS]
     with contextlib.nullcontext(workers) if workers else RenderWorkers(len(LANGS), warm=("pdf",)) as pool:
         answers = pool.run(requests)
     editions = dict(zip(LANGS, answers, strict=True))

@@ -63,6 +63,21 @@ def is_current(chart_dir: Path, figure_id: str, digest: str) -> bool:
             and all(p.is_file() for p in png_paths(chart_dir, figure_id).values()))
 
 
+def warm_up() -> None:
+    """matplotlib, the figure modules, and a throwaway chart with Chinese text (loading the fonts costs the first
+    chart of a process ~0.3 s): run by a render worker as soon as it starts."""
+    import io
+
+    import pipeline.lib.report.figures  # noqa: F401
+    from pipeline.lib.report import style
+
+    plt = style.setup()
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.set_title("算力 compute 2025")
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    plt.close(fig)
+
+
 def draw_jobs(jobs: list[tuple[str, dict[str, Any], str, str]]) -> list[str]:
     """Draw (figure id, data, lang, PNG path) jobs one after the other in this process; return the paths."""
     from pipeline.lib.report.figures import FIGURES

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
-from pipeline.lib.manifest import publisher_in, reference_in
+from pipeline.lib.ingest.manifest import publisher_in, reference_in
 from pipeline.lib.report import fmt
 from pipeline.lib.report.facts import format_fact, resolve_facts
 from pipeline.lib.report.queries import labels, sources
@@ -62,11 +62,9 @@ def current_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(sorted(inputs.items()))
 
 
-def build_context(con: duckdb.DuckDBPyConnection, previous_edition: Path | None = None) -> dict[str, Any]:
-    """Query everything the report shows; JSON-serialisable, canonical units. `previous_edition` (a published
-    edition folder) feeds the changelog."""
-    from pipeline.lib.editions import compute_changes
-
+def build_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Query everything the report shows; JSON-serialisable, canonical units. The changelog (`changes`) is added
+    by the caller (`report.changes.compute_changes`), from the previous edition."""
     published = con.execute("SELECT max(published)::VARCHAR FROM core.sources WHERE status <> 'assumption'"
                             ).fetchone()[0]
     used = {b.split(":", 1)[1] for part in ("sections", "appendix") for s in outline()[part] for b in s["blocks"]
@@ -92,7 +90,6 @@ def build_context(con: duckdb.DuckDBPyConnection, previous_edition: Path | None 
                                         "LEFT JOIN core.observations o USING (source_id, series_id, geography, "
                                         "segment, year) GROUP BY ALL ORDER BY a.source_id, a.series_id, a.year"),
     }
-    ctx["changes"] = compute_changes(previous_edition, ctx, ctx["inputs"])
     return ctx
 
 

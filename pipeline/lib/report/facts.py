@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
+from pipeline.lib.ingest.units import parse_unit
 from pipeline.lib.report import fmt
-from pipeline.lib.units import parse_unit
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
     import duckdb

@@ -17,6 +17,11 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject, DecodedStreamObject, NameObject
 
 PRODUCER_SUFFIX = "; volume joined with pypdf"
+# pypdf has no public way to add an indirect object (a PDF/A metadata stream must be one) or to set the file
+# identifier, so two private members are used, for the pinned pypdf (pyproject.toml). Without them the volume is
+# still written: names and XMP from WeasyPrint's first part are left as pypdf copies them, and pypdf picks the /ID
+# (then the volume is not byte-identical between builds). tests/test_end_to_end.py covers both paths.
+PRIVATE_API = hasattr(PdfWriter, "_add_object")
 COPIED_FROM_FIRST = ("/OutputIntents", "/AF", "/Lang")
 
 
@@ -39,19 +44,20 @@ def join_parts(parts: list[tuple[str, Path]], target: Path, title: str, identifi
         if key in source_root:
             root[NameObject(key)] = source_root[key].clone(writer)
     embedded = source_root.get("/Names", {}).get("/EmbeddedFiles")
-    if embedded is not None:
+    if embedded is not None and PRIVATE_API:
         if "/Names" not in root:
             root[NameObject("/Names")] = writer._add_object(type(source_root["/Names"])())
         root["/Names"].get_object()[NameObject("/EmbeddedFiles")] = embedded.clone(writer)
     info = dict(first.metadata or {})
     producer = f"{info.get('/Producer', '')}{PRODUCER_SUFFIX}"
     writer.add_metadata({**info, "/Title": title, "/Producer": producer})
-    if "/Metadata" in source_root:
+    if "/Metadata" in source_root and PRIVATE_API:
         stream = DecodedStreamObject()
         stream.set_data(_xmp_with(source_root["/Metadata"].get_object().get_data().decode("utf-8"), title, producer))
         stream.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
         root[NameObject("/Metadata")] = writer._add_object(stream)
-    writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
+    if PRIVATE_API:
+        writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as fh:
         writer.write(fh)

@@ -16,6 +16,7 @@ Its arguments name what it prepares for at start: `python -m pipeline.lib.report
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import shutil
@@ -26,14 +27,18 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 _HEADER = struct.Struct("!Q")
-WARM_UPS = ("charts", "pdf")  # what a worker prepares for as soon as it starts (see `_WARM_UPS`)
+# What a worker can prepare for as soon as it starts: a name → the function that warms it up. Requests and
+# warm-ups name their function (`module:function`) so that this module never imports the code it runs.
+WARM_UP_TARGETS = {"charts": "pipeline.lib.report.charts:warm_up", "pdf": "pipeline.lib.report.build:warm_up"}
+WARM_UPS = tuple(WARM_UP_TARGETS)
+DRAW = "pipeline.lib.report.charts:draw_jobs"
 # Workers run below the run's own priority: while they warm up, the run's process (Dagster, DuckDB) keeps its
 # core; when they draw or lay out, the run's process is only waiting for them. Measured on 2 cores: a one-table
 # refresh 0.4-0.5 s faster than at equal priority.
@@ -177,7 +182,7 @@ class RenderWorkers:
     def draw(self, jobs: list[tuple[str, dict[str, Any], str, str]]) -> None:
         """Draw chart jobs (figure id, data, lang, PNG path), split evenly over the workers."""
         count = min(len(self._workers), len(jobs))
-        self.run([("draw", (jobs[i::count],)) for i in range(count)])
+        self.run([(DRAW, (jobs[i::count],)) for i in range(count)])
 
     def close(self) -> None:
         """Stop every worker (they exit when their stdin closes)."""
@@ -194,48 +199,10 @@ class RenderWorkers:
 
 # --- the worker side -------------------------------------------------------------------------------------------
 
-def _edition(context_path: str, lang: str, chart_dir: str, out_dir: str, attachments: list[str],
-             image_cache: str | None) -> dict[str, Any]:
-    from pipeline.lib.report.build import build_edition, chart_paths, read_context
-
-    ctx = read_context(Path(context_path))
-    return build_edition(ctx, lang, chart_paths(ctx, Path(chart_dir))[lang], Path(out_dir),
-                         [Path(a) for a in attachments], Path(image_cache) if image_cache else None)
-
-
-def _draw(jobs: list[tuple[str, dict[str, Any], str, str]]) -> list[str]:
-    from pipeline.lib.report.charts import draw_jobs
-
-    return draw_jobs(jobs)
-
-
-_HANDLERS = {"draw": _draw, "edition": _edition}
-
-
-def _warm_charts() -> None:
-    """matplotlib, the figure modules, and a throwaway chart with Chinese text (loading the fonts costs the first
-    chart of a process ~0.3 s)."""
-    import io
-
-    import pipeline.lib.report.figures  # noqa: F401
-    from pipeline.lib.report import style
-
-    plt = style.setup()
-    fig, ax = plt.subplots(figsize=(1, 1))
-    ax.set_title("算力 compute 2025")
-    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
-    plt.close(fig)
-
-
-def _warm_pdf() -> None:
-    """WeasyPrint and the edition code."""
-    import weasyprint  # noqa: F401
-
-    import pipeline.lib.report.build  # noqa: F401
-    import pipeline.lib.report.render  # noqa: F401
-
-
-_WARM_UPS = {"charts": _warm_charts, "pdf": _warm_pdf}
+def _resolve(target: str) -> Callable[..., Any]:
+    """`package.module:function` → the function (imported in this worker on first use)."""
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -258,11 +225,11 @@ def serve(warm: list[str]) -> None:
     sys.stdout = sys.stderr
     requests = sys.stdin.buffer
     for name in warm:  # what a cold start would otherwise pay inside the step
-        _WARM_UPS[name]()
+        _resolve(WARM_UP_TARGETS[name])()
     while (request := _read_frame(requests)) is not None:
         op, args = request
         try:
-            reply = ("ok", _HANDLERS[op](*args), "")
+            reply = ("ok", _resolve(op)(*args), "")
         except Exception as exc:  # noqa: BLE001 - every error goes back to the caller
             reply = ("error", _portable(exc), traceback.format_exc())
         _write_frame(answers, reply)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
-from pipeline.lib.manifest import NOT_ACTUAL_STATUSES
+from pipeline.lib.ingest.manifest import NOT_ACTUAL_STATUSES
 from pipeline.lib.report import fmt, style
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it

@@ -9,9 +9,9 @@ from typing import Any
 
 import duckdb
 
+from pipeline.lib.ingest.units import parse_unit
 from pipeline.lib.report import fmt, style
 from pipeline.lib.report.figures import _common as c
-from pipeline.lib.units import parse_unit
 
 ID = "fig16"
 KIND = "chart"

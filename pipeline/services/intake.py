@@ -26,18 +26,18 @@ import duckdb
 import yaml
 
 from pipeline.lib import yamlio
-from pipeline.lib.core import sources_dir_problems
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.forecast.engine import failed_claims, run_forecasts
-from pipeline.lib.manifest import (
+from pipeline.lib.ingest.manifest import (
     MANIFEST_FILE,
     entry_file_problems,
     key_lines,
     load_manifest,
     plain_file_name_problem,
 )
-from pipeline.lib.manifest_docs import write_readme
-from pipeline.lib.warehouse import build_warehouse
+from pipeline.lib.ingest.manifest_docs import write_readme
+from pipeline.lib.warehouse.build import build_warehouse
+from pipeline.lib.warehouse.core import sources_dir_problems
 
 MANIFEST_HEADER = "# One entry per source table. Format and rules: sources/README.md.\n"
 

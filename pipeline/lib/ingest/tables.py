@@ -7,34 +7,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from pipeline.lib.catalog import build_alias_table
 from pipeline.lib.db import transaction
 from pipeline.lib.errors import Problem, SourceError
-from pipeline.lib.labels import unit_in_titles
-from pipeline.lib.manifest import TableSpec
-from pipeline.lib.readers import inspect_file, load_file
-from pipeline.lib.tidy import build_tidy, lit, q
+from pipeline.lib.ingest.catalog import build_alias_table
+from pipeline.lib.ingest.labels import unit_in_titles
+from pipeline.lib.ingest.manifest import TableSpec
+from pipeline.lib.ingest.readers import inspect_file, load_file
+from pipeline.lib.ingest.tidy import build_tidy, lit, q
 
 SCHEMAS = ("raw", "tidy", "core", "forecast", "report")
-MEMORY_LIMIT_ENV = "REPORT_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "700MB"
-
-
-def duckdb_config() -> dict[str, str]:
-    """DuckDB settings for the pipeline's warehouse connections (the Dagster resource, the benchmark).
-
-    `memory_limit` caps DuckDB's buffer pool: REPORT_DUCKDB_MEMORY_LIMIT (any DuckDB size such as `2GB`),
-    default 700MB. Past it DuckDB spills to its temporary directory (`<warehouse file>.tmp`) instead of growing;
-    DuckDB's own default would be 80 % of the machine's RAM."""
-    return {"memory_limit": os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT}
-
-
 @dataclass(frozen=True)
 class IngestResult:
     """What one ingestion produced (for Dagster metadata and the CLI)."""

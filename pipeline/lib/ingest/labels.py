@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.lib.units import UnknownUnitError, parse_unit
+from pipeline.lib.ingest.units import UnknownUnitError, parse_unit
 
 _BRACKET_UNIT = re.compile(
     r"^(?P<name>.*?)\s*[（(\[【]\s*(?:单位\s*[:：]\s*)?(?P<unit>[^（()）\[\]【】]+?)\s*[）)\]】]\s*$")

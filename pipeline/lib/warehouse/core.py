@@ -17,12 +17,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.lib import plausibility
 from pipeline.lib.db import transaction
 from pipeline.lib.errors import Problem, SourceError
-from pipeline.lib.ingest import INGEST_LOG, ensure_schemas
-from pipeline.lib.manifest import NOT_ACTUAL_STATUSES, TableSpec
-from pipeline.lib.tidy import lit, q, repeated_hash
+from pipeline.lib.ingest.manifest import NOT_ACTUAL_STATUSES, TableSpec
+from pipeline.lib.ingest.tables import INGEST_LOG, ensure_schemas
+from pipeline.lib.ingest.tidy import lit, q, repeated_hash
+from pipeline.lib.warehouse import plausibility
 
 FX_SERIES = "fx_rate"
 
@@ -130,7 +130,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
 
 def sources_dir_problems(sources_dir: Path, specs: list[TableSpec]) -> list[Problem]:
     """Every manifest entry has its file (inside sources/) and every file its entry."""
-    from pipeline.lib.manifest import unlisted_files
+    from pipeline.lib.ingest.manifest import unlisted_files
 
     problems = []
     for s in specs:

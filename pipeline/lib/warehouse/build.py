@@ -6,10 +6,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.lib.catalog import load_catalogs
-from pipeline.lib.core import build_core
-from pipeline.lib.ingest import IngestResult, ensure_schemas, ingest_table
-from pipeline.lib.manifest import load_manifest
+from pipeline.lib.ingest.catalog import load_catalogs
+from pipeline.lib.ingest.manifest import load_manifest
+from pipeline.lib.ingest.tables import IngestResult, ensure_schemas, ingest_table
+from pipeline.lib.warehouse.core import build_core
 
 
 def build_warehouse(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> dict[str, IngestResult]:

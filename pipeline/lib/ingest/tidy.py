@@ -11,13 +11,13 @@ from contextlib import contextmanager
 
 import duckdb
 
-from pipeline.lib.columns import Column, classify
 from pipeline.lib.errors import Problem, SourceError
-from pipeline.lib.formula import evaluate
-from pipeline.lib.labels import split_label
-from pipeline.lib.manifest import STATUSES, TableSpec
-from pipeline.lib.units import UnknownUnitError, parse_unit
-from pipeline.lib.years import ACCEPTED_FORMS, YEAR_LABEL, marker_status_sql
+from pipeline.lib.ingest.columns import Column, classify
+from pipeline.lib.ingest.formula import evaluate
+from pipeline.lib.ingest.labels import split_label
+from pipeline.lib.ingest.manifest import STATUSES, TableSpec
+from pipeline.lib.ingest.units import UnknownUnitError, parse_unit
+from pipeline.lib.ingest.years import ACCEPTED_FORMS, YEAR_LABEL, marker_status_sql
 
 YEAR_MIN, YEAR_MAX = 1940, 2035
 NEGATIVE_OK = ("growth", "other")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from pipeline.lib.units import split_header_unit
-from pipeline.lib.years import parse_year_label
+from pipeline.lib.ingest.units import split_header_unit
+from pipeline.lib.ingest.years import parse_year_label
 
 ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "series": ("series", "series_id", "系列", "指标"),

@@ -8,8 +8,8 @@ import duckdb
 
 from pipeline.lib.db import transaction
 from pipeline.lib.errors import Problem, SourceError
-from pipeline.lib.inputs import file_sha256
-from pipeline.lib.manifest import LABELS_FILE, SERIES_FILE, read_catalog
+from pipeline.lib.ingest.inputs import file_sha256
+from pipeline.lib.ingest.manifest import LABELS_FILE, SERIES_FILE, read_catalog
 
 SERIES_COLUMNS = ("series_id", "name_zh", "name_en", "quantity", "description_zh", "description_en", "aliases")
 LABEL_COLUMNS = ("dimension", "code", "name_zh", "name_en", "aliases")

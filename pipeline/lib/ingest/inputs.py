@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from pipeline.lib.errors import SourceError
-from pipeline.lib.manifest import LABELS_FILE, MANIFEST_FILE, SERIES_FILE, load_manifest
+from pipeline.lib.ingest.manifest import LABELS_FILE, MANIFEST_FILE, SERIES_FILE, load_manifest
 
 ENTRY_PREFIX = "entry:"
 

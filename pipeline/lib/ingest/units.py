@@ -115,7 +115,7 @@ def parse_unit(text: str) -> Unit:
     raise UnknownUnitError(
         f"unknown unit {text!r}; known forms: 元/万元/亿元/万亿元, 美元/欧元/日元 (same prefixes), RMB/USD bn|tn, "
         "GFLOPS…ZFLOPS, 次/秒, PF-days, TOPS, 年, 月, %, 倍, 万台/万个/万辆/个/人/家, 亿千瓦时, 万吨 "
-        "(pipeline/lib/units.py)"
+        "(pipeline/lib/ingest/units.py)"
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.lib.errors import Problem, SourceError
-from pipeline.lib.inputs import file_sha256
+from pipeline.lib.ingest.inputs import file_sha256
 
 CHUNK = 1 << 20
 

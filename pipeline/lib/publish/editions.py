@@ -1,4 +1,4 @@
-"""Published editions: what changed since the last one, and an atomic, archived publish.
+"""Published editions: an atomic, archived publish, and checks of what is published.
 
 output/
   editions/<edition_id>/   report.pdf, report_zh.pdf, report_en.pdf, context.json, changes.json, edition.json
@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.lib.inputs import changed_inputs, file_sha256, table_of, unrecorded_entry
-from pipeline.lib.locking import held
+from pipeline.lib.ingest.inputs import file_sha256
 from pipeline.lib.report.build import PDF_NAMES, context_json
-from pipeline.lib.report.context import catalog
-from pipeline.lib.report.facts import format_fact
+from pipeline.lib.report.changes import LATEST, latest_edition, read_json
+from pipeline.lib.warehouse.locking import held
 
-EDITIONS, LATEST = "editions", "latest"
+EDITIONS = "editions"
 PUBLISH_LOCK = ".publish.lock"
 CODE_GLOBS = ("pipeline/**/*.py", "report_templates/**/*")
 
@@ -44,54 +43,6 @@ def code_version() -> str:
                 digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def latest_edition(out_dir: Path) -> Path | None:
-    """The folder the `latest` link points at, if any."""
-    link = out_dir / LATEST
-    return link.resolve() if link.exists() else None
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    """A JSON file, or None if it does not exist."""
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
-def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str, str]) -> dict[str, Any]:
-    """Sources changed, numbers moved (old → new in both languages), forecasts revised, vs the previous edition."""
-    record = read_json(previous / "edition.json") if previous else None
-    old_ctx = read_json(previous / "context.json") if previous else None
-    known = {_outlier_key(a) for a in (old_ctx or {}).get("accepted_outliers", [])}
-    accepted = [a for a in ctx.get("accepted_outliers", []) if _outlier_key(a) not in known]
-    if record is None or old_ctx is None:
-        return {"previous": None, "sources": [], "numbers": [], "forecasts": [], "accepted_outliers": accepted}
-    old_inputs: dict[str, str] = record["inputs"]
-    changed = sorted({table_of(name) or name for name in changed_inputs(old_inputs, inputs)
-                      if not unrecorded_entry(name, old_inputs, inputs)})
-    sources = [{"source_id": sid, "change": "added" if sid not in old_inputs else
-                "removed" if sid not in inputs else "changed"} for sid in changed]
-    cats = {lang: catalog(lang) for lang in ("zh", "en")}
-    numbers = []
-    for name, fact in sorted(ctx["facts"].items()):
-        old = old_ctx["facts"].get(name)
-        if old is None or abs(old["value"] - fact["value"]) <= 1e-9 * max(abs(fact["value"]), 1):
-            continue
-        row = {"name": name, "old": old["value"], "new": fact["value"]}
-        for lang, t in cats.items():
-            row[f"old_{lang}"], row[f"new_{lang}"] = format_fact(old, lang, t), format_fact(fact, lang, t)
-        numbers.append(row)
-    old_claims = {h["claim_id"]: h for h in old_ctx.get("headlines", [])}
-    forecasts = [{"claim_id": h["claim_id"], "old": old_claims[h["claim_id"]]["ours"], "new": h["ours"],
-                  "unit": h.get("unit", "CNY"),
-                  "text_zh": h["text_zh"], "text_en": h["text_en"]}
-                 for h in ctx["headlines"] if h["claim_id"] in old_claims
-                 and old_claims[h["claim_id"]]["ours"] != h["ours"]]
-    return {"previous": record["edition_id"], "sources": sources, "numbers": numbers, "forecasts": forecasts,
-            "accepted_outliers": accepted}
-
-
-def _outlier_key(row: dict[str, Any]) -> tuple:
-    return tuple(row.get(k) for k in ("source_id", "series_id", "geography", "segment", "year", "reason"))
 
 
 def validate_pdf(path: Path) -> int:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.lib import plausibility
-from pipeline.lib.formula import evaluate
-from pipeline.lib.tidy import NEGATIVE_OK, TIDY_COLUMNS, YEAR_MAX, YEAR_MIN, lit, q
-from pipeline.lib.units import UnknownUnitError, parse_unit
+from pipeline.lib.ingest.formula import evaluate
+from pipeline.lib.ingest.tidy import NEGATIVE_OK, TIDY_COLUMNS, YEAR_MAX, YEAR_MIN, lit, q
+from pipeline.lib.ingest.units import UnknownUnitError, parse_unit
+from pipeline.lib.warehouse import plausibility
 
 ADDITIVE = ("money", "compute", "count", "energy", "carbon")
 TOTAL_TOLERANCE = 0.01
@@ -120,7 +120,7 @@ def every_row_sourced(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def values_plausible(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every value within the intake bounds of its quantity (magnitude, yearly change, revision; see
-    pipeline/lib/plausibility.py), or accepted by its table's manifest entry with a reason."""
+    pipeline/lib/warehouse/plausibility.py), or accepted by its table's manifest entry with a reason."""
     return [str(p) for p in plausibility.recheck(con)]
 
 

@@ -106,7 +106,7 @@ def warehouse_lock(database: Path | str, timeout: float | None = None) -> Iterat
 @contextmanager
 def locked_connection(database: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse under the lock; closes the connection before releasing the lock."""
-    from pipeline.lib.ingest import duckdb_config
+    from pipeline.lib.db import duckdb_config
 
     with warehouse_lock(database):
         con = duckdb.connect(str(database), read_only=read_only, config=duckdb_config())

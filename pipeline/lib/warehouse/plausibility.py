@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipeline.lib.errors import Problem
-from pipeline.lib.manifest import OutlierAcceptance, TableSpec
+from pipeline.lib.ingest.manifest import OutlierAcceptance, TableSpec
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from pipeline.lib.columns import ROLE_ALIASES, ROLE_DOCS
-from pipeline.lib.manifest import ENTRY_KEYS, load_manifest
+from pipeline.lib.ingest.columns import ROLE_ALIASES, ROLE_DOCS
+from pipeline.lib.ingest.manifest import ENTRY_KEYS, load_manifest
 
 README = "README.md"
 

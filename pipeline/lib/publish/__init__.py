@@ -1,0 +1,1 @@
+"""Publish layer: archived editions, the `latest` switch, checks of what is published."""

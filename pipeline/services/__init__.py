@@ -1,0 +1,1 @@
+"""Application services the command line calls (above every layer of `pipeline.lib`)."""

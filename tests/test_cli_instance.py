@@ -1,0 +1,30 @@
+"""The CLI's Dagster instance: the pinned Dagster's `InstanceRef.from_dir(overrides=)` (not public API) turns
+compute-log mirroring off for the CLI's runs; any other Dagster version falls back to the plain instance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline import cli
+
+
+def test_cli_runs_do_not_mirror_step_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with cli._instance_without_log_mirroring(tmp_path) as instance:
+        assert isinstance(instance.compute_log_manager, NoOpComputeLogManager), (
+            "Dagster's InstanceRef changed: see pipeline/cli.py `_instance_without_log_mirroring`"
+        )
+
+
+def test_other_dagster_versions_get_the_plain_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setattr(dg, "__version__", "2.0.0")
+    with cli._instance_without_log_mirroring(tmp_path) as instance:
+        assert not isinstance(instance.compute_log_manager, NoOpComputeLogManager)
