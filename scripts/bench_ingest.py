@@ -68,6 +68,7 @@ MB = 1024 * 1024
 # Data generation
 # ---------------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Shape:
     """The dimensions of the generated table; `rows` may be smaller than the full product (last country cut)."""
@@ -85,8 +86,10 @@ class Shape:
 
     def describe(self) -> str:
         """Human-readable dimensions."""
-        return (f"{self.countries} countries × {self.industries} industries × {self.segments} segments × "
-                f"{self.years} years (cut at {self.rows:,} rows)")
+        return (
+            f"{self.countries} countries × {self.industries} industries × {self.segments} segments × "
+            f"{self.years} years (cut at {self.rows:,} rows)"
+        )
 
 
 def geo_code(k: int) -> str:
@@ -95,8 +98,10 @@ def geo_code(k: int) -> str:
     return code + (str(k // 676) if k >= 676 else "")
 
 
-GEO_CODE_SQL = ("chr(65 + ((geo // 26) % 26)::INTEGER) || chr(65 + (geo % 26)::INTEGER) || "
-                "CASE WHEN geo >= 676 THEN (geo // 676)::VARCHAR ELSE '' END")
+GEO_CODE_SQL = (
+    "chr(65 + ((geo // 26) % 26)::INTEGER) || chr(65 + (geo % 26)::INTEGER) || "
+    "CASE WHEN geo >= 676 THEN (geo // 676)::VARCHAR ELSE '' END"
+)
 
 
 def series_id(ind: int) -> str:
@@ -148,11 +153,29 @@ def write_catalogue(folder: Path, shape: Shape) -> None:
     with (folder / "series.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["series_id", "name_zh", "name_en", "quantity", "description_zh", "description_en", "aliases"])
-        w.writerow(["fx_rate", "汇率（每单位外币折合人民币）", "Exchange rate (CNY per unit of foreign currency)",
-                    "money", "基准测试用汇率", "Exchange rate for the benchmark", ""])
+        w.writerow(
+            [
+                "fx_rate",
+                "汇率（每单位外币折合人民币）",
+                "Exchange rate (CNY per unit of foreign currency)",
+                "money",
+                "基准测试用汇率",
+                "Exchange rate for the benchmark",
+                "",
+            ]
+        )
         for ind in range(shape.industries):
-            w.writerow([series_id(ind), f"行业{ind:02d} IT支出", f"Industry {ind:02d} IT spending", "money",
-                        f"合成数据：行业{ind:02d}的IT支出", f"Synthetic: IT spending of industry {ind:02d}", ""])
+            w.writerow(
+                [
+                    series_id(ind),
+                    f"行业{ind:02d} IT支出",
+                    f"Industry {ind:02d} IT spending",
+                    "money",
+                    f"合成数据：行业{ind:02d}的IT支出",
+                    f"Synthetic: IT spending of industry {ind:02d}",
+                    "",
+                ]
+            )
     geos = [geo_code(k) for k in range(shape.countries)]
     with (folder / "labels.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
@@ -166,24 +189,45 @@ def write_catalogue(folder: Path, shape: Shape) -> None:
         for code, zh, en in (("USD", "美元", "US dollar"), ("EUR", "欧元", "Euro"), ("JPY", "日元", "Japanese yen")):
             w.writerow(["segment", code, zh, en, ""])
     shutil.copyfile(ROOT / "sources" / "fx_rates.csv", folder / "fx_rates.csv")
-    manifest = {"tables": [
-        {"id": "fx_rates", "file": "fx_rates.csv", "publisher": "KPMG China (derived)",
-         "title_zh": "原报告图7隐含的汇率", "title_en": "Exchange rates implied by the seed's figure 7",
-         "published": dt.date(2023, 7, 1), "reference": "图7 / Figure 7 (p. 21)", "measure": "exchange rate",
-         "status": "derived", "layout": "long", "geography": "CN"},
-        {"id": TABLE_ID, "file": CSV_NAME, "kind": "observations", "publisher": "Benchmark (synthetic)",
-         "title_zh": "合成的分国家、行业、细分IT支出",
-         "title_en": "Synthetic IT spending by country, industry and segment",
-         "published": dt.date(2025, 1, 1), "reference": "scripts/bench_ingest.py", "measure": "IT spending",
-         "status": "solid", "layout": "long"},
-    ]}
-    (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False),
-                                          encoding="utf-8")
+    manifest = {
+        "tables": [
+            {
+                "id": "fx_rates",
+                "file": "fx_rates.csv",
+                "publisher": "KPMG China (derived)",
+                "title_zh": "原报告图7隐含的汇率",
+                "title_en": "Exchange rates implied by the seed's figure 7",
+                "published": dt.date(2023, 7, 1),
+                "reference": "图7 / Figure 7 (p. 21)",
+                "measure": "exchange rate",
+                "status": "derived",
+                "layout": "long",
+                "geography": "CN",
+            },
+            {
+                "id": TABLE_ID,
+                "file": CSV_NAME,
+                "kind": "observations",
+                "publisher": "Benchmark (synthetic)",
+                "title_zh": "合成的分国家、行业、细分IT支出",
+                "title_en": "Synthetic IT spending by country, industry and segment",
+                "published": dt.date(2025, 1, 1),
+                "reference": "scripts/bench_ingest.py",
+                "measure": "IT spending",
+                "status": "solid",
+                "layout": "long",
+            },
+        ]
+    }
+    (folder / "manifest.yaml").write_text(
+        yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Child processes (one per measurement)
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def _connect(db: Path, settings: dict[str, str]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(db))
@@ -234,8 +278,9 @@ def run_child(kind: str, db: Path, sources: Path, settings: dict[str, str], out:
     con = _connect(db, settings)
     if kind == "bare":
         t0 = time.perf_counter()
-        con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, all_varchar=true, header=true)",
-                    [str(sources / CSV_NAME)])
+        con.execute(
+            "CREATE TABLE t AS SELECT * FROM read_csv(?, all_varchar=true, header=true)", [str(sources / CSV_NAME)]
+        )
         result["op"] = time.perf_counter() - t0
         result["rows"] = con.execute("SELECT count(*) FROM t").fetchone()[0]
     elif kind in ("ingest", "profile"):
@@ -286,6 +331,7 @@ def run_child(kind: str, db: Path, sources: Path, settings: dict[str, str], out:
 # Parent: orchestration and report
 # ---------------------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Measurement:
     """One child run: its timings (seconds), peak RSS and the database it produced."""
@@ -306,8 +352,18 @@ class Measurement:
 def measure(label: str, kind: str, db: Path, sources: Path, settings: dict[str, str]) -> Measurement:
     """Run one child and read its peak RSS from os.wait4 (that child only)."""
     out = db.with_suffix(f".{kind}.json")
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--db", str(db),
-           "--sources", str(sources), "--result", str(out)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        "--db",
+        str(db),
+        "--sources",
+        str(sources),
+        "--result",
+        str(out),
+    ]
     for key, value in settings.items():
         cmd += ["--set", f"{key}={value}"]
     print(f"[bench] {label} …", flush=True)
@@ -346,12 +402,21 @@ def workdir(path: str | None, keep: bool) -> Iterator[Path]:
 def machine() -> str:
     """nproc, RAM, DuckDB and Python versions."""
     ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
-    return (f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {ram_gb:.1f} GB RAM, "
-            f"DuckDB {duckdb.__version__}, Python {platform.python_version()}, {platform.platform()}")
+    return (
+        f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {ram_gb:.1f} GB RAM, "
+        f"DuckDB {duckdb.__version__}, Python {platform.python_version()}, {platform.platform()}"
+    )
 
 
-def report(shape: Shape, csv_mb: float, gen_s: float, bare: Measurement, ingest: Measurement,
-           core: Measurement | None, settings: dict[str, str]) -> str:
+def report(
+    shape: Shape,
+    csv_mb: float,
+    gen_s: float,
+    bare: Measurement,
+    ingest: Measurement,
+    core: Measurement | None,
+    settings: dict[str, str],
+) -> str:
     """The markdown results table and the verdict against the targets."""
     ratio = ingest.work / bare.work
     lines = [
@@ -380,8 +445,10 @@ def report(shape: Shape, csv_mb: float, gen_s: float, bare: Measurement, ingest:
         f"{'met' if rss_ok else 'MISSED'}).",
     ]
     if core is not None:
-        lines.append(f"(c) build_core: {core.work:.1f} s, peak RSS {core.rss_mb:.0f} MB, "
-                     f"{core.data['usd_rows_converted']:,} rows converted from USD.")
+        lines.append(
+            f"(c) build_core: {core.work:.1f} s, peak RSS {core.rss_mb:.0f} MB, "
+            f"{core.data['usd_rows_converted']:,} rows converted from USD."
+        )
     return "\n".join(lines)
 
 
@@ -405,10 +472,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-core", action="store_true", help="do not measure build_core")
     parser.add_argument("--profile", action="store_true", help="also time every SQL statement of ingest_table")
     parser.add_argument("--floor", action="store_true", help="also time a plain copy of the tidy table (b) wrote")
-    parser.add_argument("--memory-limit", help="SET memory_limit in every child (default: the project's, "
-                        "REPORT_DUCKDB_MEMORY_LIMIT or 700MB)")
-    parser.add_argument("--duckdb-defaults", action="store_true",
-                        help="apply no DuckDB settings at all (DuckDB's defaults: memory_limit = 80%% of RAM)")
+    parser.add_argument(
+        "--memory-limit",
+        help="SET memory_limit in every child (default: the project's, REPORT_DUCKDB_MEMORY_LIMIT or 700MB)",
+    )
+    parser.add_argument(
+        "--duckdb-defaults",
+        action="store_true",
+        help="apply no DuckDB settings at all (DuckDB's defaults: memory_limit = 80%% of RAM)",
+    )
     parser.add_argument("--threads", type=int, help="SET threads in every child (default: DuckDB's own)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other DuckDB SET")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -451,22 +523,29 @@ def main(argv: list[str] | None = None) -> int:
             for path in folder.glob("floor.duckdb*"):
                 path.unlink()
             shutil.copyfile(folder / "ingest.duckdb", folder / "floor.duckdb")
-            floor = measure("(e) write-only floor: copy of the tidy table", "floor", folder / "floor.duckdb",
-                            sources, settings)
-        core = None if args.skip_core else measure("(c) build_core", "core", folder / "ingest.duckdb", sources,
-                                                    settings)
+            floor = measure(
+                "(e) write-only floor: copy of the tidy table", "floor", folder / "floor.duckdb", sources, settings
+            )
+        core = (
+            None if args.skip_core else measure("(c) build_core", "core", folder / "ingest.duckdb", sources, settings)
+        )
         print()
         print(report(shape, csv_mb, gen_s, bare, ingest, core, settings))
         if floor is not None:
-            print(f"(e) writing the tidy rows alone (copy of tidy.{TABLE_ID}): {floor.work:.1f} s = "
-                  f"{floor.work / bare.work:.2f}× (a), peak RSS {floor.rss_mb:.0f} MB; (a) + (e) = "
-                  f"{(bare.work + floor.work) / bare.work:.2f}× (a).")
+            print(
+                f"(e) writing the tidy rows alone (copy of tidy.{TABLE_ID}): {floor.work:.1f} s = "
+                f"{floor.work / bare.work:.2f}× (a), peak RSS {floor.rss_mb:.0f} MB; (a) + (e) = "
+                f"{(bare.work + floor.work) / bare.work:.2f}× (a)."
+            )
         if args.profile:
-            prof = measure("(d) ingest_table, every statement timed", "profile", folder / "profile.duckdb",
-                           sources, settings)
+            prof = measure(
+                "(d) ingest_table, every statement timed", "profile", folder / "profile.duckdb", sources, settings
+            )
             in_sql = sum(seconds for seconds, _ in prof.data["statements"])
-            print(f"\nSlowest statements of ingest_table ({prof.data['op']:.1f} s in total, of which "
-                  f"{prof.data['op'] - in_sql:.1f} s outside SQL: hashing/decoding the file in Python):\n")
+            print(
+                f"\nSlowest statements of ingest_table ({prof.data['op']:.1f} s in total, of which "
+                f"{prof.data['op'] - in_sql:.1f} s outside SQL: hashing/decoding the file in Python):\n"
+            )
             print("| s | statement |\n|---:|---|")
             for seconds, sql in prof.data["statements"][:12]:
                 print(f"| {seconds:.2f} | `{sql.replace('|', '/')}` |")

@@ -24,15 +24,23 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = (("ingest_tables", "ingest"), ("raw__catalog", "ingest"), ("core_model", "warehouse"),
-          ("forecasts", "forecast"), ("report__context", "context"), ("charts", "charts"),
-          ("report__pdf", "layout + PDF write"), ("report__publish", "publish"))
+STAGES = (
+    ("ingest_tables", "ingest"),
+    ("raw__catalog", "ingest"),
+    ("core_model", "warehouse"),
+    ("forecasts", "forecast"),
+    ("report__context", "context"),
+    ("charts", "charts"),
+    ("report__pdf", "layout + PDF write"),
+    ("report__publish", "publish"),
+)
 
 
 def _cli(env: dict[str, str], *args: str) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         raise SystemExit(f"`reportctl {' '.join(args)}` failed:\n{proc.stdout}\n{proc.stderr}")
     return time.perf_counter() - start, proc
@@ -62,15 +70,30 @@ def measure_once() -> dict[str, float]:
         root = Path(tmp)
         sources = root / "sources"
         shutil.copytree(ROOT / "sources", sources, ignore=shutil.ignore_patterns("_*", ".*"))
-        env = {**os.environ, "REPORT_SOURCES_DIR": str(sources), "REPORT_OUTPUT_DIR": str(root / "out"),
-               "DAGSTER_HOME": str(root / "home")}
+        env = {
+            **os.environ,
+            "REPORT_SOURCES_DIR": str(sources),
+            "REPORT_OUTPUT_DIR": str(root / "out"),
+            "DAGSTER_HOME": str(root / "home"),
+        }
         env.pop("REPORT_WAREHOUSE", None)
         cold, _ = _cli(env, "build")
         stages = _stage_times(root / "home")
         start = time.perf_counter()
-        pdf = subprocess.run([sys.executable, "-m", "pipeline.lib.report.build", str(root / "out/build/context.json"),
-                              str(root / "out/build/charts"), str(root / "pdfcheck")], cwd=ROOT, capture_output=True,
-                             text=True, check=True)
+        pdf = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipeline.lib.report.build",
+                str(root / "out/build/context.json"),
+                str(root / "out/build/charts"),
+                str(root / "pdfcheck"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         pdf_wall = time.perf_counter() - start
         result = json.loads(pdf.stdout.strip().splitlines()[-1])
         noop, _ = _cli(env, "refresh")
@@ -79,18 +102,30 @@ def measure_once() -> dict[str, float]:
         one, proc = _cli(env, "refresh")
         refresh_stages = _stage_times(root / "home")
         leaf = sources / "fig09_global_compute_by_region.csv"
-        leaf.write_text(leaf.read_text(encoding="utf-8").replace("compute_share,JP,total,2020,6,",
-                                                                 "compute_share,JP,total,2020,7,"), encoding="utf-8")
+        leaf.write_text(
+            leaf.read_text(encoding="utf-8").replace(
+                "compute_share,JP,total,2020,6,", "compute_share,JP,total,2020,7,"
+            ),
+            encoding="utf-8",
+        )
         one_leaf, leaf_proc = _cli(env, "refresh")
-    return {"cold": cold, **{f"stage:{k}": v for k, v in stages.items()}, "pdf_wall": pdf_wall,
-            "editions_s": result["timing"]["editions_s"], "join_s": result["timing"]["join_s"],
-            "laid_out_pages": result["zh"]["pages"] + result["en"]["pages"],
-            "written_pages": sum(result[k]["pages"] for k in ("zh", "en", "bilingual")),
-            **{key: result["timing"][key] for key in ("zh_layout_s", "zh_write_s", "en_layout_s", "en_write_s")},
-            "noop": noop, "one": one, "one_run": refresh_stages["run"], "one_leaf": one_leaf,
-            "rebuilt": sum(1 for line in proc.stdout.splitlines() if line.strip().startswith("built")),
-            "rebuilt_leaf": sum(1 for line in leaf_proc.stdout.splitlines() if line.strip().startswith("built")),
-            "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+    return {
+        "cold": cold,
+        **{f"stage:{k}": v for k, v in stages.items()},
+        "pdf_wall": pdf_wall,
+        "editions_s": result["timing"]["editions_s"],
+        "join_s": result["timing"]["join_s"],
+        "laid_out_pages": result["zh"]["pages"] + result["en"]["pages"],
+        "written_pages": sum(result[k]["pages"] for k in ("zh", "en", "bilingual")),
+        **{key: result["timing"][key] for key in ("zh_layout_s", "zh_write_s", "en_layout_s", "en_write_s")},
+        "noop": noop,
+        "one": one,
+        "one_run": refresh_stages["run"],
+        "one_leaf": one_leaf,
+        "rebuilt": sum(1 for line in proc.stdout.splitlines() if line.strip().startswith("built")),
+        "rebuilt_leaf": sum(1 for line in leaf_proc.stdout.splitlines() if line.strip().startswith("built")),
+        "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
 
 
 def main() -> int:
@@ -129,12 +164,14 @@ def main() -> int:
         r["one_leaf_pct"] = 100 * r["one_leaf"] / r["cold"]
     row("no-op refresh", "noop")
     row("· as % of cold", "noop_pct", "{:.0f} %", "< 10 %")
-    row(f"one-table refresh (fig12 changed: feeds core, forecasts, claims, two charts; {runs[0]['rebuilt']} assets "
-        "re-run)", "one")
+    row(
+        f"one-table refresh (fig12 changed: feeds core, forecasts, claims, two charts; {runs[0]['rebuilt']} assets "
+        "re-run)",
+        "one",
+    )
     row("· the Dagster run itself", "one_run")
     row("· as % of cold", "one_pct", "{:.0f} %", "< 50 %")
-    row(f"one-table refresh (fig09 changed: one share, one chart; {runs[0]['rebuilt_leaf']} assets re-run)",
-        "one_leaf")
+    row(f"one-table refresh (fig09 changed: one share, one chart; {runs[0]['rebuilt_leaf']} assets re-run)", "one_leaf")
     row("· as % of cold", "one_leaf_pct", "{:.0f} %", "< 50 %")
     return 0
 

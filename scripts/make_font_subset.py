@@ -161,12 +161,8 @@ def make_subset(ttc_path: Path, style: str, out_path: Path, codepoints: set[int]
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--regular", type=Path, default=DEFAULT_TTC_DIR / "NotoSansCJK-Regular.ttc", help="Regular TTC"
-    )
-    parser.add_argument(
-        "--bold", type=Path, default=DEFAULT_TTC_DIR / "NotoSansCJK-Bold.ttc", help="Bold TTC"
-    )
+    parser.add_argument("--regular", type=Path, default=DEFAULT_TTC_DIR / "NotoSansCJK-Regular.ttc", help="Regular TTC")
+    parser.add_argument("--bold", type=Path, default=DEFAULT_TTC_DIR / "NotoSansCJK-Bold.ttc", help="Bold TTC")
     parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR, help="output folder")
     parser.add_argument(
         "--extra-text",
@@ -187,9 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         covered = make_subset(ttc, style, args.out_dir / f"NotoSansSC-{style}.otf", codepoints)
     # Characters of the extra texts that the source font itself lacks (rendered by fallback fonts).
     text_chars = {c for path in args.extra_text for c in path.read_text(encoding="utf-8")}
-    lacking = sorted(
-        c for c in text_chars if ord(c) not in covered and unicodedata.category(c)[0] not in "CZ"
-    )
+    lacking = sorted(c for c in text_chars if ord(c) not in covered and unicodedata.category(c)[0] not in "CZ")
     if lacking:
         listed = " ".join(f"{c} U+{ord(c):04X}" for c in lacking)
         print(f"extra-text characters missing from the source font: {listed}")

@@ -20,8 +20,14 @@ BUNDLED_SOURCES = PROJECT_ROOT / "sources"
 
 def run_cli(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     """`reportctl ARGS` as a separate process with `env` (its own sources, output and Dagster home)."""
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=env, cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def copy_sources(target: Path) -> Path:

@@ -79,8 +79,12 @@ def test_gbk_file_with_declaration_loads(loaded) -> None:
     manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     result = ingest_table(con, _spec(sources, TABLE), sources)
     assert result.tidy_rows == 6
-    assert con.execute(f"SELECT value_orig FROM tidy.{TABLE} WHERE series_id = 'cloud_market' AND year = 2021"
-                       ).fetchone()[0] == 3229
+    assert (
+        con.execute(f"SELECT value_orig FROM tidy.{TABLE} WHERE series_id = 'cloud_market' AND year = 2021").fetchone()[
+            0
+        ]
+        == 3229
+    )
 
 
 def test_empty_file(loaded) -> None:
@@ -150,8 +154,9 @@ def test_not_a_number(loaded) -> None:
 def test_unknown_geography(loaded) -> None:
     con, sources = loaded
     path = sources / "fig09_global_compute_by_region.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("compute_share,JP", "compute_share,Atlantis"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("compute_share,JP", "compute_share,Atlantis"), encoding="utf-8"
+    )
     msg = _attempt(con, sources, LONG_TABLE)
     assert "column 'geography': unknown geography 'Atlantis'" in msg
 
@@ -169,8 +174,11 @@ def test_manifest_path_outside_sources(sources_copy: Path) -> None:
     manifest = _edit_manifest_entry(sources_copy, 0, "file", "../../etc/passwd")
     with pytest.raises(SourceError) as info:
         load_manifest(sources_copy)
-    first_line = next(i for i, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1)
-                      if line.lstrip().startswith("- "))
+    first_line = next(
+        i
+        for i, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1)
+        if line.lstrip().startswith("- ")
+    )
     assert f"sources/manifest.yaml, row {first_line}, column 'file'" in str(info.value)
     assert "points outside sources/" in str(info.value)
 

@@ -12,8 +12,9 @@ def test_broken_claim_stops_the_report(sources_copy: Path, tmp_path: Path, monke
     path = sources_copy / "forecast_assumptions.csv"
     text = path.read_text(encoding="utf-8")
     old = next(line for line in text.splitlines() if line.startswith("core_base,"))
-    new = ",".join(["core_base", "core_industry", "CN", "total", "base", "cagr", "25", "", "", "", "2025",
-                    "test", "test", "test"])
+    new = ",".join(
+        ["core_base", "core_industry", "CN", "total", "base", "cagr", "25", "", "", "", "2025", "test", "test", "test"]
+    )
     path.write_text(text.replace(old, new), encoding="utf-8")
     monkeypatch.setenv("REPORT_SOURCES_DIR", str(sources_copy))
     monkeypatch.setenv("REPORT_OUTPUT_DIR", str(tmp_path / "out"))
@@ -23,8 +24,11 @@ def test_broken_claim_stops_the_report(sources_copy: Path, tmp_path: Path, monke
     job = defs().resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert not result.success
-    evaluations = {e.event_specific_data.check_name: e.event_specific_data for e in result.all_events
-                   if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    evaluations = {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     claims = evaluations["published_claims_hold"]
     assert not claims.passed
     assert "core_2025" in claims.metadata["problems"].value

@@ -26,8 +26,12 @@ def broken(built_warehouse: Path, tmp_path: Path):
 
 
 def test_all_checks_pass_on_bundled_sources(warehouse_con) -> None:
-    tables = [r[0] for r in warehouse_con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'tidy'").fetchall()]
+    tables = [
+        r[0]
+        for r in warehouse_con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'tidy'"
+        ).fetchall()
+    ]
     assert TABLE in tables
     for table in tables:
         for name, fn in checks.TABLE_CHECKS.items():
@@ -63,8 +67,10 @@ def test_negative_check_fails(broken) -> None:
 
 
 def test_totals_check_fails_when_parts_do_not_add_up(broken) -> None:
-    broken.execute("UPDATE core.observations SET value = value * 2 WHERE series_id = 'compute_capacity' "
-                   "AND geography = 'GLOBAL' AND segment = 'intelligent' AND year = 2021")
+    broken.execute(
+        "UPDATE core.observations SET value = value * 2 WHERE series_id = 'compute_capacity' "
+        "AND geography = 'GLOBAL' AND segment = 'intelligent' AND year = 2021"
+    )
     problems = checks.totals_consistent(broken)
     assert len(problems) == 1 and problems[0].startswith("compute_capacity/GLOBAL/2021: parts")
 

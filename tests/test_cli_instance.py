@@ -8,16 +8,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline import cli
+from pipeline.services import instance as cli_instance
 
 
 def test_cli_runs_do_not_mirror_step_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    with cli._instance_without_log_mirroring(tmp_path) as instance:
+    with cli_instance.instance_without_log_mirroring(tmp_path) as instance:
         assert isinstance(instance.compute_log_manager, NoOpComputeLogManager), (
-            "Dagster's InstanceRef changed: see pipeline/cli.py `_instance_without_log_mirroring`"
+            "Dagster's InstanceRef changed: see pipeline/services/instance.py `instance_without_log_mirroring`"
         )
 
 
@@ -26,5 +26,5 @@ def test_other_dagster_versions_get_the_plain_instance(tmp_path: Path, monkeypat
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.setattr(dg, "__version__", "2.0.0")
-    with cli._instance_without_log_mirroring(tmp_path) as instance:
+    with cli_instance.instance_without_log_mirroring(tmp_path) as instance:
         assert not isinstance(instance.compute_log_manager, NoOpComputeLogManager)

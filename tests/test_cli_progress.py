@@ -1,19 +1,23 @@
-"""reportctl prints its progress while the run is going (pipeline/cli.py `_Progress`), not after it."""
+"""reportctl prints its progress while the run is going (pipeline/services/runs.py `Progress`), not after it."""
 
 from __future__ import annotations
 
 import dagster as dg
 import pytest
 
-from pipeline import cli
+from pipeline.services import runs
 
 
-def _run(assets: list, checks: list | None = None) -> cli._Progress:
-    progress = cli._Progress()
-    job = (dg.Definitions(assets=assets, asset_checks=checks or []).resolve_implicit_global_asset_job_def()
-           .with_logger_defs({"progress": progress.logger()}))
-    job.execute_in_process(run_config={"loggers": {"progress": {}}}, instance=dg.DagsterInstance.ephemeral(),
-                           raise_on_error=False)
+def _run(assets: list, checks: list | None = None) -> runs.Progress:
+    progress = runs.Progress()
+    job = (
+        dg.Definitions(assets=assets, asset_checks=checks or [])
+        .resolve_implicit_global_asset_job_def()
+        .with_logger_defs({"progress": progress.logger()})
+    )
+    job.execute_in_process(
+        run_config={"loggers": {"progress": {}}}, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
     return progress
 
 

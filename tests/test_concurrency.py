@@ -24,8 +24,16 @@ print("ok")
 
 def test_two_writers_queue_on_the_lock(sources_copy: Path, tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(sources_copy)], cwd=PROJECT_ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(db), str(sources_copy)],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     with locked_connection(db, read_only=True) as con:
@@ -37,8 +45,9 @@ def test_without_the_lock_a_second_writer_fails(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     holder = duckdb.connect(str(db))
     try:
-        proc = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r})"],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r})"], capture_output=True, text=True
+        )
     finally:
         holder.close()
     assert proc.returncode != 0 and "lock" in proc.stderr.lower()

@@ -15,8 +15,10 @@ from pipeline.lib.warehouse.core import build_core
 
 
 def _value(con, series, year, geography="CN", segment="total"):
-    return con.execute("SELECT value, unit FROM core.observations_latest WHERE series_id=? AND year=? AND "
-                       "geography=? AND segment=?", [series, year, geography, segment]).fetchone()
+    return con.execute(
+        "SELECT value, unit FROM core.observations_latest WHERE series_id=? AND year=? AND geography=? AND segment=?",
+        [series, year, geography, segment],
+    ).fetchone()
 
 
 def test_money_in_yuan_and_compute_in_eflops(warehouse_con) -> None:
@@ -31,31 +33,43 @@ def test_foreign_currency_converted_through_fx_table(warehouse_con) -> None:
     assert unit == "CNY" and value == pytest.approx(3650e8)
     value, _ = _value(warehouse_con, "investment_plan", 2022, "JP", "jp_domestic_investment")
     assert value == pytest.approx(3590e8)
-    orig = warehouse_con.execute("SELECT value_orig, unit_orig, currency_orig FROM core.observations WHERE "
-                                 "segment = 'eu_chips_act'").fetchone()
+    orig = warehouse_con.execute(
+        "SELECT value_orig, unit_orig, currency_orig FROM core.observations WHERE segment = 'eu_chips_act'"
+    ).fetchone()
     assert orig == (430, "亿欧元", "EUR")
 
 
 def test_every_observation_has_source_and_status(warehouse_con) -> None:
-    bad = warehouse_con.execute("SELECT count(*) FROM core.observations o LEFT JOIN core.sources s USING "
-                                "(source_id) WHERE s.publisher IS NULL OR o.status IS NULL").fetchone()[0]
+    bad = warehouse_con.execute(
+        "SELECT count(*) FROM core.observations o LEFT JOIN core.sources s USING "
+        "(source_id) WHERE s.publisher IS NULL OR o.status IS NULL"
+    ).fetchone()[0]
     assert bad == 0
     assert warehouse_con.execute("SELECT count(*) FROM core.observations").fetchone()[0] > 40
 
 
 def test_new_vintage_is_kept_next_to_the_old(sources_copy: Path, tmp_path: Path) -> None:
     newer = sources_copy / "fig11_market_size_2024.csv"
-    newer.write_text("指标,2021年（亿元）\n云计算,\"3,300\"\n", encoding="utf-8")
+    newer.write_text('指标,2021年（亿元）\n云计算,"3,300"\n', encoding="utf-8")
     manifest = sources_copy / "manifest.yaml"
     doc = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     old = next(e for e in doc["tables"] if e["id"] == "fig11_market_size")
-    doc["tables"].append({**old, "id": "fig11_market_size_2024", "file": newer.name, "published": "2024-07-01",
-                          "dataset": "fig11_market_size"})
+    doc["tables"].append(
+        {
+            **old,
+            "id": "fig11_market_size_2024",
+            "file": newer.name,
+            "published": "2024-07-01",
+            "dataset": "fig11_market_size",
+        }
+    )
     manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     build_warehouse(con, sources_copy)
-    vintages = con.execute("SELECT vintage::VARCHAR, value FROM core.observations WHERE series_id = 'cloud_market' "
-                           "AND year = 2021 ORDER BY vintage").fetchall()
+    vintages = con.execute(
+        "SELECT vintage::VARCHAR, value FROM core.observations WHERE series_id = 'cloud_market' "
+        "AND year = 2021 ORDER BY vintage"
+    ).fetchall()
     assert vintages == [("2023-07-01", pytest.approx(3229e8)), ("2024-07-01", pytest.approx(3300e8))]
     assert _value(con, "cloud_market", 2021)[0] == pytest.approx(3300e8)
 
@@ -75,15 +89,20 @@ def test_every_manifest_entry_loads(warehouse_con) -> None:
 
     specs = load_manifest(PROJECT_ROOT / "sources")
     assert len(specs) >= 20
-    tidy = {r[0] for r in warehouse_con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'tidy'").fetchall()}
+    tidy = {
+        r[0]
+        for r in warehouse_con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'tidy'"
+        ).fetchall()
+    }
     for spec in specs:
         raw_rows = warehouse_con.execute(f'SELECT count(*) FROM raw."{spec.id}"').fetchone()[0]
         assert raw_rows > 0, spec.id
         if spec.kind == "observations":
             assert spec.id in tidy
-            n = warehouse_con.execute("SELECT count(*) FROM core.observations WHERE source_id = ?", [spec.id]
-                                      ).fetchone()[0]
+            n = warehouse_con.execute(
+                "SELECT count(*) FROM core.observations WHERE source_id = ?", [spec.id]
+            ).fetchone()[0]
             assert n > 0, f"{spec.id} contributes no observation"
     kinds = {spec.file.rsplit(".", 1)[-1] for spec in specs}
     assert {"csv", "xlsx"} <= kinds

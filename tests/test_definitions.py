@@ -39,6 +39,16 @@ def test_checks_are_blocking(defs: dg.Definitions) -> None:
     repo = defs.get_repository_def()
     specs = [spec for assets_def in repo.assets_defs_by_key.values() for spec in assets_def.check_specs]
     names = {spec.name for spec in specs}
-    assert {"schema", "known_units", "plausible_years", "unique_keys", "no_negative_sizes", "totals_consistent",
-            "manifest_matches_files", "published_claims_hold", "formulas_hold", "every_row_sourced"} <= names
+    assert {
+        "schema",
+        "known_units",
+        "plausible_years",
+        "unique_keys",
+        "no_negative_sizes",
+        "totals_consistent",
+        "manifest_matches_files",
+        "published_claims_hold",
+        "formulas_hold",
+        "every_row_sourced",
+    } <= names
     assert [spec.name for spec in specs if not spec.blocking] == []

@@ -30,12 +30,23 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     sources = copy_sources(root / "sources")
     fc = root / "fonts.conf"
     fc.write_text(MINIMAL_FONTCONFIG.format(cache=root / "fc-cache"), encoding="utf-8")
-    env = {**os.environ, "REPORT_SOURCES_DIR": str(sources), "REPORT_OUTPUT_DIR": str(root / "out"),
-           "DAGSTER_HOME": str(root / "dagster_home"), "FONTCONFIG_FILE": str(fc),
-           "MPLCONFIGDIR": str(root / "mpl")}
+    env = {
+        **os.environ,
+        "REPORT_SOURCES_DIR": str(sources),
+        "REPORT_OUTPUT_DIR": str(root / "out"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "FONTCONFIG_FILE": str(fc),
+        "MPLCONFIGDIR": str(root / "mpl"),
+    }
     env.pop("REPORT_WAREHOUSE", None)
-    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "build"], env=env, cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "build"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {"out": root / "out", "log": Path(root / "log.txt"), "stdout": proc.stdout + proc.stderr}
 
@@ -57,8 +68,10 @@ def test_pdfs_exist_with_both_languages(build) -> None:
 
 def test_pdf_numbers_come_from_the_warehouse(build) -> None:
     con = duckdb.connect(str(build["out"] / "warehouse.duckdb"), read_only=True)
-    cloud = con.execute("SELECT value FROM core.observations_latest WHERE series_id = 'cloud_market' AND "
-                        "year = 2021 AND geography = 'CN'").fetchone()[0]
+    cloud = con.execute(
+        "SELECT value FROM core.observations_latest WHERE series_id = 'cloud_market' AND "
+        "year = 2021 AND geography = 'CN'"
+    ).fetchone()[0]
     con.close()
     zh = _text(build["out"] / "report_zh.pdf")
     en = _text(build["out"] / "report_en.pdf")
@@ -85,19 +98,27 @@ def _page_texts(pdf: Path) -> list[str]:
 def test_toc_page_numbers_match_where_headings_land(build, edition: str) -> None:
     pdf = build["out"] / edition
     reader = PdfReader(pdf)
-    landed = {item.title: reader.get_destination_page_number(item) + 1 for item in reader.outline
-              if not isinstance(item, list)}
+    landed = {
+        item.title: reader.get_destination_page_number(item) + 1
+        for item in reader.outline
+        if not isinstance(item, list)
+    }
     toc_page = next(t for t in _page_texts(pdf)[1:3] if "目录" in t or "Contents" in t)
-    entries = dict((title.strip(), int(num)) for title, num in re.findall(r"^(.+?)\s*\.{3,}\s*(\d+)\s*$", toc_page,
-                                                                           re.MULTILINE))
+    entries = dict(
+        (title.strip(), int(num)) for title, num in re.findall(r"^(.+?)\s*\.{3,}\s*(\d+)\s*$", toc_page, re.MULTILINE)
+    )
     assert len(entries) >= 10, toc_page
     for title, page in entries.items():
         assert landed.get(title) == page, f"TOC says {title!r} is on page {page}, it is on {landed.get(title)}"
 
 
-@pytest.mark.parametrize(("edition", "fig", "tab"), [
-    ("report_zh.pdf", r"(?<!KPMG )图\s*(\d+)", r"表\s*(\d+)"),
-    ("report_en.pdf", r"(?<!KPMG fig\. )Figures?\s+(\d+)", r"Tables?\s+(\d+)")])
+@pytest.mark.parametrize(
+    ("edition", "fig", "tab"),
+    [
+        ("report_zh.pdf", r"(?<!KPMG )图\s*(\d+)", r"表\s*(\d+)"),
+        ("report_en.pdf", r"(?<!KPMG fig\. )Figures?\s+(\d+)", r"Tables?\s+(\d+)"),
+    ],
+)
 def test_every_referenced_figure_and_table_exists(build, edition: str, fig: str, tab: str) -> None:
     text = " ".join(_page_texts(build["out"] / edition))
     captions_fig = {int(n) for n in re.findall(fig + r"\s*\|", text)}
@@ -126,10 +147,21 @@ def test_every_number_of_the_context_is_in_the_pdf(build, lang: str) -> None:
 def test_same_inputs_give_byte_identical_pdfs(build, tmp_path: Path) -> None:
     out = build["out"]
     for target in ("a", "b"):
-        proc = subprocess.run([sys.executable, "-m", "pipeline.lib.report.build", str(out / "build" / "context.json"),
-                               str(out / "build" / "charts"), str(tmp_path / target),
-                               str(PROJECT_ROOT / "sources" / "fx_rates.csv")], cwd=PROJECT_ROOT,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipeline.lib.report.build",
+                str(out / "build" / "context.json"),
+                str(out / "build" / "charts"),
+                str(tmp_path / target),
+                str(PROJECT_ROOT / "sources" / "fx_rates.csv"),
+            ],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stderr
     for name in ("report.pdf", "report_zh.pdf", "report_en.pdf"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -140,8 +172,10 @@ def test_bilingual_volume_joins_both_editions_with_a_bookmark_each(build) -> Non
     volume = PdfReader(out / "report.pdf")
     zh_pages = len(PdfReader(out / "report_zh.pdf").pages)
     assert len(volume.pages) == zh_pages + len(PdfReader(out / "report_en.pdf").pages)
-    labels = [yaml.safe_load((PROJECT_ROOT / f"report_templates/i18n/{lang}.yaml").read_text(encoding="utf-8"))
-              ["edition"] for lang in ("zh", "en")]
+    labels = [
+        yaml.safe_load((PROJECT_ROOT / f"report_templates/i18n/{lang}.yaml").read_text(encoding="utf-8"))["edition"]
+        for lang in ("zh", "en")
+    ]
     assert [item.title for item in volume.outline if not isinstance(item, list)] == labels
     assert [len(item) >= 10 for item in volume.outline if isinstance(item, list)] == [True, True]
     dests, links = volume.named_destinations, 0
@@ -171,11 +205,19 @@ def test_pdf_metadata_and_attachments(build) -> None:
 def test_missing_glyph_fails_the_build_even_without_a_system_cjk_font(tmp_path: Path) -> None:
     fc = tmp_path / "fonts.conf"
     fc.write_text(MINIMAL_FONTCONFIG.format(cache=tmp_path / "cache"), encoding="utf-8")
-    script = ("from weasyprint import HTML\nfrom pipeline.lib.report.render import failing_on_missing_glyphs\n"
-              "with failing_on_missing_glyphs('test'):\n"
-              "    HTML(string='<html lang=\"zh-CN\"><p>算力 \\U00020000</p></html>').render().write_pdf()\n")
-    proc = subprocess.run([sys.executable, "-c", script], env={**os.environ, "FONTCONFIG_FILE": str(fc)},
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    script = (
+        "from weasyprint import HTML\nfrom pipeline.lib.report.render import failing_on_missing_glyphs\n"
+        "with failing_on_missing_glyphs('test'):\n"
+        "    HTML(string='<html lang=\"zh-CN\"><p>算力 \\U00020000</p></html>').render().write_pdf()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "FONTCONFIG_FILE": str(fc)},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0 and "MissingGlyphError" in proc.stderr
 
 

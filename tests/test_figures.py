@@ -25,17 +25,32 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
 
 
 def _obs(con: duckdb.DuckDBPyConnection, series: str, geo: str, seg: str, year: int) -> float:
-    return _one(con, "SELECT value FROM core.observations_latest WHERE series_id = ? AND geography = ? AND "
-                     "segment = ? AND year = ?", [series, geo, seg, year])
+    return _one(
+        con,
+        "SELECT value FROM core.observations_latest WHERE series_id = ? AND geography = ? AND segment = ? AND year = ?",
+        [series, geo, seg, year],
+    )
 
 
 # --- the registry and the catalogue ----------------------------------------------------------------------------
 
+
 def test_registry_in_report_order_with_expected_kinds() -> None:
     assert list(FIGURES)[:3] == ["fig03", "fig07", "fig09"]
     assert set(TABLES) == {"fig14", "fig15"}
-    assert {"fig10", "fig11", "fig12", "fig16", "fig17", "sensitivity", "backtest", "digital_economy", "dc_energy",
-            "autonomous_tops", "nev_sales"} <= set(CHARTS)
+    assert {
+        "fig10",
+        "fig11",
+        "fig12",
+        "fig16",
+        "fig17",
+        "sensitivity",
+        "backtest",
+        "digital_economy",
+        "dc_energy",
+        "autonomous_tops",
+        "nev_sales",
+    } <= set(CHARTS)
     for fid, module in FIGURES.items():
         assert fid == module.ID
         assert callable(module.query)
@@ -62,6 +77,7 @@ def test_catalogue_has_both_languages_for_every_string() -> None:
 
 # --- every figure ------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fid", list(FIGURES))
 def test_query_cites_known_sources_and_round_trips(warehouse_con: duckdb.DuckDBPyConnection, fid: str) -> None:
     data = FIGURES[fid].query(warehouse_con)
@@ -73,8 +89,9 @@ def test_query_cites_known_sources_and_round_trips(warehouse_con: duckdb.DuckDBP
 
 
 @pytest.mark.parametrize("fid", CHARTS)
-def test_chart_draws_both_languages_deterministically(warehouse_con: duckdb.DuckDBPyConnection, fid: str,
-                                                      tmp_path: Path) -> None:
+def test_chart_draws_both_languages_deterministically(
+    warehouse_con: duckdb.DuckDBPyConnection, fid: str, tmp_path: Path
+) -> None:
     module = FIGURES[fid]
     data = module.query(warehouse_con)
     for lang in ("zh", "en"):
@@ -97,8 +114,7 @@ def test_a_missing_glyph_fails_the_chart(warehouse_con: duckdb.DuckDBPyConnectio
 
 
 @pytest.mark.parametrize(("fid", "columns"), [("fig14", 4), ("fig15", 3)])
-def test_table_rows_have_the_expected_columns(warehouse_con: duckdb.DuckDBPyConnection, fid: str,
-                                              columns: int) -> None:
+def test_table_rows_have_the_expected_columns(warehouse_con: duckdb.DuckDBPyConnection, fid: str, columns: int) -> None:
     data = FIGURES[fid].query(warehouse_con)
     for lang in ("zh", "en"):
         body = FIGURES[fid].rows(data, lang)
@@ -114,10 +130,14 @@ def test_table_rows_have_the_expected_columns(warehouse_con: duckdb.DuckDBPyConn
 
 # --- figure-specific checks, computed independently from the warehouse -----------------------------------------
 
+
 def test_fig03_sorted_and_marks_follow_status(warehouse_con: duckdb.DuckDBPyConnection) -> None:
     data = FIGURES["fig03"].query(warehouse_con)
-    status = dict(warehouse_con.execute("SELECT segment, status FROM core.observations_latest "
-                                        "WHERE series_id = 'time_to_100m_users'").fetchall())
+    status = dict(
+        warehouse_con.execute(
+            "SELECT segment, status FROM core.observations_latest WHERE series_id = 'time_to_100m_users'"
+        ).fetchall()
+    )
     assert [i["segment"] for i in data["items"]] != [] and len(data["items"]) == len(status)
     values = [i["value"] for i in data["items"]]
     assert values == sorted(values)
@@ -129,9 +149,12 @@ def test_fig03_sorted_and_marks_follow_status(warehouse_con: duckdb.DuckDBPyConn
 def test_fig07_keeps_the_original_amount(warehouse_con: duckdb.DuckDBPyConnection) -> None:
     data = FIGURES["fig07"].query(warehouse_con)
     us = next(i for i in data["items"] if i["geography"] == "US")
-    value_orig, unit_orig, value = _one(warehouse_con, "SELECT value_orig, unit_orig, value FROM "
-                                        "core.observations_latest WHERE series_id = 'investment_plan' AND "
-                                        "geography = 'US'")
+    value_orig, unit_orig, value = _one(
+        warehouse_con,
+        "SELECT value_orig, unit_orig, value FROM "
+        "core.observations_latest WHERE series_id = 'investment_plan' AND "
+        "geography = 'US'",
+    )
     assert us["value"] == pytest.approx(value)
     assert fig07_module.original(us, "zh") == f"{value_orig:g}{unit_orig}"
     assert fig07_module.original(us, "en") == f"USD {value_orig / 10:g} bn"  # 亿美元 → USD bn
@@ -149,8 +172,11 @@ def test_fig09_derives_regions_from_share_times_world(warehouse_con: duckdb.Duck
     cn = regions["CN"][2021]
     assert cn["kind"] == "reported"
     assert cn["value"] == pytest.approx(_obs(warehouse_con, "compute_capacity", "CN", "total", 2021))
-    has_eu_2021 = _one(warehouse_con, "SELECT count(*) FROM core.observations_latest WHERE geography = 'EU' AND "
-                                      "year = 2021 AND series_id IN ('compute_share', 'compute_capacity')")
+    has_eu_2021 = _one(
+        warehouse_con,
+        "SELECT count(*) FROM core.observations_latest WHERE geography = 'EU' AND "
+        "year = 2021 AND series_id IN ('compute_share', 'compute_capacity')",
+    )
     assert (regions["EU"][2021]["value"] is None) == (has_eu_2021 == 0)
     assert data["flagged"]
 
@@ -161,11 +187,13 @@ def test_fig10_values_are_share_times_type_total(warehouse_con: duckdb.DuckDBPyC
     total = _obs(warehouse_con, "compute_capacity", "GLOBAL", "intelligent", 2021)
     by_geo = {v["geography"]: v["value"] for v in intelligent["values"]}
     for geo in ("CN", "US"):
-        assert by_geo[geo] == pytest.approx(_obs(warehouse_con, "compute_share", geo, "intelligent", 2021) / 100
-                                            * total)
+        assert by_geo[geo] == pytest.approx(
+            _obs(warehouse_con, "compute_share", geo, "intelligent", 2021) / 100 * total
+        )
     ratio = data["ratio"]
-    assert ratio["seed_value"] == pytest.approx(_obs(warehouse_con, "intelligent_compute_ratio_cn_us", "CN",
-                                                     "intelligent", 2021))
+    assert ratio["seed_value"] == pytest.approx(
+        _obs(warehouse_con, "intelligent_compute_ratio_cn_us", "CN", "intelligent", 2021)
+    )
     assert ratio["derived_value"] == pytest.approx(by_geo["CN"] / by_geo["US"])
 
 
@@ -174,13 +202,21 @@ def test_fig11_projection_matches_forecast_tables(warehouse_con: duckdb.DuckDBPy
     assert [s["series_id"] for s in data["series"]] == ["dc_market", "cloud_market", "ai_core_industry"]
     for s in data["series"]:
         for scenario in ("low", "base", "high"):
-            expected = _one(warehouse_con, "SELECT value FROM forecast.projections WHERE series_id = ? AND "
-                                           "scenario = ? AND year = 2025", [s["series_id"], scenario])
+            expected = _one(
+                warehouse_con,
+                "SELECT value FROM forecast.projections WHERE series_id = ? AND scenario = ? AND year = 2025",
+                [s["series_id"], scenario],
+            )
             got = next(p["value"] for p in s["scenarios"][scenario]["points"] if p["year"] == 2025)
             assert got == pytest.approx(expected)
-        actual_years = [y for (y,) in warehouse_con.execute(
-            "SELECT year FROM core.observations_latest WHERE series_id = ? AND geography = 'CN' AND "
-            "segment = 'total' AND NOT is_outlook ORDER BY year", [s["series_id"]]).fetchall()]
+        actual_years = [
+            y
+            for (y,) in warehouse_con.execute(
+                "SELECT year FROM core.observations_latest WHERE series_id = ? AND geography = 'CN' AND "
+                "segment = 'total' AND NOT is_outlook ORDER BY year",
+                [s["series_id"]],
+            ).fetchall()
+        ]
         assert [h["year"] for h in s["history"]] == actual_years
         for h in s["history"]:
             assert (h["mark"] == "derived") == (h["status"] == "derived")
@@ -190,22 +226,30 @@ def test_fig11_projection_matches_forecast_tables(warehouse_con: duckdb.DuckDBPy
 def test_fig12_claims_and_projection(warehouse_con: duckdb.DuckDBPyConnection) -> None:
     data = FIGURES["fig12"].query(warehouse_con)
     for item in data["items"]:
-        claimed, year = _one(warehouse_con, "SELECT claimed, year FROM forecast.headlines WHERE target = ?",
-                             [item["series_id"]])
+        claimed, year = _one(
+            warehouse_con, "SELECT claimed, year FROM forecast.headlines WHERE target = ?", [item["series_id"]]
+        )
         assert item["claim"]["value"] == pytest.approx(claimed)
-        base = _one(warehouse_con, "SELECT value FROM forecast.projections WHERE series_id = ? AND "
-                                   "scenario = 'base' AND year = ?", [item["series_id"], year])
+        base = _one(
+            warehouse_con,
+            "SELECT value FROM forecast.projections WHERE series_id = ? AND scenario = 'base' AND year = ?",
+            [item["series_id"], year],
+        )
         assert item["projection"]["base"] == pytest.approx(base)
-        assert item["actual"]["value"] == pytest.approx(_obs(warehouse_con, item["series_id"], "CN", "total",
-                                                             item["actual"]["year"]))
+        assert item["actual"]["value"] == pytest.approx(
+            _obs(warehouse_con, item["series_id"], "CN", "total", item["actual"]["year"])
+        )
 
 
 def test_fig14_keeps_published_text_and_provider_types(warehouse_con: duckdb.DuckDBPyConnection) -> None:
     data = FIGURES["fig14"].query(warehouse_con)
     assert len(data["rows"]) == _one(warehouse_con, "SELECT count(*) FROM raw.fig14_compute_servers")
     zh, en = FIGURES["fig14"].rows(data, "zh"), FIGURES["fig14"].rows(data, "en")
-    published = dict(warehouse_con.execute("SELECT segment, value_text FROM core.observations_latest WHERE "
-                                           "series_id = 'compute_service_servers'").fetchall())
+    published = dict(
+        warehouse_con.execute(
+            "SELECT segment, value_text FROM core.observations_latest WHERE series_id = 'compute_service_servers'"
+        ).fetchall()
+    )
     for row, zh_row in zip(data["rows"], zh["rows"], strict=True):
         assert zh_row[2]["text"] == published.get(row["segment"], "—")
     alibaba = next(i for i, r in enumerate(data["rows"]) if r["segment"] == "cloud.alibaba")
@@ -243,11 +287,16 @@ def test_fig17_industries_sit_in_their_class_quadrant(warehouse_con: duckdb.Duck
 def test_sensitivity_and_backtest_follow_forecast_tables(warehouse_con: duckdb.DuckDBPyConnection) -> None:
     sens = FIGURES["sensitivity"].query(warehouse_con)
     year = _one(warehouse_con, "SELECT min(year) FROM forecast.sensitivity")
-    assert {p["claim_id"] for p in sens["panels"]} == {c for (c,) in warehouse_con.execute(
-        "SELECT DISTINCT claim_id FROM forecast.sensitivity WHERE year = ?", [year]).fetchall()}
+    assert {p["claim_id"] for p in sens["panels"]} == {
+        c
+        for (c,) in warehouse_con.execute(
+            "SELECT DISTINCT claim_id FROM forecast.sensitivity WHERE year = ?", [year]
+        ).fetchall()
+    }
     for panel in sens["panels"]:
-        expected = warehouse_con.execute("SELECT delta_pp, value FROM forecast.sensitivity WHERE claim_id = ? "
-                                         "ORDER BY delta_pp", [panel["claim_id"]]).fetchall()
+        expected = warehouse_con.execute(
+            "SELECT delta_pp, value FROM forecast.sensitivity WHERE claim_id = ? ORDER BY delta_pp", [panel["claim_id"]]
+        ).fetchall()
         assert [(p["delta_pp"], pytest.approx(p["value"])) for p in panel["points"]] == expected
     back = FIGURES["backtest"].query(warehouse_con)
     rows = warehouse_con.execute("SELECT series_id, holdout_years, method, mape FROM forecast.backtest").fetchall()
@@ -258,16 +307,26 @@ def test_sensitivity_and_backtest_follow_forecast_tables(warehouse_con: duckdb.D
 
 
 def test_text_series_show_actuals_projections_and_outlooks(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    for fid, series_id in (("digital_economy", "digital_economy_size"), ("dc_energy", "dc_energy_consumption"),
-                           ("nev_sales", "nev_sales")):
+    for fid, series_id in (
+        ("digital_economy", "digital_economy_size"),
+        ("dc_energy", "dc_energy_consumption"),
+        ("nev_sales", "nev_sales"),
+    ):
         s = FIGURES[fid].query(warehouse_con)["series"][0]
         assert s["series_id"] == series_id
-        outlook_years = {y for (y,) in warehouse_con.execute(
-            "SELECT year FROM core.observations_latest WHERE series_id = ? AND geography = 'CN' AND is_outlook",
-            [series_id]).fetchall()}
+        outlook_years = {
+            y
+            for (y,) in warehouse_con.execute(
+                "SELECT year FROM core.observations_latest WHERE series_id = ? AND geography = 'CN' AND is_outlook",
+                [series_id],
+            ).fetchall()
+        }
         assert {o["year"] for o in s["outlook"]} == outlook_years
-        horizon = _one(warehouse_con, "SELECT max(year) FROM forecast.projections WHERE series_id = ? AND "
-                                      "scenario = 'base'", [series_id])
+        horizon = _one(
+            warehouse_con,
+            "SELECT max(year) FROM forecast.projections WHERE series_id = ? AND scenario = 'base'",
+            [series_id],
+        )
         assert s["scenarios"]["base"]["points"][-1]["year"] == horizon
     de = FIGURES["digital_economy"].query(warehouse_con)
     converted = [h for h in de["series"][0]["history"] if h["currency_orig"] not in (None, "CNY")]

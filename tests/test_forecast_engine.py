@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -23,6 +25,23 @@ def _build(sources: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+@pytest.fixture()
+def warehouse(built_warehouse: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A private copy of the session's warehouse (built once from the bundled sources): a file copy instead of
+    a rebuild per test."""
+    shutil.copyfile(built_warehouse, tmp_path / "w.duckdb")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    yield con
+    con.close()
+
+
+def _reingest_assumptions(con: duckdb.DuckDBPyConnection, sources: Path) -> None:
+    from pipeline.lib.ingest.manifest import load_manifest
+    from pipeline.lib.ingest.tables import ingest_table
+
+    ingest_table(con, next(s for s in load_manifest(sources) if s.id == "forecast_assumptions"), sources)
+
+
 def _edit_assumption(sources: Path, assumption_id: str, **changes: str) -> None:
     path = sources / ASSUMPTIONS
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
@@ -36,8 +55,8 @@ def _edit_assumption(sources: Path, assumption_id: str, **changes: str) -> None:
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
-def test_headline_claims_hold_on_bundled_sources(sources_copy: Path, tmp_path: Path) -> None:
-    con = _build(sources_copy, tmp_path)
+def test_headline_claims_hold_on_bundled_sources(warehouse: duckdb.DuckDBPyConnection) -> None:
+    con = warehouse
     tables = run_forecasts(con)
     assert failed_claims(tables["headlines"]) == []
     by_id = {h["claim_id"]: h for h in tables["headlines"]}
@@ -47,10 +66,14 @@ def test_headline_claims_hold_on_bundled_sources(sources_copy: Path, tmp_path: P
     assert by_id["nev_2025"]["ours"] == pytest.approx(688.7e4 * 1.5**3)
 
 
-def test_changed_assumption_breaks_a_claim_with_a_message(sources_copy: Path, tmp_path: Path) -> None:
-    _edit_assumption(sources_copy, "core_base", method="cagr", rate_pct="25", target_value="", target_unit="",
-                     target_year="")
-    con = _build(sources_copy, tmp_path)
+def test_changed_assumption_breaks_a_claim_with_a_message(
+    sources_copy: Path, warehouse: duckdb.DuckDBPyConnection
+) -> None:
+    _edit_assumption(
+        sources_copy, "core_base", method="cagr", rate_pct="25", target_value="", target_unit="", target_year=""
+    )
+    con = warehouse
+    _reingest_assumptions(con, sources_copy)
     messages = failed_claims(run_forecasts(con)["headlines"])
     expected_gap = 1.5 * 1.25**4 / 4.4 - 1
     assert len(messages) == 1
@@ -58,8 +81,8 @@ def test_changed_assumption_breaks_a_claim_with_a_message(sources_copy: Path, tm
     assert f"({expected_gap:+.1%})" in messages[0]
 
 
-def test_sensitivity_band_is_monotonic_and_centred(sources_copy: Path, tmp_path: Path) -> None:
-    con = _build(sources_copy, tmp_path)
+def test_sensitivity_band_is_monotonic_and_centred(warehouse: duckdb.DuckDBPyConnection) -> None:
+    con = warehouse
     tables = run_forecasts(con)
     band = [r for r in tables["sensitivity"] if r["claim_id"] == "core_2025"]
     assert [r["delta_pp"] for r in band] == list(range(-5, 6))
@@ -70,29 +93,41 @@ def test_sensitivity_band_is_monotonic_and_centred(sources_copy: Path, tmp_path:
     assert band[5]["value"] == pytest.approx(4.4e12)
 
 
-def test_backtest_covers_series_with_five_points(sources_copy: Path, tmp_path: Path) -> None:
-    con = _build(sources_copy, tmp_path)
+def test_backtest_covers_series_with_five_points(warehouse: duckdb.DuckDBPyConnection) -> None:
+    con = warehouse
     rows = [r for r in run_forecasts(con)["backtest"] if r["series_id"] == "cloud_market"]
-    assert {(r["method"], r["holdout_years"]) for r in rows} >= {("naive", 1), ("cagr", 1), ("trend", 1),
-                                                                 ("cagr", 2)}
+    assert {(r["method"], r["holdout_years"]) for r in rows} >= {("naive", 1), ("cagr", 1), ("trend", 1), ("cagr", 2)}
     naive = next(r for r in rows if r["method"] == "naive" and r["holdout_years"] == 1)
     assert naive["mape"] == pytest.approx(abs(2091.3 / 1.0 - 3229) / 3229, rel=1e-3)
 
 
 def test_two_vintages_kept_latest_used_and_forecast_vs_actual(sources_copy: Path, tmp_path: Path) -> None:
-    (sources_copy / "cloud_2024.csv").write_text("指标,2021年（亿元）,2022年（亿元）\n云计算,\"3,229\",\"4,550\"\n",
-                                                encoding="utf-8")
+    (sources_copy / "cloud_2024.csv").write_text(
+        '指标,2021年（亿元）,2022年（亿元）\n云计算,"3,229","4,550"\n', encoding="utf-8"
+    )
     manifest = sources_copy / "manifest.yaml"
     doc = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    doc["tables"].append({"id": "cloud_market_2024", "file": "cloud_2024.csv", "publisher": "CAICT",
-                          "title_zh": "云计算白皮书（2024）", "title_en": "Cloud white paper 2024",
-                          "published": "2024-07-01", "reference": "p. 5", "status": "solid", "layout": "wide",
-                          "geography": "CN", "dataset": "cloud_market"})
+    doc["tables"].append(
+        {
+            "id": "cloud_market_2024",
+            "file": "cloud_2024.csv",
+            "publisher": "CAICT",
+            "title_zh": "云计算白皮书（2024）",
+            "title_en": "Cloud white paper 2024",
+            "published": "2024-07-01",
+            "reference": "p. 5",
+            "status": "solid",
+            "layout": "wide",
+            "geography": "CN",
+            "dataset": "cloud_market",
+        }
+    )
     manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     con = _build(sources_copy, tmp_path)
     tables = run_forecasts(con)
-    vintages = con.execute("SELECT vintage::VARCHAR FROM core.observations WHERE series_id = 'cloud_market' AND "
-                           "year = 2021 ORDER BY 1").fetchall()
+    vintages = con.execute(
+        "SELECT vintage::VARCHAR FROM core.observations WHERE series_id = 'cloud_market' AND year = 2021 ORDER BY 1"
+    ).fetchall()
     assert vintages == [("2023-07-01",), ("2024-07-01",)]
     base = next(p for p in tables["projections"] if p["assumption_id"] == "cloud_base")
     assert (base["base_year"], base["base_value"]) == (2022, pytest.approx(4550e8))
@@ -102,25 +137,27 @@ def test_two_vintages_kept_latest_used_and_forecast_vs_actual(sources_copy: Path
     assert row["error_pct"] == pytest.approx((row["forecast"] - 4550e8) / 4550e8 * 100)
 
 
-@pytest.mark.parametrize(("changes", "column", "message"), [
-    ({"series_id": "unicorn_market"}, "series_id", "names unknown series 'unicorn_market'"),
-    ({"rate_pct": "-150"}, "rate_pct", "growth rate -150% outside"),
-    ({"rate_pct": "250"}, "rate_pct", "growth rate 250% outside"),
-    ({"method": "target", "target_value": "1", "target_unit": "万亿元", "target_year": "2019"}, "target_year",
-     "target year 2019 is not after the base year 2021"),
-    ({"series_id": "model_training_gpus"}, "series_id", "no actual value of model_training_gpus (CN/total)"),
-])
-def test_bad_assumptions_name_the_row_and_keep_old_tables(sources_copy: Path, tmp_path: Path, changes: dict,
-                                                          column: str, message: str) -> None:
-    con = _build(sources_copy, tmp_path)
-    run_forecasts(con)
+@pytest.mark.parametrize(
+    ("changes", "column", "message"),
+    [
+        ({"series_id": "unicorn_market"}, "series_id", "names unknown series 'unicorn_market'"),
+        ({"rate_pct": "-150"}, "rate_pct", "growth rate -150% outside"),
+        ({"rate_pct": "250"}, "rate_pct", "growth rate 250% outside"),
+        (
+            {"method": "target", "target_value": "1", "target_unit": "万亿元", "target_year": "2019"},
+            "target_year",
+            "target year 2019 is not after the base year 2021",
+        ),
+        ({"series_id": "model_training_gpus"}, "series_id", "no actual value of model_training_gpus (CN/total)"),
+    ],
+)
+def test_bad_assumptions_name_the_row_and_keep_old_tables(
+    sources_copy: Path, warehouse: duckdb.DuckDBPyConnection, changes: dict, column: str, message: str
+) -> None:
+    con = warehouse
     before = con.execute("SELECT * FROM forecast.projections ORDER BY ALL").fetchall()
     _edit_assumption(sources_copy, "dc_base", **changes)
-    from pipeline.lib.ingest.manifest import load_manifest
-    from pipeline.lib.ingest.tables import ingest_table
-
-    spec = next(s for s in load_manifest(sources_copy) if s.id == "forecast_assumptions")
-    ingest_table(con, spec, sources_copy)
+    _reingest_assumptions(con, sources_copy)
     with pytest.raises(SourceError) as info:
         run_forecasts(con)
     assert f"sources/forecast_assumptions.csv, row 3, column '{column}'" in str(info.value)

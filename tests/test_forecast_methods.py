@@ -51,7 +51,7 @@ def test_log_linear_fit_agrees_with_numpy_on_noisy_data() -> None:
     assert fit.intercept == pytest.approx(intercept)
     predicted = np.polyval([slope, intercept], list(history))
     resid = np.log(list(history.values())) - predicted
-    r2 = 1 - (resid**2).sum() / ((np.log(list(history.values())) - np.log(list(history.values())).mean())**2).sum()
+    r2 = 1 - (resid**2).sum() / ((np.log(list(history.values())) - np.log(list(history.values())).mean()) ** 2).sum()
     assert fit.r2 == pytest.approx(r2)
     assert fit.n == 6
 

@@ -13,8 +13,15 @@ from pipeline.lib.ingest.catalog import load_catalogs
 from pipeline.lib.ingest.manifest import load_manifest
 from pipeline.lib.ingest.tables import ensure_schemas, ingest_table
 
-ENTRY = {"publisher": "Test publisher", "title_zh": "测试", "title_en": "Test", "published": "2023-01-01",
-         "reference": "p. 1", "status": "solid", "geography": "CN"}
+ENTRY = {
+    "publisher": "Test publisher",
+    "title_zh": "测试",
+    "title_en": "Test",
+    "published": "2023-01-01",
+    "reference": "p. 1",
+    "status": "solid",
+    "geography": "CN",
+}
 
 
 def _add_entry(sources: Path, **entry: object) -> None:
@@ -35,12 +42,16 @@ def _ingest(sources: Path, table_id: str, tmp_path: Path) -> duckdb.DuckDBPyConn
 
 def test_wide_table_with_separators_fullwidth_and_qualifiers(sources_copy: Path, tmp_path: Path) -> None:
     (sources_copy / "t_wide.csv").write_text(
-        "指标,2020年（亿元）,2021年（万亿元）\n云计算,\"2,091.5\",０.３２２９\n人工智能,约3031,≥0.43\n",
-        encoding="utf-8")
+        '指标,2020年（亿元）,2021年（万亿元）\n云计算,"2,091.5",０.３２２９\n人工智能,约3031,≥0.43\n', encoding="utf-8"
+    )
     _add_entry(sources_copy, id="t_wide", file="t_wide.csv", layout="wide")
     con = _ingest(sources_copy, "t_wide", tmp_path)
-    rows = dict(((s, y), (v, f, q)) for s, y, v, f, q in con.execute(
-        "SELECT series_id, year, value_orig, factor, qualifier FROM tidy.t_wide").fetchall())
+    rows = dict(
+        ((s, y), (v, f, q))
+        for s, y, v, f, q in con.execute(
+            "SELECT series_id, year, value_orig, factor, qualifier FROM tidy.t_wide"
+        ).fetchall()
+    )
     assert rows[("cloud_market", 2020)] == (2091.5, 1e8, None)
     assert rows[("cloud_market", 2021)][:2] == (0.3229, 1e12)
     assert rows[("ai_core_industry", 2020)] == (3031.0, 1e8, "约")
@@ -49,11 +60,16 @@ def test_wide_table_with_separators_fullwidth_and_qualifiers(sources_copy: Path,
 
 def test_ranges_keep_bounds_and_text(sources_copy: Path, tmp_path: Path) -> None:
     (sources_copy / "t_range.csv").write_text(
-        "series,year,value,unit\ndc_market,2021,200-300,亿元\ncloud_market,2021,约100,亿元\n", encoding="utf-8")
+        "series,year,value,unit\ndc_market,2021,200-300,亿元\ncloud_market,2021,约100,亿元\n", encoding="utf-8"
+    )
     _add_entry(sources_copy, id="t_range", file="t_range.csv")
     con = _ingest(sources_copy, "t_range", tmp_path)
-    got = dict((s, (v, lo, hi, t)) for s, v, lo, hi, t in con.execute(
-        "SELECT series_id, value_orig, low_orig, high_orig, value_text FROM tidy.t_range").fetchall())
+    got = dict(
+        (s, (v, lo, hi, t))
+        for s, v, lo, hi, t in con.execute(
+            "SELECT series_id, value_orig, low_orig, high_orig, value_text FROM tidy.t_range"
+        ).fetchall()
+    )
     assert got["dc_market"] == (250.0, 200.0, 300.0, "200-300")
     assert got["cloud_market"] == (100.0, 100.0, 100.0, "约100")
 
@@ -73,8 +89,12 @@ def test_xlsx_with_merged_two_row_header(sources_copy: Path, tmp_path: Path) -> 
     con = _ingest(sources_copy, "t_merged", tmp_path)
     headers = [r[0] for r in con.execute("DESCRIBE raw.t_merged").fetchall()]
     assert headers[:4] == ["_row", "指标", "规模（亿元）|2020年", "规模（亿元）|2021年"]
-    got = {(s, y): (v, row) for s, y, v, row in con.execute(
-        "SELECT series_id, year, value_orig * factor, src_row FROM tidy.t_merged").fetchall()}
+    got = {
+        (s, y): (v, row)
+        for s, y, v, row in con.execute(
+            "SELECT series_id, year, value_orig * factor, src_row FROM tidy.t_merged"
+        ).fetchall()
+    }
     assert got[("cloud_market", 2021)] == (pytest.approx(3229e8), 3)
     assert got[("ai_core_industry", 2020)] == (pytest.approx(3031e8), 4)
 

@@ -1,6 +1,6 @@
 """The code's shape: `pipeline/lib` in layers that mirror the pipeline, arrows pointing only down, no cycles.
 
-    base (errors, yamlio, db, fonts) < ingest < warehouse < forecast < report < publish < services < defs < cli
+    base (errors, yamlio, db, fonts) < ingest < warehouse < forecast < report < publish < defs < services < cli
 
 Every import counts, function-level ones included, so a cycle cannot hide behind a late import.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import pipeline
 from pipeline.config import PROJECT_ROOT
 
-LAYERS = ("base", "ingest", "warehouse", "forecast", "report", "publish", "services", "defs", "cli")
+LAYERS = ("base", "ingest", "warehouse", "forecast", "report", "publish", "defs", "services", "cli")
 
 
 def _layer(module: str) -> str:
@@ -83,7 +83,7 @@ def test_no_import_cycle() -> None:
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycles.append(" -> ".join(trail[trail.index(nxt):] + [nxt]) if nxt in trail else nxt)
+                cycles.append(" -> ".join(trail[trail.index(nxt) :] + [nxt]) if nxt in trail else nxt)
             elif nxt not in state:
                 visit(nxt, [*trail, nxt])
         state[node] = 2

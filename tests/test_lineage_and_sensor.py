@@ -25,8 +25,14 @@ def _upstream(defs: dg.Definitions, key: str) -> set[str]:
 
 def test_figure_11_chart_lineage(defs: dg.Definitions) -> None:
     up = _upstream(defs, "charts/fig11")
-    assert {"raw/fig11_market_size", "raw/fig11_market_history_derived", "core/observations",
-            "forecast/projections", "raw/forecast_assumptions", "report/context"} <= up
+    assert {
+        "raw/fig11_market_size",
+        "raw/fig11_market_history_derived",
+        "core/observations",
+        "forecast/projections",
+        "raw/forecast_assumptions",
+        "report/context",
+    } <= up
     raw = defs.resolve_asset_graph().get(dg.AssetKey.from_user_string("raw/fig11_market_size"))
     assert dg.AssetKey.from_user_string("sources/fig11_market_size") in raw.parent_keys
 
@@ -68,8 +74,9 @@ def test_sensor_waits_while_the_manifest_is_broken(defs: dg.Definitions, sources
     repo = defs.get_repository_def()
     first = sources_sensor(dg.build_sensor_context(cursor=None, repository_def=repo))
     manifest = sources_copy / "manifest.yaml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace("publisher: Gartner", "publisher: 高德纳", 1),
-                        encoding="utf-8")
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("publisher: Gartner", "publisher: 高德纳", 1), encoding="utf-8"
+    )
     path = sources_copy / "fig12_core_related_industry.csv"
     path.write_text(path.read_text(encoding="utf-8").replace(",8,", ",8.2,"), encoding="utf-8")
     broken = sources_sensor(dg.build_sensor_context(cursor=first.cursor, repository_def=repo))
@@ -82,17 +89,23 @@ def test_sensor_sees_an_edited_manifest_entry(defs: dg.Definitions, sources_copy
     repo = defs.get_repository_def()
     first = sources_sensor(dg.build_sensor_context(cursor=None, repository_def=repo))
     manifest = sources_copy / "manifest.yaml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
-        "title_en: China data-centre, cloud computing and AI market sizes",
-        "title_en: China data-centre, cloud computing and AI market sizes (revised)", 1), encoding="utf-8")
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace(
+            "title_en: China data-centre, cloud computing and AI market sizes",
+            "title_en: China data-centre, cloud computing and AI market sizes (revised)",
+            1,
+        ),
+        encoding="utf-8",
+    )
     result = sources_sensor(dg.build_sensor_context(cursor=first.cursor, repository_def=repo))
     (request,) = result.run_requests
     raw = {k.to_user_string() for k in request.asset_selection if k.path[0] == "raw"}
     assert raw == {"raw/fig11_market_size"}
 
 
-def test_first_tick_after_a_build_starts_from_the_published_edition(defs: dg.Definitions, sources_copy: Path,
-                                                                     tmp_path: Path) -> None:
+def test_first_tick_after_a_build_starts_from_the_published_edition(
+    defs: dg.Definitions, sources_copy: Path, tmp_path: Path
+) -> None:
     """No cursor (a new daemon) and an edition published from these very files: nothing to run. Then one file
     changes: one run, for that table and what depends on it."""
     import json

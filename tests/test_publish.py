@@ -26,6 +26,7 @@ def _pdf(tag: bytes) -> bytes:
     writer.write(buffer)
     return buffer.getvalue()
 
+
 CTX = {"meta": {}, "facts": {}, "headlines": []}
 CHANGES = {"previous": None, "sources": [], "numbers": [], "forecasts": []}
 
@@ -74,9 +75,11 @@ def test_killed_publish_keeps_last_good_edition(tmp_path: Path, crash_at: str) -
     before = {n: (out / "latest" / n).read_bytes() for n in PDF_NAMES.values()}
     stable = (out / "report.pdf").read_bytes()
     staged = _stage(tmp_path / "s2", b"two")
-    script = ("import os, sys, json; from pathlib import Path; import pipeline.lib.publish.editions as editions; "
-              f"editions.{KILL_POINTS[crash_at]} = lambda *a, **k: os._exit(17); "
-              f"editions.publish(Path({str(staged)!r}), Path({str(out)!r}), {CTX!r}, {CHANGES!r}, {{'a': '2'}})")
+    script = (
+        "import os, sys, json; from pathlib import Path; import pipeline.lib.publish.editions as editions; "
+        f"editions.{KILL_POINTS[crash_at]} = lambda *a, **k: os._exit(17); "
+        f"editions.publish(Path({str(staged)!r}), Path({str(out)!r}), {CTX!r}, {CHANGES!r}, {{'a': '2'}})"
+    )
     proc = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True)
     assert proc.returncode == 17, proc.stderr.decode()
     assert latest_edition(out).name == good["edition_id"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,27 +17,46 @@ from pipeline.config import PROJECT_ROOT
 EXAMPLE = PROJECT_ROOT / "docs" / "examples"
 
 
-
-
 def _text(pdf: Path) -> str:
     return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(pdf).pages))
 
 
+def _env(root: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "REPORT_SOURCES_DIR": str(root / "sources"),
+        "REPORT_OUTPUT_DIR": str(root / "out"),
+        "DAGSTER_HOME": str(root / "home"),
+    }
+    env.pop("REPORT_WAREHOUSE", None)
+    return env
+
+
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project built once; each test works on its own copy (`project`), so none depends on another."""
     from conftest import copy_sources
 
     root = tmp_path_factory.mktemp("project")
-    sources = copy_sources(root / "sources")
-    env = {**os.environ, "REPORT_SOURCES_DIR": str(sources), "REPORT_OUTPUT_DIR": str(root / "out"),
-           "DAGSTER_HOME": str(root / "home")}
-    env.pop("REPORT_WAREHOUSE", None)
-    built = run_cli(env, "build")
+    copy_sources(root / "sources")
+    built = run_cli(_env(root), "build")
     assert built.returncode == 0, built.stdout + built.stderr
-    out = root / "out"
+    return root
+
+
+@pytest.fixture()
+def project(template: Path, tmp_path: Path) -> dict:
+    for name in ("sources", "out", "home"):
+        shutil.copytree(template / name, tmp_path / name, symlinks=True)
+    out = tmp_path / "out"
     first = (out / "latest").resolve()
-    return {"env": env, "out": out, "sources": sources, "first": first,
-            "first_bytes": {p.name: p.read_bytes() for p in first.iterdir()}}
+    return {
+        "env": _env(tmp_path),
+        "out": out,
+        "sources": tmp_path / "sources",
+        "first": first,
+        "first_bytes": {p.name: p.read_bytes() for p in first.iterdir()},
+    }
 
 
 def test_noop_refresh_does_nothing(project: dict) -> None:
@@ -51,8 +71,10 @@ def test_broken_manifest_stops_refresh_and_keeps_the_edition(project: dict) -> N
     table = project["sources"] / "fig12_core_related_industry.csv"
     manifest_text, table_text = manifest.read_text(encoding="utf-8"), table.read_text(encoding="utf-8")
     try:
-        manifest.write_text(manifest_text.replace("publisher: 中国信息通信研究院 (CAICT)",
-                                                  "publisher: 中国信息通信研究院", 1), encoding="utf-8")
+        manifest.write_text(
+            manifest_text.replace("publisher: 中国信息通信研究院 (CAICT)", "publisher: 中国信息通信研究院", 1),
+            encoding="utf-8",
+        )
         table.write_text(table_text.replace(",8,", ",8.3,"), encoding="utf-8")
         proc = run_cli(project["env"], "refresh")
         assert proc.returncode == 1, proc.stdout
@@ -66,8 +88,9 @@ def test_broken_manifest_stops_refresh_and_keeps_the_edition(project: dict) -> N
 
 def test_bad_file_is_refused_and_sources_unchanged(project: dict, tmp_path: Path) -> None:
     bad = tmp_path / "cloud_market_2023.csv"
-    bad.write_text((EXAMPLE / "cloud_market_2023.csv").read_text(encoding="utf-8").replace("4,550", "-4,550"),
-                   encoding="utf-8")
+    bad.write_text(
+        (EXAMPLE / "cloud_market_2023.csv").read_text(encoding="utf-8").replace("4,550", "-4,550"), encoding="utf-8"
+    )
     manifest_before = (project["sources"] / "manifest.yaml").read_bytes()
     proc = run_cli(project["env"], "add-source", str(bad), "--entry", str(EXAMPLE / "cloud_market_2023.yaml"))
     assert proc.returncode == 1
@@ -78,8 +101,9 @@ def test_bad_file_is_refused_and_sources_unchanged(project: dict, tmp_path: Path
 
 def test_new_vintage_refreshes_only_what_depends_on_it(project: dict) -> None:
     env, out = project["env"], project["out"]
-    added = run_cli(env, "add-source", str(EXAMPLE / "cloud_market_2023.csv"),
-                 "--entry", str(EXAMPLE / "cloud_market_2023.yaml"))
+    added = run_cli(
+        env, "add-source", str(EXAMPLE / "cloud_market_2023.csv"), "--entry", str(EXAMPLE / "cloud_market_2023.yaml")
+    )
     assert added.returncode == 0, added.stderr
     refreshed = run_cli(env, "refresh")
     assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
@@ -122,6 +146,14 @@ def test_manifest_entry_edit_refreshes_its_table(project: dict) -> None:
 
 
 def test_status_reports_the_edition(project: dict) -> None:
+    added = run_cli(
+        project["env"],
+        "add-source",
+        str(EXAMPLE / "cloud_market_2023.csv"),
+        "--entry",
+        str(EXAMPLE / "cloud_market_2023.yaml"),
+    )
+    assert added.returncode == 0, added.stderr
     proc = run_cli(project["env"], "status")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     edition = (project["out"] / "latest").resolve().name

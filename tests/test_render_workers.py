@@ -16,8 +16,9 @@ from pipeline.lib.report.figures import FIGURES
 from pipeline.lib.report.workers import DRAW, RenderWorkers, WorkerDied, started_early
 
 
-def test_workers_draw_the_same_bytes_as_the_calling_process(warehouse_con: duckdb.DuckDBPyConnection,
-                                                             tmp_path: Path) -> None:
+def test_workers_draw_the_same_bytes_as_the_calling_process(
+    warehouse_con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     data = FIGURES["fig03"].query(warehouse_con)
     jobs = [("fig03", data, lang, str(tmp_path / f"worker_{lang}.png")) for lang in ("zh", "en")]
     with RenderWorkers(2) as workers:
@@ -27,8 +28,9 @@ def test_workers_draw_the_same_bytes_as_the_calling_process(warehouse_con: duckd
         assert (tmp_path / f"worker_{lang}.png").read_bytes() == here.read_bytes(), lang
 
 
-def test_an_error_in_a_worker_keeps_its_type_and_message(warehouse_con: duckdb.DuckDBPyConnection,
-                                                         tmp_path: Path) -> None:
+def test_an_error_in_a_worker_keeps_its_type_and_message(
+    warehouse_con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     data = FIGURES["fig03"].query(warehouse_con)
     data["items"][0]["name"]["zh"] = "\U00020000"  # in neither bundled font
     with RenderWorkers(1) as workers:
@@ -66,6 +68,7 @@ def test_without_cli_workers_the_run_resource_starts_and_stops_its_own() -> None
 
 # --- reusing WeasyPrint's encoded images (pipeline/lib/report/image_cache.py) -----------------------------------
 
+
 def _pdf_with_two_charts(tmp_path: Path, name: str) -> bytes:
     from weasyprint import HTML
 
@@ -92,7 +95,8 @@ def test_encoded_images_are_reused_and_give_the_same_pdf(two_charts: Path, monke
     from pipeline.lib.report.image_cache import prune, reusing_encoded_images
 
     assert isinstance(RasterImage.__dict__.get("_get_png_data"), staticmethod), (
-        "WeasyPrint changed: pipeline/lib/report/image_cache.py wraps RasterImage._get_png_data")
+        "WeasyPrint changed: pipeline/lib/report/image_cache.py wraps RasterImage._get_png_data"
+    )
     encoded: list[int] = []
     original = RasterImage._get_png_data
 

@@ -15,10 +15,21 @@ import pytest
 SCALES = {"": 1.0, "万": 1e4, "亿": 1e8, "万亿": 1e12}
 # CNY per unit of foreign currency, as implied by the seed's own conversions in figure 7:
 # 527亿美元 ≈ 3,650亿元, 430亿欧元 ≈ 3,270亿元, 7万亿日元 ≈ 3,590亿元.
-CNY_PER_UNIT = {"元": 1.0, "美元": 365_000_000_000 / 52_700_000_000, "欧元": 327_000_000_000 / 43_000_000_000,
-                "日元": 359_000_000_000 / 7_000_000_000_000}
-FLOPS_TO_EFLOPS = {"次/秒": 1e-18, "FLOPS": 1e-18, "GFLOPS": 1e-9, "TFLOPS": 1e-6, "PFLOPS": 1e-3, "EFLOPS": 1.0,
-                   "ZFLOPS": 1e3}
+CNY_PER_UNIT = {
+    "元": 1.0,
+    "美元": 365_000_000_000 / 52_700_000_000,
+    "欧元": 327_000_000_000 / 43_000_000_000,
+    "日元": 359_000_000_000 / 7_000_000_000_000,
+}
+FLOPS_TO_EFLOPS = {
+    "次/秒": 1e-18,
+    "FLOPS": 1e-18,
+    "GFLOPS": 1e-9,
+    "TFLOPS": 1e-6,
+    "PFLOPS": 1e-3,
+    "EFLOPS": 1.0,
+    "ZFLOPS": 1e3,
+}
 COUNT_WORDS = ("个", "台", "辆", "人", "所", "张", "颗", "家")
 SAME = {"%": 1.0, "倍": 1.0, "年": 1.0, "月": 1 / 12, "PF-days": 1.0, "TOPS": 1.0}
 
@@ -36,8 +47,12 @@ def to_canonical(value: float, unit: str) -> float:
         return value * SAME[unit]
     if unit in FLOPS_TO_EFLOPS:
         return value * FLOPS_TO_EFLOPS[unit]
-    for words, per_word in ((tuple(CNY_PER_UNIT), CNY_PER_UNIT), (("千瓦时",), None), (("吨",), None),
-                            (COUNT_WORDS, None)):
+    for words, per_word in (
+        (tuple(CNY_PER_UNIT), CNY_PER_UNIT),
+        (("千瓦时",), None),
+        (("吨",), None),
+        (COUNT_WORDS, None),
+    ):
         hit = _split_scale(unit, words)
         if hit:
             scale, word = hit
@@ -168,8 +183,10 @@ SEED_NUMBERS: list[tuple[str, str, str, int, float | tuple[float, float], str]] 
     ("dc_carbon_emissions_growth", "CN", "total", 2030, 300, "%"),
 ]
 
-QUERY = ("SELECT value FROM core.observations WHERE series_id = ? AND geography = ? AND segment = ? AND year = ? "
-         "ORDER BY vintage DESC LIMIT 1")
+QUERY = (
+    "SELECT value FROM core.observations WHERE series_id = ? AND geography = ? AND segment = ? AND year = ? "
+    "ORDER BY vintage DESC LIMIT 1"
+)
 
 
 def test_seed_numbers_list_is_sound() -> None:
@@ -194,13 +211,22 @@ def test_conversion_table() -> None:
     SEED_NUMBERS,
     ids=[f"{s}|{g}|{seg}|{y}" for s, g, seg, y, *_ in SEED_NUMBERS],
 )
-def test_seed_number_in_warehouse(warehouse_con, series_id: str, geography: str, segment: str, year: int,
-                                  value: float | tuple[float, float], unit: str) -> None:
+def test_seed_number_in_warehouse(
+    warehouse_con,
+    series_id: str,
+    geography: str,
+    segment: str,
+    year: int,
+    value: float | tuple[float, float],
+    unit: str,
+) -> None:
     expected = to_canonical(midpoint(value), unit)
     row = warehouse_con.execute(QUERY, [series_id, geography, segment, year]).fetchone()
     assert row is not None, f"{series_id} {geography}/{segment} {year}: not in core.observations"
     actual = row[0]
     assert actual is not None, f"{series_id} {geography}/{segment} {year}: value is NULL"
     rel = abs(actual - expected) / abs(expected)
-    assert rel < 0.005, (f"{series_id} {geography}/{segment} {year}: warehouse {actual:.6g} vs seed {value} {unit} "
-                         f"= {expected:.6g} (relative difference {rel:.2%})")
+    assert rel < 0.005, (
+        f"{series_id} {geography}/{segment} {year}: warehouse {actual:.6g} vs seed {value} {unit} "
+        f"= {expected:.6g} (relative difference {rel:.2%})"
+    )

@@ -5,25 +5,28 @@ import pytest
 from pipeline.lib.ingest.units import UnknownUnitError, parse_unit, split_header_unit
 
 
-@pytest.mark.parametrize(("text", "quantity", "factor", "currency"), [
-    ("亿元", "money", 1e8, "CNY"),
-    ("万亿元", "money", 1e12, "CNY"),
-    ("万元", "money", 1e4, "CNY"),
-    ("亿美元", "money", 1e8, "USD"),
-    ("万亿日元", "money", 1e12, "JPY"),
-    ("（亿欧元）", "money", 1e8, "EUR"),
-    ("RMB bn", "money", 1e9, "CNY"),
-    ("USD tn", "money", 1e12, "USD"),
-    ("EFLOPS", "compute", 1.0, None),
-    ("GFLOPS", "compute", 1e-9, None),
-    ("ZFLOPS", "compute", 1e3, None),
-    ("次/秒", "compute", 1e-18, None),
-    ("万台", "count", 1e4, None),
-    ("万辆", "count", 1e4, None),
-    ("月", "duration", 1 / 12, None),
-    ("％", "share", 1.0, None),
-    ("亿千瓦时", "energy", 1e8, None),
-])
+@pytest.mark.parametrize(
+    ("text", "quantity", "factor", "currency"),
+    [
+        ("亿元", "money", 1e8, "CNY"),
+        ("万亿元", "money", 1e12, "CNY"),
+        ("万元", "money", 1e4, "CNY"),
+        ("亿美元", "money", 1e8, "USD"),
+        ("万亿日元", "money", 1e12, "JPY"),
+        ("（亿欧元）", "money", 1e8, "EUR"),
+        ("RMB bn", "money", 1e9, "CNY"),
+        ("USD tn", "money", 1e12, "USD"),
+        ("EFLOPS", "compute", 1.0, None),
+        ("GFLOPS", "compute", 1e-9, None),
+        ("ZFLOPS", "compute", 1e3, None),
+        ("次/秒", "compute", 1e-18, None),
+        ("万台", "count", 1e4, None),
+        ("万辆", "count", 1e4, None),
+        ("月", "duration", 1 / 12, None),
+        ("％", "share", 1.0, None),
+        ("亿千瓦时", "energy", 1e8, None),
+    ],
+)
 def test_known_units(text: str, quantity: str, factor: float, currency: str | None) -> None:
     unit = parse_unit(text)
     assert (unit.quantity, unit.currency) == (quantity, currency)

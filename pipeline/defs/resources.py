@@ -90,6 +90,11 @@ def warehouse_resource() -> LockedDuckDBResource:
 def resources() -> dg.Definitions:
     """Bind the warehouse resource under the name `duckdb` and the render workers under `render`; run steps in one
     process (a step per process costs ~1 s of start-up each, and DuckDB allows a single writer anyway)."""
-    return dg.Definitions(resources={"duckdb": warehouse_resource(), "render": RenderWorkersResource(),
-                                     "report_slot": ReportSlotResource()},
-                          executor=dg.in_process_executor)
+    return dg.Definitions(
+        resources={
+            "duckdb": warehouse_resource(),
+            "render": RenderWorkersResource(),
+            "report_slot": ReportSlotResource(),
+        },
+        executor=dg.in_process_executor,
+    )

@@ -44,9 +44,7 @@ def missing_glyphs(text: str) -> set[str]:
     return {
         char
         for char in set(text)
-        if ord(char) not in cmap
-        and not char.isspace()
-        and unicodedata.category(char) not in _IGNORED_CATEGORIES
+        if ord(char) not in cmap and not char.isspace() and unicodedata.category(char) not in _IGNORED_CATEGORIES
     }
 
 

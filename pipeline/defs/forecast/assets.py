@@ -26,13 +26,26 @@ HEADLINES = KEYS["headlines"]
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key, group_name="forecast", kinds={"duckdb", "pandas"}, description=TABLES[name],
-                        owners=["team:analysts"],
-                        deps=[OBSERVATIONS, SERIES, table_key(ASSUMPTIONS), table_key(AGGREGATES), table_key(CLAIMS)])
-           for name, key in KEYS.items()],
-    check_specs=[dg.AssetCheckSpec("published_claims_hold", asset=KEYS["headlines"], blocking=True,
-                                   description="Each published claim (e.g. DC + cloud + AI ≥ 2.5万亿元 in 2025) holds "
-                                               "in the base scenario; a failure says which claim and by how much.")],
+    specs=[
+        dg.AssetSpec(
+            key,
+            group_name="forecast",
+            kinds={"duckdb", "pandas"},
+            description=TABLES[name],
+            owners=["team:analysts"],
+            deps=[OBSERVATIONS, SERIES, table_key(ASSUMPTIONS), table_key(AGGREGATES), table_key(CLAIMS)],
+        )
+        for name, key in KEYS.items()
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "published_claims_hold",
+            asset=KEYS["headlines"],
+            blocking=True,
+            description="Each published claim (e.g. DC + cloud + AI ≥ 2.5万亿元 in 2025) holds "
+            "in the base scenario; a failure says which claim and by how much.",
+        )
+    ],
     pool=WRITER_POOL,
 )
 def forecasts(duckdb: DuckDBResource):
@@ -53,5 +66,9 @@ def forecasts(duckdb: DuckDBResource):
             preview = frame.drop(columns=[c for c in ("rationale_zh", "rationale_en", "text_zh") if c in frame])
             metadata["preview"] = dg.MetadataValue.md(preview.head(30).to_markdown(index=False, floatfmt=".4g"))
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-    yield result_from(failed_claims(tables["headlines"]), check_name="published_claims_hold", asset_key=HEADLINES,
-                      claims=len(tables["headlines"]))
+    yield result_from(
+        failed_claims(tables["headlines"]),
+        check_name="published_claims_hold",
+        asset_key=HEADLINES,
+        claims=len(tables["headlines"]),
+    )

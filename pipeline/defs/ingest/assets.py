@@ -18,7 +18,7 @@ from pipeline.defs.failures import reported_as_failure
 from pipeline.defs.resources import WRITER_POOL
 from pipeline.lib.errors import SourceError
 from pipeline.lib.ingest.catalog import load_catalogs
-from pipeline.lib.ingest.inputs import file_sha256, source_hashes, table_of
+from pipeline.lib.ingest.inputs import table_of
 from pipeline.lib.ingest.manifest import TableSpec, load_manifest
 from pipeline.lib.ingest.tables import ensure_schemas, ingest_table
 from pipeline.lib.ingest.tidy import q
@@ -50,7 +50,7 @@ def input_keys(names: list[str]) -> list[dg.AssetKey]:
 
 
 def source_key(table_id: str) -> dg.AssetKey:
-    """Asset key of the file in sources/ behind a table (an observable source asset)."""
+    """Asset key of the file in sources/ behind a table (an external asset)."""
     return dg.AssetKey(["sources", table_id])
 
 
@@ -59,11 +59,14 @@ def catalog_version(hashes: dict[str, str]) -> str:
     return "-".join(hashes[k][:16] for k in sorted(hashes) if k.startswith("catalog:"))
 
 
-@dg.observable_source_asset(key=CATALOG_SOURCE_KEY, group_name="sources",
-                            description="sources/series.csv and sources/labels.csv (data version = file hashes).")
-def catalog_files() -> dg.DataVersion:
-    """Observe the catalogue files' content hashes."""
-    return dg.DataVersion(catalog_version(source_hashes(sources_dir())))
+CATALOG_SOURCE = dg.AssetSpec(
+    CATALOG_SOURCE_KEY,
+    group_name="sources",
+    owners=["team:analysts"],
+    description="sources/series.csv and sources/labels.csv (data version = the files' hashes, recorded by "
+    "`reportctl` and the sources sensor as observations).",
+    metadata={"files": "sources/series.csv, sources/labels.csv"},
+)
 
 
 DATA_VERSION_TAG = "dagster/data_version"
@@ -73,29 +76,39 @@ def source_observations(changed: list[str], hashes: dict[str, str]) -> list[dg.A
     """Observations of the source assets behind `changed` input names (table ids, catalog:<file>), carrying each
     file's hash as its data version, so the UI marks exactly what a changed file feeds as unsynced."""
     known = {s.id for s in manifest_specs()}
-    events = [dg.AssetObservation(asset_key=source_key(name), tags={DATA_VERSION_TAG: hashes[name]})
-              for name in changed if name in known and hashes.get(name)]
+    events = [
+        dg.AssetObservation(asset_key=source_key(name), tags={DATA_VERSION_TAG: hashes[name]})
+        for name in changed
+        if name in known and hashes.get(name)
+    ]
     if any(name.startswith("catalog:") for name in changed):
-        events.append(dg.AssetObservation(asset_key=CATALOG_SOURCE_KEY,
-                                          tags={DATA_VERSION_TAG: catalog_version(hashes)}))
+        events.append(
+            dg.AssetObservation(asset_key=CATALOG_SOURCE_KEY, tags={DATA_VERSION_TAG: catalog_version(hashes)})
+        )
     return events
 
 
-def make_source_asset(spec: TableSpec) -> dg.SourceAsset:
-    """The observable source asset of one file (data version = its sha256)."""
+def source_spec(spec: TableSpec) -> dg.AssetSpec:
+    """The file in sources/ behind a table: an external asset (Dagster does not produce it) whose data version,
+    the file's sha256, `reportctl` and the sources sensor record as observations."""
+    return dg.AssetSpec(
+        source_key(spec.id),
+        group_name="sources",
+        owners=["team:analysts"],
+        description=f"sources/{spec.file} (data version = sha256 of the file).",
+        metadata={"file": f"sources/{spec.file}"},
+    )
 
-    @dg.observable_source_asset(key=source_key(spec.id), group_name="sources",
-                                description=f"sources/{spec.file} (data version = sha256 of the file).",
-                                metadata={"file": f"sources/{spec.file}"})
-    def _observe() -> dg.DataVersion:
-        return dg.DataVersion(file_sha256(spec.path(sources_dir())))
 
-    return _observe
-
-
-@dg.asset(key=CATALOG_KEY, group_name="ingest", kinds={"duckdb", "csv"}, pool=WRITER_POOL, deps=[CATALOG_SOURCE_KEY],
-          owners=["team:analysts"],
-          description="Series catalogue (sources/series.csv) and bilingual labels (sources/labels.csv).")
+@dg.asset(
+    key=CATALOG_KEY,
+    group_name="ingest",
+    kinds={"duckdb", "csv"},
+    pool=WRITER_POOL,
+    deps=[CATALOG_SOURCE_KEY],
+    owners=["team:analysts"],
+    description="Series catalogue (sources/series.csv) and bilingual labels (sources/labels.csv).",
+)
 def catalog(duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Load the catalogues the ingest assets map names against."""
     with reported_as_failure(), duckdb.get_connection() as con:
@@ -113,38 +126,66 @@ def table_check_specs(spec: TableSpec) -> list[dg.AssetCheckSpec]:
     """The blocking checks evaluated right after ingesting an observations table."""
     if spec.kind != "observations":
         return []
-    return [dg.AssetCheckSpec(name, asset=table_key(spec.id), blocking=True, description=fn.__doc__)
-            for name, fn in TABLE_CHECKS.items()]
+    return [
+        dg.AssetCheckSpec(name, asset=table_key(spec.id), blocking=True, description=fn.__doc__)
+        for name, fn in TABLE_CHECKS.items()
+    ]
 
 
 def ingest_spec(spec: TableSpec) -> dg.AssetSpec:
     """The asset of one manifest entry: raw.<id> (and tidy.<id>), fed by its file in sources/."""
     return dg.AssetSpec(
-        table_key(spec.id), group_name="ingest", deps=[CATALOG_KEY, source_key(spec.id)], skippable=True,
-        kinds={"duckdb", spec.file.rsplit(".", 1)[-1].lower()}, owners=["team:analysts"],
+        table_key(spec.id),
+        group_name="ingest",
+        deps=[CATALOG_KEY, source_key(spec.id)],
+        skippable=True,
+        kinds={"duckdb", spec.file.rsplit(".", 1)[-1].lower()},
+        owners=["team:analysts"],
         description=f"{spec.title_en} / {spec.title_zh}. {spec.publisher}, {spec.published}, {spec.reference}. "
-                    f"File sources/{spec.file} → raw.{spec.id}" + (f" and tidy.{spec.id}." if
-                                                                   spec.kind == "observations" else "."),
-        metadata={"file": f"sources/{spec.file}", "publisher": spec.publisher, "reference": spec.reference,
-                  "status": spec.status, "published": spec.published.isoformat()})
+        f"File sources/{spec.file} → raw.{spec.id}" + (f" and tidy.{spec.id}." if spec.kind == "observations" else "."),
+        metadata={
+            "file": f"sources/{spec.file}",
+            "publisher": spec.publisher,
+            "reference": spec.reference,
+            "status": spec.status,
+            "published": spec.published.isoformat(),
+        },
+    )
 
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, spec: TableSpec, check_keys: set[dg.AssetCheckKey]) -> Iterator[Any]:
     result = ingest_table(con, spec, sources_dir())
     preview = _preview(con, f"raw.{q(spec.id)}")
-    checks = [result_from(fn(con, spec.id), check_name=name, asset_key=table_key(spec.id))
-              for name, fn in TABLE_CHECKS.items()
-              if dg.AssetCheckKey(table_key(spec.id), name) in check_keys] if spec.kind == "observations" else []
+    checks = (
+        [
+            result_from(fn(con, spec.id), check_name=name, asset_key=table_key(spec.id))
+            for name, fn in TABLE_CHECKS.items()
+            if dg.AssetCheckKey(table_key(spec.id), name) in check_keys
+        ]
+        if spec.kind == "observations"
+        else []
+    )
     yield dg.MaterializeResult(
-        asset_key=table_key(spec.id), data_version=dg.DataVersion(result.sha256),
-        metadata={"sha256": result.sha256, "raw_rows": result.raw_rows, "tidy_rows": result.tidy_rows,
-                  "loaded_at": result.loaded_at, "preview": dg.MetadataValue.md(preview)})
+        asset_key=table_key(spec.id),
+        data_version=dg.DataVersion(result.sha256),
+        metadata={
+            "sha256": result.sha256,
+            "raw_rows": result.raw_rows,
+            "tidy_rows": result.tidy_rows,
+            "loaded_at": result.loaded_at,
+            "preview": dg.MetadataValue.md(preview),
+        },
+    )
     yield from checks
 
 
 @dg.multi_asset(
-    name="ingest_tables", specs=[ingest_spec(s) for s in manifest_specs()],
-    check_specs=[c for s in manifest_specs() for c in table_check_specs(s)], can_subset=True, pool=WRITER_POOL)
+    name="ingest_tables",
+    specs=[ingest_spec(s) for s in manifest_specs()],
+    check_specs=[c for s in manifest_specs() for c in table_check_specs(s)],
+    can_subset=True,
+    pool=WRITER_POOL,
+)
 def ingest_tables(context, duckdb: DuckDBResource):  # untyped: Dagster rejects a string annotation here
     """Ingest each selected table, then run its blocking checks on the same connection. One asset per table,
     one step for all (a step per table cost ~0.2 s of Dagster and connection overhead each). Each table is
@@ -167,4 +208,4 @@ def ingest_tables(context, duckdb: DuckDBResource):  # untyped: Dagster rejects 
         raise dg.Failure(description="\n".join(failures))
 
 
-source_assets = [make_source_asset(s) for s in manifest_specs()]
+source_assets = [CATALOG_SOURCE, *(source_spec(s) for s in manifest_specs())]

@@ -22,12 +22,19 @@ from pipeline.lib.errors import SourceError
 from pipeline.lib.ingest.inputs import changed_inputs, published_inputs, source_hashes
 from pipeline.lib.ingest.manifest import load_manifest
 
-everything_job = dg.define_asset_job("refresh_from_sources", selection=dg.AssetSelection.all(),
-                                     description="Run by the sources sensor for the assets a changed file feeds.")
+everything_job = dg.define_asset_job(
+    "refresh_from_sources",
+    selection=dg.AssetSelection.all(),
+    description="Run by the sources sensor for the assets a changed file feeds.",
+)
 
 
-@dg.sensor(job=everything_job, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=15,
-           description="Watches sources/ by content hash and refreshes what depends on a changed file.")
+@dg.sensor(
+    job=everything_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=15,
+    description="Watches sources/ by content hash and refreshes what depends on a changed file.",
+)
 def sources_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Compare file hashes with the cursor; request one run for the changed tables and their downstream. Runs
     whose process died are failed first and their writer slots freed (`run_health`)."""
@@ -51,10 +58,20 @@ def sources_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
     keys = [k for k in input_keys(changed) if k == CATALOG_KEY or k.path[-1] in known]
     observations = source_observations(changed, current)
     graph = context.repository_def.asset_graph
-    selection = (dg.AssetSelection.assets(*keys).downstream().required_multi_asset_neighbors().resolve(graph)
-                 if keys else set())
+    selection = (
+        dg.AssetSelection.assets(*keys).downstream().required_multi_asset_neighbors().resolve(graph) if keys else set()
+    )
     runnable = sorted((k for k in selection if graph.get(k).is_materializable), key=str)
     run_key = "|".join(f"{n}:{current.get(n, '')[:12]}" for n in changed)
-    requests = [dg.RunRequest(run_key=run_key, asset_selection=runnable,
-        tags={"trigger": "sources_sensor", "changed": ",".join(changed)[:200]})] if runnable else []
+    requests = (
+        [
+            dg.RunRequest(
+                run_key=run_key,
+                asset_selection=runnable,
+                tags={"trigger": "sources_sensor", "changed": ",".join(changed)[:200]},
+            )
+        ]
+        if runnable
+        else []
+    )
     return dg.SensorResult(run_requests=requests, asset_events=observations, cursor=json.dumps(current))

@@ -32,14 +32,22 @@ def chart_figures() -> dict[str, str]:
     """{figure id: module docstring} of every registered chart (tables are rendered by the PDF asset)."""
     from pipeline.lib.report.figures import FIGURES
 
-    return {fid: (m.__doc__ or fid).strip().splitlines()[0] for fid, m in FIGURES.items()
-            if getattr(m, "KIND", "chart") == "chart"}
+    return {
+        fid: (m.__doc__ or fid).strip().splitlines()[0]
+        for fid, m in FIGURES.items()
+        if getattr(m, "KIND", "chart") == "chart"
+    }
 
 
-@dg.asset(key=CONTEXT, group_name="report", deps=[OBSERVATIONS, SERIES, SOURCES, *FORECAST_KEYS.values()],
-          kinds={"duckdb", "json"}, owners=["team:analysts"],
-          description="Every number, label and citation the report needs, read from core.* and forecast.*, "
-                      "plus the changes since the last published edition.")
+@dg.asset(
+    key=CONTEXT,
+    group_name="report",
+    deps=[OBSERVATIONS, SERIES, SOURCES, *FORECAST_KEYS.values()],
+    kinds={"duckdb", "json"},
+    owners=["team:analysts"],
+    description="Every number, label and citation the report needs, read from core.* and forecast.*, "
+    "plus the changes since the last published edition.",
+)
 def report_context(duckdb: DuckDBResource, report_slot: ReportSlotResource) -> dg.MaterializeResult:
     """Query the warehouse into output/build/context.json."""
     from pipeline.lib.report.build import write_context
@@ -51,17 +59,32 @@ def report_context(duckdb: DuckDBResource, report_slot: ReportSlotResource) -> d
     ctx["changes"] = compute_changes(latest_edition(output_dir()), ctx, ctx["inputs"])
     path = write_context(ctx, build_dir() / "context.json")
     changes = ctx["changes"]
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(path)), "facts": len(ctx["facts"]), "figures": len(ctx["figures"]),
-        "changed_sources": len(changes["sources"]), "moved_numbers": len(changes["numbers"]),
-        **{f"headline_{h['claim_id']}": float(h["ours"] or 0) for h in ctx["headlines"]}})
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "facts": len(ctx["facts"]),
+            "figures": len(ctx["figures"]),
+            "changed_sources": len(changes["sources"]),
+            "moved_numbers": len(changes["numbers"]),
+            **{f"headline_{h['claim_id']}": float(h["ours"] or 0) for h in ctx["headlines"]},
+        }
+    )
 
 
 @dg.multi_asset(
     name="charts",
-    specs=[dg.AssetSpec(chart_key(fid), group_name="charts", deps=[CONTEXT], kinds={"matplotlib", "png"},
-                        description=description, owners=["team:analysts"], skippable=True)
-           for fid, description in chart_figures().items()],
+    specs=[
+        dg.AssetSpec(
+            chart_key(fid),
+            group_name="charts",
+            deps=[CONTEXT],
+            kinds={"matplotlib", "png"},
+            description=description,
+            owners=["team:analysts"],
+            skippable=True,
+        )
+        for fid, description in chart_figures().items()
+    ],
     can_subset=True,
 )
 # context untyped: Dagster rejects a string annotation here (this module has `from __future__ import annotations`)
@@ -81,15 +104,26 @@ def charts(context, render: RenderWorkersResource, report_slot: ReportSlotResour
     for fid in selected:
         paths = png_paths(chart_dir, fid)
         thumb = base64.b64encode(thumbnail_path(chart_dir, fid).read_bytes()).decode()
-        yield dg.MaterializeResult(asset_key=chart_key(fid), data_version=dg.DataVersion(digests[fid][:16]), metadata={
-            "redrawn": fid in stale,
-            "sources": ", ".join(ctx["figures"][fid]["source_ids"]),
-            **{lang: dg.MetadataValue.path(str(p)) for lang, p in paths.items()},
-            "preview": dg.MetadataValue.md(f"![{fid}](data:image/png;base64,{thumb})")})
+        yield dg.MaterializeResult(
+            asset_key=chart_key(fid),
+            data_version=dg.DataVersion(digests[fid][:16]),
+            metadata={
+                "redrawn": fid in stale,
+                "sources": ", ".join(ctx["figures"][fid]["source_ids"]),
+                **{lang: dg.MetadataValue.path(str(p)) for lang, p in paths.items()},
+                "preview": dg.MetadataValue.md(f"![{fid}](data:image/png;base64,{thumb})"),
+            },
+        )
 
 
-@dg.asset(key=PDF, group_name="report", deps=[CONTEXT, *(chart_key(f) for f in chart_figures())], kinds={"pdf"},
-          owners=["team:analysts"], description="The zh, en and bilingual PDFs, staged in output/build/pdf.")
+@dg.asset(
+    key=PDF,
+    group_name="report",
+    deps=[CONTEXT, *(chart_key(f) for f in chart_figures())],
+    kinds={"pdf"},
+    owners=["team:analysts"],
+    description="The zh, en and bilingual PDFs, staged in output/build/pdf.",
+)
 def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -> dg.MaterializeResult:
     """Lay out and write both editions in the run's render workers, side by side, then join them into the
     bilingual volume (PDF/A-3b, sources attached). Encoded chart images are reused from the previous build
@@ -99,18 +133,34 @@ def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -
     from pipeline.lib.report.build import build_pdfs
 
     plan = plan_attachments(sources_dir(), load_manifest(sources_dir()), build_dir() / "attachments")
-    result = build_pdfs(build_dir() / "context.json", build_dir() / "charts", build_dir() / "pdf", plan.files,
-                        render.workers, image_cache=build_dir() / "pdf_images")
+    result = build_pdfs(
+        build_dir() / "context.json",
+        build_dir() / "charts",
+        build_dir() / "pdf",
+        plan.files,
+        render.workers,
+        image_cache=build_dir() / "pdf_images",
+    )
     pdfs = {k: v for k, v in result.items() if k not in ("numbers", "timing")}
-    return dg.MaterializeResult(metadata={
-        "attachments": len(plan.files),
-        "not_attached": dg.MetadataValue.md("\n".join(f"- {n}: {why}" for n, why in plan.left_out) or "none"),
-        **{f"{k}_path": dg.MetadataValue.path(v["path"]) for k, v in pdfs.items()},
-        **{f"{k}_pages": v["pages"] for k, v in pdfs.items()}, **result["timing"]})
+    return dg.MaterializeResult(
+        metadata={
+            "attachments": len(plan.files),
+            "not_attached": dg.MetadataValue.md("\n".join(f"- {n}: {why}" for n, why in plan.left_out) or "none"),
+            **{f"{k}_path": dg.MetadataValue.path(v["path"]) for k, v in pdfs.items()},
+            **{f"{k}_pages": v["pages"] for k, v in pdfs.items()},
+            **result["timing"],
+        }
+    )
 
 
-@dg.asset(key=PUBLISH, group_name="report", deps=[PDF], kinds={"pdf"}, owners=["team:analysts"],
-          description="Archive the staged PDFs as a new edition and point output/latest at it (atomic).")
+@dg.asset(
+    key=PUBLISH,
+    group_name="report",
+    deps=[PDF],
+    kinds={"pdf"},
+    owners=["team:analysts"],
+    description="Archive the staged PDFs as a new edition and point output/latest at it (atomic).",
+)
 def report_publish(context, report_slot: ReportSlotResource) -> dg.MaterializeResult:  # context: see `charts`
     """Validate, archive under output/editions/<id>, switch output/latest (the top-level PDFs link into it)."""
     from pipeline.lib.publish.editions import publish
@@ -118,7 +168,11 @@ def report_publish(context, report_slot: ReportSlotResource) -> dg.MaterializeRe
 
     ctx = read_context(build_dir() / "context.json")
     record = publish(build_dir() / "pdf", output_dir(), ctx, ctx["changes"], ctx["inputs"], context.run_id)
-    return dg.MaterializeResult(metadata={
-        "edition": record["edition_id"], "code_version": record["code_version"],
-        "latest": dg.MetadataValue.path(str(output_dir() / "latest" / "report.pdf")),
-        "previous": record["previous"] or "none"})
+    return dg.MaterializeResult(
+        metadata={
+            "edition": record["edition_id"],
+            "code_version": record["code_version"],
+            "latest": dg.MetadataValue.path(str(output_dir() / "latest" / "report.pdf")),
+            "previous": record["previous"] or "none",
+        }
+    )

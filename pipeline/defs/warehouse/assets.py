@@ -21,21 +21,42 @@ SOURCES = dg.AssetKey(["core", "sources"])
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(OBSERVATIONS, group_name="warehouse", kinds={"duckdb"}, owners=["team:analysts"],
-                     deps=[table_key(s.id) for s in manifest_specs()],
-                     description="Tidy facts: series × geography × segment × year × vintage, value in canonical "
-                                 "units (CNY, EFLOPS, ...), with source id and status."),
-        dg.AssetSpec(SERIES, group_name="warehouse", kinds={"duckdb"}, deps=[CATALOG_KEY],
-                     description="Bilingual series catalogue."),
-        dg.AssetSpec(SOURCES, group_name="warehouse", kinds={"duckdb"},
-                     deps=[table_key(s.id) for s in manifest_specs()],
-                     description="One row per source table: publisher, titles, date, figure/page, status, hash."),
+        dg.AssetSpec(
+            OBSERVATIONS,
+            group_name="warehouse",
+            kinds={"duckdb"},
+            owners=["team:analysts"],
+            deps=[table_key(s.id) for s in manifest_specs()],
+            description="Tidy facts: series × geography × segment × year × vintage, value in canonical "
+            "units (CNY, EFLOPS, ...), with source id and status.",
+        ),
+        dg.AssetSpec(
+            SERIES,
+            group_name="warehouse",
+            kinds={"duckdb"},
+            deps=[CATALOG_KEY],
+            description="Bilingual series catalogue.",
+        ),
+        dg.AssetSpec(
+            SOURCES,
+            group_name="warehouse",
+            kinds={"duckdb"},
+            deps=[table_key(s.id) for s in manifest_specs()],
+            description="One row per source table: publisher, titles, date, figure/page, status, hash.",
+        ),
     ],
     check_specs=[
         dg.AssetCheckSpec(fn.__name__, asset=OBSERVATIONS, blocking=True, description=fn.__doc__)
         for fn in checks.CORE_CHECKS
-    ] + [dg.AssetCheckSpec("manifest_matches_files", asset=SOURCES, blocking=True,
-                           description="Every manifest entry has its file inside sources/, and every file its entry.")],
+    ]
+    + [
+        dg.AssetCheckSpec(
+            "manifest_matches_files",
+            asset=SOURCES,
+            blocking=True,
+            description="Every manifest entry has its file inside sources/, and every file its entry.",
+        )
+    ],
     pool=WRITER_POOL,
 )
 def core_model(duckdb: DuckDBResource):
@@ -45,13 +66,22 @@ def core_model(duckdb: DuckDBResource):
         specs = load_manifest(sources_dir())
         counts = build_core(con, specs)
         by_series = con.execute("SELECT series_id, count(*) AS n FROM core.observations GROUP BY 1 ORDER BY 1").df()
-        results = [result_from(fn(con), check_name=fn.__name__, asset_key=OBSERVATIONS)
-                   for fn in checks.CORE_CHECKS]
-    results.append(result_from([str(p) for p in sources_dir_problems(sources_dir(), specs)],
-                               check_name="manifest_matches_files", asset_key=SOURCES))
-    yield dg.MaterializeResult(asset_key=OBSERVATIONS, metadata={
-        "rows": counts["observations"], "fx_rates": counts["fx_rates"],
-        "rows_by_series": dg.MetadataValue.md(by_series.to_markdown(index=False))})
+        results = [result_from(fn(con), check_name=fn.__name__, asset_key=OBSERVATIONS) for fn in checks.CORE_CHECKS]
+    results.append(
+        result_from(
+            [str(p) for p in sources_dir_problems(sources_dir(), specs)],
+            check_name="manifest_matches_files",
+            asset_key=SOURCES,
+        )
+    )
+    yield dg.MaterializeResult(
+        asset_key=OBSERVATIONS,
+        metadata={
+            "rows": counts["observations"],
+            "fx_rates": counts["fx_rates"],
+            "rows_by_series": dg.MetadataValue.md(by_series.to_markdown(index=False)),
+        },
+    )
     yield dg.MaterializeResult(asset_key=SERIES, metadata={"rows": counts["series"]})
     yield dg.MaterializeResult(asset_key=SOURCES, metadata={"rows": counts["sources"]})
     yield from results

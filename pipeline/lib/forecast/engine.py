@@ -39,11 +39,18 @@ class Projection:
     fit_points: int | None
 
 
-def history(con: duckdb.DuckDBPyConnection, series_id: str, geography: str = "CN", segment: str = "total",
-            as_of: dt.date | None = None) -> dict[int, float]:
+def history(
+    con: duckdb.DuckDBPyConnection,
+    series_id: str,
+    geography: str = "CN",
+    segment: str = "total",
+    as_of: dt.date | None = None,
+) -> dict[int, float]:
     """Actual (non-outlook) values by year, each from the latest vintage published on or before `as_of`."""
-    sql = ("SELECT year, value FROM core.observations WHERE series_id = ? AND geography = ? AND segment = ? "
-           "AND NOT is_outlook")
+    sql = (
+        "SELECT year, value FROM core.observations WHERE series_id = ? AND geography = ? AND segment = ? "
+        "AND NOT is_outlook"
+    )
     params: list = [series_id, geography, segment]
     if as_of is not None:
         sql += " AND vintage <= ?"
@@ -70,9 +77,24 @@ def project(a: Assumption, hist: dict[int, float], rate_shift: float = 0.0) -> l
     rate, base_year, base_value, fit = rate_for(a, hist)
     years = list(range(base_year + 1, a.horizon + 1))
     values = methods.compound_growth(base_value, base_year, rate + rate_shift, years)
-    return [Projection(a.assumption_id, a.series_id, a.geography, a.segment, a.scenario, y, v, a.method, base_year,
-                       base_value, rate + rate_shift, fit.r2 if fit else None, fit.n if fit else None)
-            for y, v in values.items()]
+    return [
+        Projection(
+            a.assumption_id,
+            a.series_id,
+            a.geography,
+            a.segment,
+            a.scenario,
+            y,
+            v,
+            a.method,
+            base_year,
+            base_value,
+            rate + rate_shift,
+            fit.r2 if fit else None,
+            fit.n if fit else None,
+        )
+        for y, v in values.items()
+    ]
 
 
 def _assumption_problems(assumptions: list[Assumption], hists: dict[tuple, dict[int, float]]) -> list[Problem]:
@@ -81,19 +103,45 @@ def _assumption_problems(assumptions: list[Assumption], hists: dict[tuple, dict[
     for a in assumptions:
         hist = hists[(a.series_id, a.geography, a.segment)]
         if not hist:
-            problems.append(Problem(where, f"assumption {a.assumption_id!r}: no actual value of {a.series_id} "
-                                    f"({a.geography}/{a.segment}) to start from", a.row, "series_id"))
+            problems.append(
+                Problem(
+                    where,
+                    f"assumption {a.assumption_id!r}: no actual value of {a.series_id} "
+                    f"({a.geography}/{a.segment}) to start from",
+                    a.row,
+                    "series_id",
+                )
+            )
             continue
         base_year = max(hist)
         if a.method == "target" and a.target_year <= base_year:
-            problems.append(Problem(where, f"assumption {a.assumption_id!r}: target year {a.target_year} is not "
-                                    f"after the base year {base_year}", a.row, "target_year"))
+            problems.append(
+                Problem(
+                    where,
+                    f"assumption {a.assumption_id!r}: target year {a.target_year} is not "
+                    f"after the base year {base_year}",
+                    a.row,
+                    "target_year",
+                )
+            )
         if a.horizon <= base_year:
-            problems.append(Problem(where, f"assumption {a.assumption_id!r}: horizon {a.horizon} is not after the "
-                                    f"base year {base_year}", a.row, "horizon"))
+            problems.append(
+                Problem(
+                    where,
+                    f"assumption {a.assumption_id!r}: horizon {a.horizon} is not after the base year {base_year}",
+                    a.row,
+                    "horizon",
+                )
+            )
         if a.method == "trend" and len(hist) < 4:
-            problems.append(Problem(where, f"assumption {a.assumption_id!r}: trend needs 4 actual points, "
-                                    f"{a.series_id} has {len(hist)}", a.row, "method"))
+            problems.append(
+                Problem(
+                    where,
+                    f"assumption {a.assumption_id!r}: trend needs 4 actual points, {a.series_id} has {len(hist)}",
+                    a.row,
+                    "method",
+                )
+            )
     return problems
 
 
@@ -104,8 +152,7 @@ def _value_at(projections: list[Projection], hists: dict, series_id: str, scenar
     return hists.get((series_id, "CN", "total"), {}).get(year)
 
 
-def evaluate_claims(claims: list[Claim], aggregates: dict, projections: list[Projection],
-                    hists: dict) -> list[dict]:
+def evaluate_claims(claims: list[Claim], aggregates: dict, projections: list[Projection], hists: dict) -> list[dict]:
     """Compare the base scenario with each published claim; returns one row per claim with pass/fail."""
     rows = []
     for c in claims:
@@ -130,10 +177,25 @@ def evaluate_claims(claims: list[Claim], aggregates: dict, projections: list[Pro
         else:
             gap = (cagr or 0) - c.value
             passed = cagr is not None and abs(gap) <= c.tolerance
-        rows.append({"claim_id": c.claim_id, "target": c.target, "year": c.year, "comparator": c.comparator,
-                     "claimed": c.value, "tolerance": c.tolerance, "ours": ours, "from_year": start,
-                     "from_value": base, "implied_cagr": cagr, "gap": gap, "passed": passed, "text_zh": c.text_zh,
-                     "text_en": c.text_en, "source": c.source})
+        rows.append(
+            {
+                "claim_id": c.claim_id,
+                "target": c.target,
+                "year": c.year,
+                "comparator": c.comparator,
+                "claimed": c.value,
+                "tolerance": c.tolerance,
+                "ours": ours,
+                "from_year": start,
+                "from_value": base,
+                "implied_cagr": cagr,
+                "gap": gap,
+                "passed": passed,
+                "text_zh": c.text_zh,
+                "text_en": c.text_en,
+                "source": c.source,
+            }
+        )
     return rows
 
 
@@ -153,8 +215,16 @@ def sensitivity(assumptions: list[Assumption], aggregates: dict, claims: list[Cl
                 a = base[m]
                 proj = project(a, hists[(m, a.geography, a.segment)], pp / 100)
                 total += next(p.value for p in proj if p.year == c.year)
-            rows.append({"target": c.target, "claim_id": c.claim_id, "year": c.year, "delta_pp": pp, "value": total,
-                         "claimed": c.value})
+            rows.append(
+                {
+                    "target": c.target,
+                    "claim_id": c.claim_id,
+                    "year": c.year,
+                    "delta_pp": pp,
+                    "value": total,
+                    "claimed": c.value,
+                }
+            )
     return rows
 
 
@@ -162,7 +232,7 @@ def backtest(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Hold back the last 1 and 2 actuals of every series with ≥5 points; MAPE of each method on them."""
     groups = con.execute(f"""
         SELECT series_id, geography, segment FROM core.observations_latest
-        WHERE NOT is_outlook AND quantity IN ({', '.join("'" + q + "'" for q in BACKTEST_QUANTITIES)})
+        WHERE NOT is_outlook AND quantity IN ({", ".join("'" + q + "'" for q in BACKTEST_QUANTITIES)})
         GROUP BY ALL HAVING count(DISTINCT year) >= {BACKTEST_MIN_POINTS} ORDER BY ALL""").fetchall()
     rows = []
     for series_id, geo, seg in groups:
@@ -179,9 +249,20 @@ def backtest(con: duckdb.DuckDBPyConnection) -> list[dict]:
                 candidates["trend"] = methods.fit_log_linear(train).rate
             for method, rate in candidates.items():
                 fc = methods.compound_growth(train[last], last, rate, list(test))
-                rows.append({"series_id": series_id, "geography": geo, "segment": seg, "holdout_years": hold,
-                             "train_from": years[0], "train_to": last, "method": method, "rate": rate,
-                             "mape": methods.mape(test, fc), "n_train": len(train)})
+                rows.append(
+                    {
+                        "series_id": series_id,
+                        "geography": geo,
+                        "segment": seg,
+                        "holdout_years": hold,
+                        "train_from": years[0],
+                        "train_to": last,
+                        "method": method,
+                        "rate": rate,
+                        "mape": methods.mape(test, fc),
+                        "n_train": len(train),
+                    }
+                )
     return rows
 
 
@@ -190,9 +271,14 @@ def forecast_vs_actual(con: duckdb.DuckDBPyConnection, assumptions: list[Assumpt
     a later vintage brought for the same year."""
     rows = []
     for a in (a for a in assumptions if a.scenario == "base"):
-        vintages = [v for (v,) in con.execute(
-            "SELECT DISTINCT vintage FROM core.observations WHERE series_id = ? AND geography = ? AND segment = ? "
-            "ORDER BY vintage", [a.series_id, a.geography, a.segment]).fetchall()]
+        vintages = [
+            v
+            for (v,) in con.execute(
+                "SELECT DISTINCT vintage FROM core.observations WHERE series_id = ? AND geography = ? AND segment = ? "
+                "ORDER BY vintage",
+                [a.series_id, a.geography, a.segment],
+            ).fetchall()
+        ]
         for i, v in enumerate(vintages[:-1]):
             hist_then = history(con, a.series_id, a.geography, a.segment, as_of=v)
             if not hist_then:
@@ -201,16 +287,27 @@ def forecast_vs_actual(con: duckdb.DuckDBPyConnection, assumptions: list[Assumpt
                 fc = {p.year: p.value for p in project(a, hist_then)}
             except ValueError:
                 continue
-            for later in vintages[i + 1:]:
+            for later in vintages[i + 1 :]:
                 for year, actual in con.execute(
-                        "SELECT year, value FROM core.observations WHERE series_id = ? AND geography = ? AND "
-                        "segment = ? AND vintage = ? AND NOT is_outlook", [a.series_id, a.geography, a.segment,
-                                                                           later]).fetchall():
+                    "SELECT year, value FROM core.observations WHERE series_id = ? AND geography = ? AND "
+                    "segment = ? AND vintage = ? AND NOT is_outlook",
+                    [a.series_id, a.geography, a.segment, later],
+                ).fetchall():
                     if year in fc and year > max(hist_then):
-                        rows.append({"series_id": a.series_id, "geography": a.geography, "segment": a.segment,
-                                     "year": year, "forecast_vintage": v, "forecast": fc[year],
-                                     "actual_vintage": later, "actual": actual,
-                                     "error_pct": (fc[year] - actual) / actual * 100, "method": a.method})
+                        rows.append(
+                            {
+                                "series_id": a.series_id,
+                                "geography": a.geography,
+                                "segment": a.segment,
+                                "year": year,
+                                "forecast_vintage": v,
+                                "forecast": fc[year],
+                                "actual_vintage": later,
+                                "actual": actual,
+                                "error_pct": (fc[year] - actual) / actual * 100,
+                                "method": a.method,
+                            }
+                        )
     return rows
 
 
@@ -243,19 +340,57 @@ def run_forecasts(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
         "sensitivity": sensitivity(assumptions, aggregates, claims, hists),
         "backtest": backtest(con),
         "forecast_vs_actual": forecast_vs_actual(con, assumptions),
-        "aggregates": [{"aggregate_id": k, "member_series_id": m, "name_zh": v["name_zh"], "name_en": v["name_en"]}
-                       for k, v in aggregates.items() for m in v["members"]],
+        "aggregates": [
+            {"aggregate_id": k, "member_series_id": m, "name_zh": v["name_zh"], "name_en": v["name_en"]}
+            for k, v in aggregates.items()
+            for m in v["members"]
+        ],
     }
     columns = {
         "assumptions": list(Assumption.__dataclass_fields__),
         "projections": list(Projection.__dataclass_fields__),
-        "headlines": ["claim_id", "target", "year", "comparator", "claimed", "tolerance", "ours", "from_year",
-                      "from_value", "implied_cagr", "gap", "passed", "text_zh", "text_en", "source"],
+        "headlines": [
+            "claim_id",
+            "target",
+            "year",
+            "comparator",
+            "claimed",
+            "tolerance",
+            "ours",
+            "from_year",
+            "from_value",
+            "implied_cagr",
+            "gap",
+            "passed",
+            "text_zh",
+            "text_en",
+            "source",
+        ],
         "sensitivity": ["target", "claim_id", "year", "delta_pp", "value", "claimed"],
-        "backtest": ["series_id", "geography", "segment", "holdout_years", "train_from", "train_to", "method",
-                     "rate", "mape", "n_train"],
-        "forecast_vs_actual": ["series_id", "geography", "segment", "year", "forecast_vintage", "forecast",
-                               "actual_vintage", "actual", "error_pct", "method"],
+        "backtest": [
+            "series_id",
+            "geography",
+            "segment",
+            "holdout_years",
+            "train_from",
+            "train_to",
+            "method",
+            "rate",
+            "mape",
+            "n_train",
+        ],
+        "forecast_vs_actual": [
+            "series_id",
+            "geography",
+            "segment",
+            "year",
+            "forecast_vintage",
+            "forecast",
+            "actual_vintage",
+            "actual",
+            "error_pct",
+            "method",
+        ],
         "aggregates": ["aggregate_id", "member_series_id", "name_zh", "name_en"],
     }
     con.execute("CREATE SCHEMA IF NOT EXISTS forecast")
@@ -274,9 +409,13 @@ def failed_claims(headlines: list[dict]) -> list[str]:
         if h["ours"] is None:
             out.append(f"{h['claim_id']} ({h['text_en']}): no base-scenario value for {h['year']}")
         elif h["comparator"].startswith("cagr"):
-            out.append(f"{h['claim_id']} ({h['text_en']}): implied CAGR {h['implied_cagr']:.1%} vs claimed "
-                       f"{h['claimed']:.1%} ({h['gap'] * 100:+.1f} pp)")
+            out.append(
+                f"{h['claim_id']} ({h['text_en']}): implied CAGR {h['implied_cagr']:.1%} vs claimed "
+                f"{h['claimed']:.1%} ({h['gap'] * 100:+.1f} pp)"
+            )
         else:
-            out.append(f"{h['claim_id']} ({h['text_en']}): base scenario gives {h['ours']:,.4g} vs claimed "
-                       f"{h['comparator']} {h['claimed']:,.4g} ({h['gap']:+.1%})")
+            out.append(
+                f"{h['claim_id']} ({h['text_en']}): base scenario gives {h['ours']:,.4g} vs claimed "
+                f"{h['comparator']} {h['claimed']:,.4g} ({h['gap']:+.1%})"
+            )
     return out

@@ -64,8 +64,9 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, required: tuple[str, ...])
     missing = [c for c in required if c not in names]
     if missing:
         raise SourceError(Problem(f"sources/{table}.csv", f"missing column(s) {missing}", 1))
-    return [{k: (v.strip() if isinstance(v, str) else v) for k, v in zip(names, r, strict=True)}
-            for r in cur.fetchall()]
+    return [
+        {k: (v.strip() if isinstance(v, str) else v) for k, v in zip(names, r, strict=True)} for r in cur.fetchall()
+    ]
 
 
 def _number(text: str | None, problems: list[Problem], where: str, row: int, column: str) -> float | None:
@@ -88,8 +89,15 @@ def _year(text: str | None, problems: list[Problem], where: str, row: int, colum
     return int(value)
 
 
-def _canonical(value: float | None, unit: str | None, problems: list[Problem], where: str, row: int,
-               column: str, fx: dict[str, float]) -> float | None:
+def _canonical(
+    value: float | None,
+    unit: str | None,
+    problems: list[Problem],
+    where: str,
+    row: int,
+    column: str,
+    fx: dict[str, float],
+) -> float | None:
     if value is None:
         return None
     if not unit:
@@ -110,9 +118,24 @@ def _canonical(value: float | None, unit: str | None, problems: list[Problem], w
 def read_assumptions(con: duckdb.DuckDBPyConnection, known_series: set[str], fx: dict[str, float]) -> list[Assumption]:
     """Parse and validate forecast_assumptions; raise SourceError listing every bad row."""
     where = f"sources/{ASSUMPTIONS}.csv"
-    rows = _rows(con, ASSUMPTIONS, ("assumption_id", "series_id", "scenario", "method", "rate_pct", "target_value",
-                                    "target_unit", "target_year", "horizon", "rationale_zh", "rationale_en",
-                                    "source"))
+    rows = _rows(
+        con,
+        ASSUMPTIONS,
+        (
+            "assumption_id",
+            "series_id",
+            "scenario",
+            "method",
+            "rate_pct",
+            "target_value",
+            "target_unit",
+            "target_year",
+            "horizon",
+            "rationale_zh",
+            "rationale_en",
+            "source",
+        ),
+    )
     problems: list[Problem] = []
     out: list[Assumption] = []
     seen: set[tuple[str, str, str, str]] = set()
@@ -120,24 +143,39 @@ def read_assumptions(con: duckdb.DuckDBPyConnection, known_series: set[str], fx:
         row = r["_row"]
         n_before = len(problems)
         if r["series_id"] not in known_series:
-            problems.append(Problem(where, f"assumption {r['assumption_id']!r} names unknown series "
-                                    f"{r['series_id']!r}", row, "series_id"))
+            problems.append(
+                Problem(
+                    where,
+                    f"assumption {r['assumption_id']!r} names unknown series {r['series_id']!r}",
+                    row,
+                    "series_id",
+                )
+            )
         if r["scenario"] not in SCENARIOS:
             problems.append(Problem(where, f"scenario {r['scenario']!r} not one of {SCENARIOS}", row, "scenario"))
         if r["method"] not in METHODS:
             problems.append(Problem(where, f"method {r['method']!r} not one of {METHODS}", row, "method"))
         rate = _number(r["rate_pct"], problems, where, row, "rate_pct")
         if rate is not None and not RATE_MIN < rate <= RATE_MAX:
-            problems.append(Problem(where, f"growth rate {rate:g}% outside ({RATE_MIN:g}%, {RATE_MAX:g}%]", row,
-                                    "rate_pct"))
+            problems.append(
+                Problem(where, f"growth rate {rate:g}% outside ({RATE_MIN:g}%, {RATE_MAX:g}%]", row, "rate_pct")
+            )
         if r["method"] == "cagr" and rate is None:
             problems.append(Problem(where, "method cagr needs rate_pct", row, "rate_pct"))
-        target = _canonical(_number(r["target_value"], problems, where, row, "target_value"), r["target_unit"],
-                            problems, where, row, "target_unit", fx)
+        target = _canonical(
+            _number(r["target_value"], problems, where, row, "target_value"),
+            r["target_unit"],
+            problems,
+            where,
+            row,
+            "target_unit",
+            fx,
+        )
         target_year = _year(r["target_year"], problems, where, row, "target_year")
         if r["method"] == "target" and (target is None or target_year is None):
-            problems.append(Problem(where, "method target needs target_value, target_unit and target_year", row,
-                                    "target_value"))
+            problems.append(
+                Problem(where, "method target needs target_value, target_unit and target_year", row, "target_value")
+            )
         horizon = _year(r["horizon"], problems, where, row, "horizon")
         if horizon is None and not any(p.row == row and p.column == "horizon" for p in problems):
             problems.append(Problem(where, "horizon (last projected year) is required", row, "horizon"))
@@ -147,9 +185,24 @@ def read_assumptions(con: duckdb.DuckDBPyConnection, known_series: set[str], fx:
             problems.append(Problem(where, f"second {r['scenario']} assumption for {r['series_id']}", row, "scenario"))
         seen.add(key)
         if len(problems) == n_before:
-            out.append(Assumption(r["assumption_id"], r["series_id"], geo, seg, r["scenario"], r["method"],
-                                  None if rate is None else rate / 100, target, target_year, horizon,
-                                  r["rationale_zh"], r["rationale_en"], r["source"], row))
+            out.append(
+                Assumption(
+                    r["assumption_id"],
+                    r["series_id"],
+                    geo,
+                    seg,
+                    r["scenario"],
+                    r["method"],
+                    None if rate is None else rate / 100,
+                    target,
+                    target_year,
+                    horizon,
+                    r["rationale_zh"],
+                    r["rationale_en"],
+                    r["source"],
+                    row,
+                )
+            )
     if problems:
         raise SourceError(problems)
     return out
@@ -162,8 +215,9 @@ def read_aggregates(con: duckdb.DuckDBPyConnection, known_series: set[str]) -> d
     problems, out = [], {}
     for r in rows:
         if r["member_series_id"] not in known_series:
-            problems.append(Problem(where, f"unknown member series {r['member_series_id']!r}", r["_row"],
-                                    "member_series_id"))
+            problems.append(
+                Problem(where, f"unknown member series {r['member_series_id']!r}", r["_row"], "member_series_id")
+            )
         agg = out.setdefault(r["aggregate_id"], {"members": [], "name_zh": r["name_zh"], "name_en": r["name_en"]})
         agg["members"].append(r["member_series_id"])
     if problems:
@@ -174,29 +228,68 @@ def read_aggregates(con: duckdb.DuckDBPyConnection, known_series: set[str]) -> d
 def read_claims(con: duckdb.DuckDBPyConnection, targets: set[str], fx: dict[str, float]) -> list[Claim]:
     """Parse and validate forecast_claims."""
     where = f"sources/{CLAIMS}.csv"
-    rows = _rows(con, CLAIMS, ("claim_id", "target", "year", "comparator", "value", "unit", "tolerance_pct",
-                               "from_year", "text_zh", "text_en", "source"))
+    rows = _rows(
+        con,
+        CLAIMS,
+        (
+            "claim_id",
+            "target",
+            "year",
+            "comparator",
+            "value",
+            "unit",
+            "tolerance_pct",
+            "from_year",
+            "text_zh",
+            "text_en",
+            "source",
+        ),
+    )
     problems: list[Problem] = []
     out = []
     for r in rows:
         row, n_before = r["_row"], len(problems)
         if r["target"] not in targets:
-            problems.append(Problem(where, f"claim target {r['target']!r} is neither a series with assumptions "
-                                    "nor an aggregate", row, "target"))
+            problems.append(
+                Problem(
+                    where,
+                    f"claim target {r['target']!r} is neither a series with assumptions nor an aggregate",
+                    row,
+                    "target",
+                )
+            )
         if r["comparator"] not in COMPARATORS:
-            problems.append(Problem(where, f"comparator {r['comparator']!r} not one of {COMPARATORS}", row,
-                                    "comparator"))
+            problems.append(
+                Problem(where, f"comparator {r['comparator']!r} not one of {COMPARATORS}", row, "comparator")
+            )
         year = _year(r["year"], problems, where, row, "year")
         from_year = _year(r["from_year"], problems, where, row, "from_year")
         raw_value = _number(r["value"], problems, where, row, "value")
-        value = (raw_value / 100 if raw_value is not None else None) if r["comparator"].startswith("cagr") else \
-            _canonical(raw_value, r["unit"], problems, where, row, "unit", fx)
+        value = (
+            (raw_value / 100 if raw_value is not None else None)
+            if r["comparator"].startswith("cagr")
+            else _canonical(raw_value, r["unit"], problems, where, row, "unit", fx)
+        )
         tol = _number(r["tolerance_pct"], problems, where, row, "tolerance_pct") or 0.0
         if r["comparator"].startswith("cagr") and from_year is None:
             problems.append(Problem(where, "a CAGR claim needs from_year", row, "from_year"))
         if len(problems) == n_before:
-            out.append(Claim(r["claim_id"], r["target"], r.get("geography") or "CN", year, r["comparator"], value,
-                             tol / 100, from_year, r["text_zh"], r["text_en"], r["source"], row))
+            out.append(
+                Claim(
+                    r["claim_id"],
+                    r["target"],
+                    r.get("geography") or "CN",
+                    year,
+                    r["comparator"],
+                    value,
+                    tol / 100,
+                    from_year,
+                    r["text_zh"],
+                    r["text_en"],
+                    r["source"],
+                    row,
+                )
+            )
     if problems:
         raise SourceError(problems)
     return out

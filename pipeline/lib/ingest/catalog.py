@@ -13,8 +13,20 @@ from pipeline.lib.ingest.manifest import LABELS_FILE, SERIES_FILE, read_catalog
 
 SERIES_COLUMNS = ("series_id", "name_zh", "name_en", "quantity", "description_zh", "description_en", "aliases")
 LABEL_COLUMNS = ("dimension", "code", "name_zh", "name_en", "aliases")
-QUANTITIES = ("money", "compute", "count", "duration", "share", "growth", "energy", "carbon", "ratio",
-              "training", "chip", "other")
+QUANTITIES = (
+    "money",
+    "compute",
+    "count",
+    "duration",
+    "share",
+    "growth",
+    "energy",
+    "carbon",
+    "ratio",
+    "training",
+    "chip",
+    "other",
+)
 DIMENSIONS = ("geography", "segment")
 
 
@@ -33,8 +45,7 @@ def _catalog_problems(series: list[dict[str, str]], labels: list[dict[str, str]]
     for i, row in enumerate(labels, start=2):
         where = f"sources/{LABELS_FILE}"
         if row["dimension"] not in DIMENSIONS:
-            problems.append(Problem(where, f"dimension {row['dimension']!r} not one of {DIMENSIONS}", i,
-                                    "dimension"))
+            problems.append(Problem(where, f"dimension {row['dimension']!r} not one of {DIMENSIONS}", i, "dimension"))
         if not row["code"] or not row["name_zh"] or not row["name_en"]:
             problems.append(Problem(where, "code, name_zh and name_en are required", i))
         if (row["dimension"], row["code"]) in seen:
@@ -52,18 +63,27 @@ def load_catalogs(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> tuple[in
         raise SourceError(problems)
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     with transaction(con):
-        con.execute("CREATE OR REPLACE TABLE raw.series_catalog (series_id VARCHAR PRIMARY KEY, name_zh VARCHAR, "
-                    "name_en VARCHAR, quantity VARCHAR, description_zh VARCHAR, description_en VARCHAR, "
-                    "aliases VARCHAR)")
-        con.executemany("INSERT INTO raw.series_catalog VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [[r[c] for c in SERIES_COLUMNS] for r in series])
-        con.execute("CREATE OR REPLACE TABLE raw.labels (dimension VARCHAR, code VARCHAR, name_zh VARCHAR, "
-                    "name_en VARCHAR, aliases VARCHAR, PRIMARY KEY (dimension, code))")
-        con.executemany("INSERT INTO raw.labels VALUES (?, ?, ?, ?, ?)",
-                        [[r[c] for c in LABEL_COLUMNS] for r in labels])
+        con.execute(
+            "CREATE OR REPLACE TABLE raw.series_catalog (series_id VARCHAR PRIMARY KEY, name_zh VARCHAR, "
+            "name_en VARCHAR, quantity VARCHAR, description_zh VARCHAR, description_en VARCHAR, "
+            "aliases VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO raw.series_catalog VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[r[c] for c in SERIES_COLUMNS] for r in series],
+        )
+        con.execute(
+            "CREATE OR REPLACE TABLE raw.labels (dimension VARCHAR, code VARCHAR, name_zh VARCHAR, "
+            "name_en VARCHAR, aliases VARCHAR, PRIMARY KEY (dimension, code))"
+        )
+        con.executemany(
+            "INSERT INTO raw.labels VALUES (?, ?, ?, ?, ?)", [[r[c] for c in LABEL_COLUMNS] for r in labels]
+        )
         con.execute("CREATE OR REPLACE TABLE raw.catalog_files (file VARCHAR, sha256 VARCHAR)")
-        con.executemany("INSERT INTO raw.catalog_files VALUES (?, ?)",
-                        [[name, file_sha256(sources_dir / name)] for name in (SERIES_FILE, LABELS_FILE)])
+        con.executemany(
+            "INSERT INTO raw.catalog_files VALUES (?, ?)",
+            [[name, file_sha256(sources_dir / name)] for name in (SERIES_FILE, LABELS_FILE)],
+        )
     return len(series), len(labels)
 
 
@@ -81,8 +101,10 @@ def build_alias_table(con: duckdb.DuckDBPyConnection) -> None:
                                                        string_split(coalesce(aliases, ''), '|'))) AS alias
             FROM raw.labels)
         WHERE trim(alias) <> ''""")
-    clashes = con.execute("SELECT dimension, alias, list(code) FROM _aliases GROUP BY ALL "
-                          "HAVING count(DISTINCT code) > 1 LIMIT 5").fetchall()
+    clashes = con.execute(
+        "SELECT dimension, alias, list(code) FROM _aliases GROUP BY ALL HAVING count(DISTINCT code) > 1 LIMIT 5"
+    ).fetchall()
     if clashes:
-        raise SourceError([Problem("sources/labels.csv", f"{d} alias {a!r} points at several codes {c}")
-                           for d, a, c in clashes])
+        raise SourceError(
+            [Problem("sources/labels.csv", f"{d} alias {a!r} points at several codes {c}") for d, a, c in clashes]
+        )

@@ -22,7 +22,7 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 ROLE_DOCS: dict[str, str] = {
     "series": "the series of the row: a series id, name or alias of sources/series.csv; a label may carry its "
-              "geography and unit (`中国云计算市场规模（亿元）`, `全球算力规模（EFLOPS）`)",
+    "geography and unit (`中国云计算市场规模（亿元）`, `全球算力规模（EFLOPS）`)",
     "geography": "a code, name or alias of sources/labels.csv (`中国`, `美国`, `全球`)",
     "segment": "a segment code, name or alias of sources/labels.csv",
     "year": "long layout: the year of the row (`2022`, `2022年`, `2022E`)",
@@ -32,12 +32,12 @@ ROLE_DOCS: dict[str, str] = {
     "source": "the row's own citation, when finer than the manifest's",
     "note": "a note kept with the row",
     "formula": "for `derived` rows, the arithmetic that gives the value (`615/1.44`); an empty value is filled from "
-               "it, a given value must agree with it",
+    "it, a given value must agree with it",
     "ignore": "a column the pipeline skips (kept in raw)",
     "year_column": "wide layout: one column per year; the unit may sit in the header, a marker makes the values "
-                   "estimates or forecasts",
+    "estimates or forecasts",
     "series_column": "long layout, one column per series next to a year column: a header that names a series, "
-                     "with its geography and unit if any (`中国云计算市场规模（亿元）`, `全球算力规模（EFLOPS）`)",
+    "with its geography and unit if any (`中国云计算市场规模（亿元）`, `全球算力规模（EFLOPS）`)",
 }
 ROLES = (*ROLE_ALIASES, "ignore")
 

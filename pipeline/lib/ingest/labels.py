@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pipeline.lib.ingest.units import UnknownUnitError, parse_unit
 
 _BRACKET_UNIT = re.compile(
-    r"^(?P<name>.*?)\s*[（(\[【]\s*(?:单位\s*[:：]\s*)?(?P<unit>[^（()）\[\]【】]+?)\s*[）)\]】]\s*$")
+    r"^(?P<name>.*?)\s*[（(\[【]\s*(?:单位\s*[:：]\s*)?(?P<unit>[^（()）\[\]【】]+?)\s*[）)\]】]\s*$"
+)
 _WRITTEN_UNIT = re.compile(r"^(?P<name>.*?)[\s,，;；]*单位\s*[:：]\s*(?P<unit>\S+)\s*$")
 MIN_GEOGRAPHY_PREFIX = 2
 
@@ -49,7 +50,7 @@ def split_label(text: str, geographies: dict[str, str]) -> LabelParts:
     name, unit = _unit_split(text.strip())
     lowered = name.lower()
     for word in sorted((w for w in geographies if len(w) >= MIN_GEOGRAPHY_PREFIX), key=len, reverse=True):
-        rest = name[len(word):].strip(" -_·:：")
+        rest = name[len(word) :].strip(" -_·:：")
         if lowered.startswith(word) and rest:
             return LabelParts(rest, unit, geographies[word], name[: len(word)])
     return LabelParts(name, unit)

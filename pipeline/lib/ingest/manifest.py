@@ -43,41 +43,74 @@ class KeyDoc:
 
 ENTRY_KEYS = (
     KeyDoc("id", True, "snake_case, unique; becomes `raw.<id>` and `tidy.<id>`", "cloud_market_2023"),
-    KeyDoc("file", True, "the table's file name in sources/ (a plain name: no folders, no `..`)",
-           "cloud_market_2023.csv"),
-    KeyDoc("publisher", True, "`中文名 (English name)`: the zh edition shows the first part, the en edition the "
-           "bracket; a name without Chinese is shown as it is", "中国信息通信研究院 (CAICT)"),
+    KeyDoc(
+        "file", True, "the table's file name in sources/ (a plain name: no folders, no `..`)", "cloud_market_2023.csv"
+    ),
+    KeyDoc(
+        "publisher",
+        True,
+        "`中文名 (English name)`: the zh edition shows the first part, the en edition the "
+        "bracket; a name without Chinese is shown as it is",
+        "中国信息通信研究院 (CAICT)",
+    ),
     KeyDoc("title_zh", True, "the table's title in Chinese", "云计算白皮书（2023年）：中国云计算市场规模"),
     KeyDoc("title_en", True, "the table's title in English", "Cloud Computing White Paper (2023): China cloud market"),
     KeyDoc("published", True, "publication date of the table (YYYY-MM-DD) = its vintage", "2023-07-25"),
-    KeyDoc("reference", True, "where the numbers sit in their publication: a locator or a `中文 / English` phrase "
-           "(below)", "白皮书第12页 / white paper, p. 12"),
-    KeyDoc("status", True, "default status of the values (table below); a `status` column overrides per row",
-           "solid"),
-    KeyDoc("kind", False, "`observations` (numbers → core.observations, default), `reference` (a text table, kept "
-           "in raw only) or `fx`", "observations"),
+    KeyDoc(
+        "reference",
+        True,
+        "where the numbers sit in their publication: a locator or a `中文 / English` phrase (below)",
+        "白皮书第12页 / white paper, p. 12",
+    ),
+    KeyDoc("status", True, "default status of the values (table below); a `status` column overrides per row", "solid"),
+    KeyDoc(
+        "kind",
+        False,
+        "`observations` (numbers → core.observations, default), `reference` (a text table, kept in raw only) or `fx`",
+        "observations",
+    ),
     KeyDoc("measure", False, "what is measured, in words", "market size"),
-    KeyDoc("unit", False, "default unit when neither a unit column, a header, a row label nor a `单位：` title row "
-           "gives one", "亿元"),
+    KeyDoc(
+        "unit",
+        False,
+        "default unit when neither a unit column, a header, a row label nor a `单位：` title row gives one",
+        "亿元",
+    ),
     KeyDoc("layout", False, "`long` (a year column, default) or `wide` (one column per year)", "wide"),
     KeyDoc("series", False, "default series when the file has no series column", "cloud_market"),
-    KeyDoc("geography", False, "default geography when neither a geography column nor the row label gives one",
-           "CN"),
+    KeyDoc("geography", False, "default geography when neither a geography column nor the row label gives one", "CN"),
     KeyDoc("segment", False, "default segment (default `total`)", "total"),
     KeyDoc("encoding", False, "CSV encoding: `utf-8` (default) or `gbk` for GBK/GB18030 exports", "gbk"),
     KeyDoc("sheet", False, "XLSX only: the sheet to read (default: the first)", "数据"),
     KeyDoc("header_rows", False, "XLSX only: rows of the (merged) header, default 1", "2"),
-    KeyDoc("columns", False, "map a header to a role (column roles below), also to override a header the built-in "
-           "names already know, or `ignore` to skip a column", "{口径说明: ignore, 指标名称: series}"),
-    KeyDoc("rows", False, "map a row label, for this table only, to a series id, or `ignore` to keep the row in "
-           "raw only (a total row)", "{合计: ignore}"),
-    KeyDoc("dataset", False, "tables sharing a dataset are vintages of one table: a newer release gets its own "
-           "entry, a later `published` date and the same `dataset`; the report uses the latest",
-           "fig11_market_size"),
+    KeyDoc(
+        "columns",
+        False,
+        "map a header to a role (column roles below), also to override a header the built-in "
+        "names already know, or `ignore` to skip a column",
+        "{口径说明: ignore, 指标名称: series}",
+    ),
+    KeyDoc(
+        "rows",
+        False,
+        "map a row label, for this table only, to a series id, or `ignore` to keep the row in raw only (a total row)",
+        "{合计: ignore}",
+    ),
+    KeyDoc(
+        "dataset",
+        False,
+        "tables sharing a dataset are vintages of one table: a newer release gets its own "
+        "entry, a later `published` date and the same `dataset`; the report uses the latest",
+        "fig11_market_size",
+    ),
     KeyDoc("url", False, "where the publication can be found", ""),
     KeyDoc("note", False, "anything a reader of the sources appendix should know", ""),
-    KeyDoc("accept_outliers", False, "values outside the intake bounds that are right, each with why "
-           "(docs/add-a-source.md)", "[{series: cloud_market, year: 2022, reason: ...}]"),
+    KeyDoc(
+        "accept_outliers",
+        False,
+        "values outside the intake bounds that are right, each with why (docs/add-a-source.md)",
+        "[{series: cloud_market, year: 2022, reason: ...}]",
+    ),
 )
 REQUIRED_KEYS = tuple(k.name for k in ENTRY_KEYS if k.required)
 CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
@@ -97,8 +130,10 @@ def publisher_problem(publisher: str) -> str | None:
         return None
     match = BILINGUAL_NAME.match(publisher.strip())
     if match is None or CJK.search(match["en"]):
-        return (f"publisher {publisher!r} has Chinese characters but does not read '中文名 (English name)'; the "
-                "English edition shows the part in brackets")
+        return (
+            f"publisher {publisher!r} has Chinese characters but does not read '中文名 (English name)'; the "
+            "English edition shows the part in brackets"
+        )
     return None
 
 
@@ -142,9 +177,11 @@ def reference_problem(reference: str) -> str | None:
     words = sorted(set(re.findall(r"[A-Za-z]{2,}", reference_in(reference, "zh"))) - ZH_KEPT_WORDS)
     if not words:
         return None
-    return (f"reference {reference!r} has words the Chinese edition cannot show ({', '.join(words)}): write a "
-            "locator (图N / Figure N, section NN 名 (p. N ff.), pp. A-B, case N, 案例一 to 案例三, and the abstract) "
-            "or a whole '中文 / English' phrase, and put explanations in note")
+    return (
+        f"reference {reference!r} has words the Chinese edition cannot show ({', '.join(words)}): write a "
+        "locator (图N / Figure N, section NN 名 (p. N ff.), pp. A-B, case N, 案例一 to 案例三, and the abstract) "
+        "or a whole '中文 / English' phrase, and put explanations in note"
+    )
 
 
 @dataclass(frozen=True)
@@ -159,8 +196,12 @@ class OutlierAcceptance:
 
     def matches(self, series: str, geography: str, segment: str, year: int) -> bool:
         """Whether this acceptance covers the observation (a missing geography/segment matches any)."""
-        return (self.series == series and self.year == year and self.geography in (None, geography)
-                and self.segment in (None, segment))
+        return (
+            self.series == series
+            and self.year == year
+            and self.geography in (None, geography)
+            and self.segment in (None, segment)
+        )
 
 
 ACCEPTANCE_KEYS = ("series", "year", "reason", "geography", "segment")
@@ -198,9 +239,13 @@ def _acceptances(raw: object) -> tuple[tuple[OutlierAcceptance, ...], list[str]]
         unknown = sorted(set(map(str, item)) - set(ACCEPTANCE_KEYS))
         missing = [k for k in ("series", "year", "reason") if item.get(k) in (None, "")]
         if unknown or missing:
-            problems.append(f"{where}: " + "; ".join(
-                ([f"unknown key(s) {unknown}"] if unknown else []) + ([f"missing {missing}"] if missing else []))
-                + " (keys: series, year, reason, optional geography and segment)")
+            problems.append(
+                f"{where}: "
+                + "; ".join(
+                    ([f"unknown key(s) {unknown}"] if unknown else []) + ([f"missing {missing}"] if missing else [])
+                )
+                + " (keys: series, year, reason, optional geography and segment)"
+            )
             continue
         if not isinstance(item["year"], int) or isinstance(item["year"], bool):
             problems.append(f"{where}: year {item['year']!r} must be a whole year such as 2021")
@@ -208,9 +253,15 @@ def _acceptances(raw: object) -> tuple[tuple[OutlierAcceptance, ...], list[str]]
         if len(str(item["reason"]).strip()) < 10:
             problems.append(f"{where}: give a reason a reviewer can check (at least 10 characters)")
             continue
-        out.append(OutlierAcceptance(str(item["series"]), item["year"], str(item["reason"]).strip(),
-                                     None if item.get("geography") is None else str(item["geography"]),
-                                     None if item.get("segment") is None else str(item["segment"])))
+        out.append(
+            OutlierAcceptance(
+                str(item["series"]),
+                item["year"],
+                str(item["reason"]).strip(),
+                None if item.get("geography") is None else str(item["geography"]),
+                None if item.get("segment") is None else str(item["segment"]),
+            )
+        )
     return tuple(out), problems
 
 
@@ -276,8 +327,14 @@ def _entry_lines(text: str) -> list[int]:
     return []
 
 
-def _entry_problems(entry: dict[str, Any], index: int, sources_dir: Path, where: str,
-                    line: int | None = None, key_lines: dict[str, int] | None = None) -> list[Problem]:
+def _entry_problems(
+    entry: dict[str, Any],
+    index: int,
+    sources_dir: Path,
+    where: str,
+    line: int | None = None,
+    key_lines: dict[str, int] | None = None,
+) -> list[Problem]:
     """Problems of one entry: `line` is where it starts in `where`; with `key_lines` (an entry file of its own)
     each problem names the line of its key instead."""
     problems: list[Problem] = []
@@ -322,8 +379,11 @@ def _entry_problems(entry: dict[str, Any], index: int, sources_dir: Path, where:
         bad(why, "accept_outliers")
     unknown = set(map(str, entry)) - {k.name for k in ENTRY_KEYS}
     if unknown:
-        bad(f"unknown key(s) {sorted(unknown)}; the keys are {', '.join(k.name for k in ENTRY_KEYS)} "
-            "(sources/README.md)", sorted(unknown)[0])
+        bad(
+            f"unknown key(s) {sorted(unknown)}; the keys are {', '.join(k.name for k in ENTRY_KEYS)} "
+            "(sources/README.md)",
+            sorted(unknown)[0],
+        )
     return problems
 
 
@@ -333,8 +393,11 @@ def key_lines(text: str) -> dict[str, int]:
         root = yamlio.compose(text)
     except yaml.YAMLError:
         return {}
-    return {str(key.value): key.start_mark.line + 1 for key, _ in getattr(root, "value", [])
-            if isinstance(root, yaml.MappingNode)}
+    return {
+        str(key.value): key.start_mark.line + 1
+        for key, _ in getattr(root, "value", [])
+        if isinstance(root, yaml.MappingNode)
+    }
 
 
 def entry_file_problems(entry: dict[str, Any], text: str, sources_dir: Path, where: str) -> list[Problem]:
@@ -368,8 +431,7 @@ def load_manifest(sources_dir: Path) -> list[TableSpec]:
             continue
         entry_problems = _entry_problems(entry, i, sources_dir, where, line)
         if entry.get("id") in seen:
-            entry_problems.append(Problem(where, f"entry {i + 1}: duplicate id {entry['id']!r}", row=line,
-                                          column="id"))
+            entry_problems.append(Problem(where, f"entry {i + 1}: duplicate id {entry['id']!r}", row=line, column="id"))
         seen.add(entry.get("id"))
         problems += entry_problems
         if not entry_problems:

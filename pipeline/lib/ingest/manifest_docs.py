@@ -22,8 +22,11 @@ def _cell(text: str) -> str:
 def keys_table() -> str:
     """Every manifest key: required or not, what it means, an example."""
     lines = ["| key | required | meaning | example |", "|---|---|---|---|"]
-    lines += [f"| `{k.name}` | {'yes' if k.required else ''} | {_cell(k.meaning)} | "
-              f"{f'`{_cell(k.example)}`' if k.example else ''} |" for k in ENTRY_KEYS]
+    lines += [
+        f"| `{k.name}` | {'yes' if k.required else ''} | {_cell(k.meaning)} | "
+        f"{f'`{_cell(k.example)}`' if k.example else ''} |"
+        for k in ENTRY_KEYS
+    ]
     return "\n".join(lines)
 
 
@@ -34,15 +37,18 @@ def roles_table() -> str:
         lines.append(f"| {role} | {', '.join(f'`{a}`' for a in aliases)} | {_cell(ROLE_DOCS[role])} |")
     lines.append(f"| ignore | (only through `columns:`) | {_cell(ROLE_DOCS['ignore'])} |")
     lines.append(f"| year columns | `2021`, `2021年`, `2021年（亿元）`, `2022E` | {_cell(ROLE_DOCS['year_column'])} |")
-    lines.append(f"| series columns | a series name or alias, with geography and unit | "
-                 f"{_cell(ROLE_DOCS['series_column'])} |")
+    lines.append(
+        f"| series columns | a series name or alias, with geography and unit | {_cell(ROLE_DOCS['series_column'])} |"
+    )
     return "\n".join(lines)
 
 
 def entries_table(sources_dir: Path) -> str:
     """The markdown table of every manifest entry."""
-    lines = ["| id | file | kind | where in the seed report | publisher | published | status |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| id | file | kind | where in the seed report | publisher | published | status |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for s in load_manifest(sources_dir):
         cells = [s.id, f"`{s.file}`", s.kind, s.reference, s.publisher, s.published.isoformat(), s.status]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
@@ -59,8 +65,11 @@ def _replace_block(text: str, name: str, body: str) -> str:
 
 def updated_readme(readme: str, sources_dir: Path) -> str:
     """The README text with every generated block rewritten (blocks without markers are left alone)."""
-    for name, body in (("manifest-keys", keys_table()), ("column-roles", roles_table()),
-                       ("sources-table", entries_table(sources_dir))):
+    for name, body in (
+        ("manifest-keys", keys_table()),
+        ("column-roles", roles_table()),
+        ("sources-table", entries_table(sources_dir)),
+    ):
         readme = _replace_block(readme, name, body)
     return readme
 

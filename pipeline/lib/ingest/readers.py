@@ -46,26 +46,30 @@ def _reads_as_text(data: bytes, encoding: str) -> bool:
 def _encoding_hint(data: bytes, encoding: str) -> str:
     """What the bytes really are, as far as they tell: a hint names an encoding only if the file decodes in it."""
     bom = data.startswith(codecs.BOM_UTF8)
-    body = data[len(codecs.BOM_UTF8):] if bom else data
+    body = data[len(codecs.BOM_UTF8) :] if bom else data
     if bom and not _reads_as_text(body, "utf-8") and _reads_as_text(body, "gb18030"):
-        return ("it starts with a UTF-8 byte-order mark but the rest is GBK/GB18030 text (two encodings in one "
-                "file): re-save it as UTF-8")
+        return (
+            "it starts with a UTF-8 byte-order mark but the rest is GBK/GB18030 text (two encodings in one "
+            "file): re-save it as UTF-8"
+        )
     if _is_utf8(encoding):
         if _reads_as_text(body, "gb18030"):
-            return ("it reads as GBK/GB18030 text: re-save it as UTF-8, or declare `encoding: gbk` in its manifest "
-                    "entry")
+            return "it reads as GBK/GB18030 text: re-save it as UTF-8, or declare `encoding: gbk` in its manifest entry"
     elif _reads_as_text(body, "utf-8"):
         return f"it reads as UTF-8 text: remove `encoding: {encoding}` from its manifest entry"
-    return ("it is neither UTF-8 nor GBK/GB18030 text; is it really a CSV table? (accepted: CSV in UTF-8 or a "
-            "declared encoding, or .xlsx)")
+    return (
+        "it is neither UTF-8 nor GBK/GB18030 text; is it really a CSV table? (accepted: CSV in UTF-8 or a "
+        "declared encoding, or .xlsx)"
+    )
 
 
 def _decode_error_problem(path: Path, label: str, data_before: bytes, bad_line: bytes, encoding: str) -> Problem:
     row = data_before.count(b"\n") + 1
     col_index = bad_line.count(b",") + 1
     hint = _encoding_hint(path.read_bytes(), encoding)
-    return Problem(label, f"file is not valid {encoding} text (undecodable bytes); {hint}",
-                   row=row, column=f"#{col_index}")
+    return Problem(
+        label, f"file is not valid {encoding} text (undecodable bytes); {hint}", row=row, column=f"#{col_index}"
+    )
 
 
 def inspect_file(path: Path, label: str, encoding: str) -> FileFacts:
@@ -93,8 +97,9 @@ def _check_decodes(path: Path, label: str, encoding: str) -> int:
                     whole = path.read_bytes()
                     pos = size + exc.start
                     line_start = whole.rfind(b"\n", 0, pos) + 1
-                    raise SourceError(_decode_error_problem(
-                        path, label, whole[:pos], whole[line_start:pos], encoding)) from exc
+                    raise SourceError(
+                        _decode_error_problem(path, label, whole[:pos], whole[line_start:pos], encoding)
+                    ) from exc
             size += len(chunk)
     if decoder is not None:
         try:
@@ -128,8 +133,9 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def load_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, encoding: str,
-             extra: str = "") -> list[str]:
+def load_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, encoding: str, extra: str = ""
+) -> list[str]:
     """CREATE OR REPLACE `table` from a CSV, all columns VARCHAR, failing on any malformed row."""
     source = path
     tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -158,15 +164,22 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str,
         if tmp is not None:
             tmp.cleanup()
     if rejects:
-        raise SourceError([
-            Problem(label, f"malformed CSV row ({etype.lower()}: {msg})", row=int(line),
-                    column=col if col else None)
-            for line, col, etype, msg in rejects
-        ])
+        raise SourceError(
+            [
+                Problem(
+                    label, f"malformed CSV row ({etype.lower()}: {msg})", row=int(line), column=col if col else None
+                )
+                for line, col, etype, msg in rejects
+            ]
+        )
     _number_rows(con, table, skip)
     headers = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][1:]
-    _check_headers(label, headers, raw_headers=_csv_head(path, encoding)[skip] if skip else
-                   _first_line_headers(path, encoding), row=skip + 1)
+    _check_headers(
+        label,
+        headers,
+        raw_headers=_csv_head(path, encoding)[skip] if skip else _first_line_headers(path, encoding),
+        row=skip + 1,
+    )
     return [" ".join(c.strip() for c in row if c.strip()) for row in head[:skip]]
 
 
@@ -179,9 +192,12 @@ def _number_rows(con: duckdb.DuckDBPyConnection, table: str, skip: int = 0) -> N
     con.execute(f"UPDATE {table} SET _row = (rowid - (SELECT min(rowid) FROM {table}) + 2 + ?)::INTEGER", [skip])
     lo, hi, n = con.execute(f"SELECT min(_row), max(_row), count(*) FROM {table}").fetchone()
     if n and (lo != 2 + skip or hi != n + 1 + skip):
-        con.execute(f"UPDATE {table} SET _row = n._row FROM (SELECT rowid AS id, "
-                    f"(row_number() OVER (ORDER BY rowid) + 1 + ?)::INTEGER AS _row FROM {table}) n "
-                    f"WHERE {table}.rowid = n.id", [skip])
+        con.execute(
+            f"UPDATE {table} SET _row = n._row FROM (SELECT rowid AS id, "
+            f"(row_number() OVER (ORDER BY rowid) + 1 + ?)::INTEGER AS _row FROM {table}) n "
+            f"WHERE {table}.rowid = n.id",
+            [skip],
+        )
 
 
 def _first_line_headers(path: Path, encoding: str) -> list[str]:
@@ -236,8 +252,9 @@ def sheet_label(label: str, sheet: str) -> str:
     return f"{label}, sheet {sheet!r}"
 
 
-def _uncached_formulas(path: Path, sheet: str, rows: list[list[object]], headers: list[str], header_rows: int,
-                       label: str) -> list[Problem]:
+def _uncached_formulas(
+    path: Path, sheet: str, rows: list[list[object]], headers: list[str], header_rows: int, label: str
+) -> list[Problem]:
     """Cells that hold a formula but no stored result (openpyxl reads those as empty): refused, never dropped.
 
     openpyxl does not compute formulas; a workbook written by Excel or LibreOffice stores each result, one
@@ -254,18 +271,33 @@ def _uncached_formulas(path: Path, sheet: str, rows: list[list[object]], headers
             for c, v in enumerate(row):
                 formula = v if isinstance(v, str) and v.startswith("=") else getattr(v, "text", None)
                 if formula and (r, c) in blanks:
-                    where = headers[c] if r >= header_rows and c < len(headers) else openpyxl.utils.get_column_letter(
-                        c + 1)
-                    problems.append(Problem(label, f"formula {formula} has no stored result (the workbook was not "
-                                            "saved by a program that computes formulas): open it in Excel or "
-                                            "LibreOffice and save it, or type the value", row=r + 1, column=where))
+                    where = (
+                        headers[c] if r >= header_rows and c < len(headers) else openpyxl.utils.get_column_letter(c + 1)
+                    )
+                    problems.append(
+                        Problem(
+                            label,
+                            f"formula {formula} has no stored result (the workbook was not "
+                            "saved by a program that computes formulas): open it in Excel or "
+                            "LibreOffice and save it, or type the value",
+                            row=r + 1,
+                            column=where,
+                        )
+                    )
         return problems
     finally:
         wb.close()
 
 
-def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, sheet: str | None,
-              header_rows: int, extra: str = "") -> tuple[str, list[str]]:
+def load_xlsx(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    label: str,
+    table: str,
+    sheet: str | None,
+    header_rows: int,
+    extra: str = "",
+) -> tuple[str, list[str]]:
     """CREATE OR REPLACE `table` from one sheet of an XLSX workbook (values as text); returns the sheet's name and
     the title rows above its header."""
     import openpyxl
@@ -281,12 +313,18 @@ def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str
     label = sheet_label(label, ws.title)
     all_rows = [list(r) for r in ws.iter_rows(values_only=True)]
     top = header_offset(all_rows)
-    merged = [(m.min_row - top, m.min_col, m.max_row - top, m.max_col) for m in ws.merged_cells.ranges
-              if m.min_row > top]
+    merged = [
+        (m.min_row - top, m.min_col, m.max_row - top, m.max_col) for m in ws.merged_cells.ranges if m.min_row > top
+    ]
     rows = all_rows[top:]
     if len(rows) <= header_rows:
-        raise SourceError(Problem(label, f"sheet {ws.title!r} has no data rows below its {header_rows}-row header",
-                                  row=top + header_rows + 1))
+        raise SourceError(
+            Problem(
+                label,
+                f"sheet {ws.title!r} has no data rows below its {header_rows}-row header",
+                row=top + header_rows + 1,
+            )
+        )
     headers = _merge_header_rows(rows[:header_rows], merged)
     _check_headers(label, headers, headers, row=top + 1)
     if problems := _uncached_formulas(path, ws.title, all_rows, headers, top + header_rows, label):
@@ -299,10 +337,16 @@ def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str
             return str(int(v))
         return str(v)
 
-    body = [(i + top + header_rows + 1, [text(v) for v in r]) for i, r in enumerate(rows[header_rows:])
-            if any(v not in (None, "") for v in r)]
-    frame = pd.DataFrame([[n, *cells[: len(headers)], *([None] * (len(headers) - len(cells)))]
-                          for n, cells in body], columns=["_row", *headers], dtype=object)
+    body = [
+        (i + top + header_rows + 1, [text(v) for v in r])
+        for i, r in enumerate(rows[header_rows:])
+        if any(v not in (None, "") for v in r)
+    ]
+    frame = pd.DataFrame(
+        [[n, *cells[: len(headers)], *([None] * (len(headers) - len(cells)))] for n, cells in body],
+        columns=["_row", *headers],
+        dtype=object,
+    )
     frame["_row"] = frame["_row"].astype("int32")
     con.register("_xlsx_frame", frame)
     cols = ", ".join(f"CAST({_quote(h)} AS VARCHAR) AS {_quote(h)}" for h in headers)
@@ -320,8 +364,16 @@ class Loaded:
     titles: list[str]
 
 
-def load_file(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, encoding: str,
-              sheet: str | None, header_rows: int, extra: str = "") -> Loaded:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    label: str,
+    table: str,
+    encoding: str,
+    sheet: str | None,
+    header_rows: int,
+    extra: str = "",
+) -> Loaded:
     """Dispatch on the file type; `extra` is SQL appended to the select list (provenance columns)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -330,8 +382,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str
         sheet_name, titles = load_xlsx(con, path, label, table, sheet, header_rows, extra)
         label = sheet_label(label, sheet_name)
     else:
-        raise SourceError(Problem(label, f"unsupported file type {suffix!r}; use .csv (UTF-8 or declared "
-                                         "encoding) or .xlsx"))
+        raise SourceError(
+            Problem(label, f"unsupported file type {suffix!r}; use .csv (UTF-8 or declared encoding) or .xlsx")
+        )
     n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     if n == 0:
         raise SourceError(Problem(label, "file has a header but no data rows", row=2))

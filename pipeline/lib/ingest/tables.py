@@ -21,6 +21,8 @@ from pipeline.lib.ingest.readers import inspect_file, load_file
 from pipeline.lib.ingest.tidy import build_tidy, lit, q
 
 SCHEMAS = ("raw", "tidy", "core", "forecast", "report")
+
+
 @dataclass(frozen=True)
 class IngestResult:
     """What one ingestion produced (for Dagster metadata and the CLI)."""
@@ -40,18 +42,24 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
     """Create the warehouse schemas (and the ingest log) if they do not exist yet."""
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {INGEST_LOG} (source_id VARCHAR PRIMARY KEY, sha256 VARCHAR, "
-                "entry_sha256 VARCHAR, loaded_at VARCHAR)")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {INGEST_LOG} (source_id VARCHAR PRIMARY KEY, sha256 VARCHAR, "
+        "entry_sha256 VARCHAR, loaded_at VARCHAR)"
+    )
 
 
-def ingest_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: Path,
-                 loaded_at: dt.datetime | None = None) -> IngestResult:
+def ingest_table(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: Path, loaded_at: dt.datetime | None = None
+) -> IngestResult:
     """Load `spec`'s file into raw.<id> (as received + provenance) and, for observation tables, tidy.<id>."""
     label = f"sources/{spec.file}"
     path = spec.path(sources_dir)
     if not path.is_relative_to(sources_dir.resolve()):
-        raise SourceError(Problem("sources/manifest.yaml", f"entry {spec.id!r}: file {spec.file!r} points outside "
-                                  "sources/", column="file"))
+        raise SourceError(
+            Problem(
+                "sources/manifest.yaml", f"entry {spec.id!r}: file {spec.file!r} points outside sources/", column="file"
+            )
+        )
     if not path.is_file():
         raise SourceError(Problem(label, f"file named by manifest entry {spec.id!r} does not exist"))
     facts = inspect_file(path, label, spec.encoding)
@@ -59,8 +67,9 @@ def ingest_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: P
     ensure_schemas(con)
     with transaction(con):
         raw = f"raw.{q(spec.id)}"
-        provenance = (f", {lit(spec.file)} AS _file, {lit(facts.sha256)} AS _sha256, "
-                      f"{lit(stamp)}::TIMESTAMPTZ AS _loaded_at")
+        provenance = (
+            f", {lit(spec.file)} AS _file, {lit(facts.sha256)} AS _sha256, {lit(stamp)}::TIMESTAMPTZ AS _loaded_at"
+        )
         loaded = load_file(con, path, label, raw, spec.encoding, spec.sheet, spec.header_rows, provenance)
         tidy_rows = 0
         if spec.kind == "observations":
@@ -71,6 +80,8 @@ def ingest_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, sources_dir: P
         else:
             con.execute(f"DROP TABLE IF EXISTS tidy.{q(spec.id)}")
         raw_rows = con.execute(f"SELECT count(*) FROM raw.{q(spec.id)}").fetchone()[0]
-        con.execute(f"INSERT OR REPLACE INTO {INGEST_LOG} VALUES (?, ?, ?, ?)",
-                    [spec.id, facts.sha256, spec.entry_sha256, stamp])
+        con.execute(
+            f"INSERT OR REPLACE INTO {INGEST_LOG} VALUES (?, ?, ?, ?)",
+            [spec.id, facts.sha256, spec.entry_sha256, stamp],
+        )
     return IngestResult(spec.id, spec.file, facts.sha256, raw_rows, tidy_rows, stamp)

@@ -25,14 +25,36 @@ UNIT_FITS: dict[str, tuple[str, ...]] = {"growth": ("share",), "share": ("share"
 PROVENANCE = ("_row", "_file", "_sha256", "_loaded_at")
 FULLWIDTH = ("０１２３４５６７８９．，－％～＋", "0123456789.,-%~+")
 NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"  # 3229, 322.9, 5.149E+02 (a spreadsheet's scientific notation)
-NUMBER_PATTERN = (r"^(约|近|超过|超|不低于|不少于|逾|大于|小于|>=|<=|>|≥|<|≤|~|≈)?"
-                  rf"([-+]?{NUMBER})(?:(?:-|–|—|~|至|到)({NUMBER}))?(以上|以下|余|多|\+)?%?$")
+NUMBER_PATTERN = (
+    r"^(约|近|超过|超|不低于|不少于|逾|大于|小于|>=|<=|>|≥|<|≤|~|≈)?"
+    rf"([-+]?{NUMBER})(?:(?:-|–|—|~|至|到)({NUMBER}))?(以上|以下|余|多|\+)?%?$"
+)
 # What a spreadsheet user does not see around a cell's text: spaces, tabs, line breaks, no-break and ideographic
 # spaces (DuckDB's trim() alone only strips spaces).
 BLANKS = " \t\r\n\u00a0\u3000"
-TIDY_COLUMNS = ("source_id", "src_row", "src_col", "series_id", "geography", "segment", "year", "value_orig",
-                "low_orig", "high_orig", "value_text", "qualifier", "unit_text", "quantity", "canonical_unit",
-                "factor", "currency", "status", "source_note", "note", "formula")
+TIDY_COLUMNS = (
+    "source_id",
+    "src_row",
+    "src_col",
+    "series_id",
+    "geography",
+    "segment",
+    "year",
+    "value_orig",
+    "low_orig",
+    "high_orig",
+    "value_text",
+    "qualifier",
+    "unit_text",
+    "quantity",
+    "canonical_unit",
+    "factor",
+    "currency",
+    "status",
+    "source_note",
+    "note",
+    "formula",
+)
 
 
 def q(name: str) -> str:
@@ -54,8 +76,9 @@ def lit_list(values: list[str]) -> str:
     return "[" + ", ".join(map(lit, values)) + "]"
 
 
-def resolve_columns(spec: TableSpec, label: str, headers: list[str],
-                    series_header: Callable[[str], Column | None] | None = None) -> list[Column]:
+def resolve_columns(
+    spec: TableSpec, label: str, headers: list[str], series_header: Callable[[str], Column | None] | None = None
+) -> list[Column]:
     """Classify every header; a header no role knows may name a series (`series_header`); unknown headers are an
     error naming the column."""
     cols, problems = [], []
@@ -64,13 +87,34 @@ def resolve_columns(spec: TableSpec, label: str, headers: list[str],
         if col is None and series_header is not None:
             col = series_header(h)
         if col is None:
-            problems.append(Problem(label, "column header not recognised; use a known role name "
-                                    "(see sources/README.md) or map it under `columns:` in the manifest "
-                                    "(role `ignore` to skip it)", row=1, column=h))
-        elif col.role not in (*("series", "geography", "segment", "year", "value", "unit", "status", "source",
-                                "note", "formula", "ignore"), "year_column", "series_column"):
-            problems.append(Problem(label, f"manifest maps this column to unknown role {col.role!r}", row=1,
-                                    column=h))
+            problems.append(
+                Problem(
+                    label,
+                    "column header not recognised; use a known role name "
+                    "(see sources/README.md) or map it under `columns:` in the manifest "
+                    "(role `ignore` to skip it)",
+                    row=1,
+                    column=h,
+                )
+            )
+        elif col.role not in (
+            *(
+                "series",
+                "geography",
+                "segment",
+                "year",
+                "value",
+                "unit",
+                "status",
+                "source",
+                "note",
+                "formula",
+                "ignore",
+            ),
+            "year_column",
+            "series_column",
+        ):
+            problems.append(Problem(label, f"manifest maps this column to unknown role {col.role!r}", row=1, column=h))
         else:
             cols.append(col)
     if problems:
@@ -78,11 +122,15 @@ def resolve_columns(spec: TableSpec, label: str, headers: list[str],
     roles = [c.role for c in cols]
     values = [c for c in cols if c.role in VALUE_ROLES]
     if not values:
-        raise SourceError(Problem(label, "no value column: expected a `value`/`数值`/`规模（单位）` column or "
-                                  "year columns such as `2021年`", row=1))
+        raise SourceError(
+            Problem(
+                label,
+                "no value column: expected a `value`/`数值`/`规模（单位）` column or year columns such as `2021年`",
+                row=1,
+            )
+        )
     if "value" in roles and "year" not in roles:
-        raise SourceError(Problem(label, "long layout needs a `year`/`年份` column next to the value column",
-                                  row=1))
+        raise SourceError(Problem(label, "long layout needs a `year`/`年份` column next to the value column", row=1))
     if "series_column" in roles and "year" not in roles:
         raise SourceError(Problem(label, "columns named after series need a `year`/`年份` column", row=1))
     if len({r for r in roles if r in VALUE_ROLES}) > 1:
@@ -144,12 +192,14 @@ def _long_select(spec: TableSpec, raw: str, cols: list[Column]) -> str:
 
     parts = []
     series_col = by_role.get("series")
-    label_join = (f" LEFT JOIN _label_parts ON _label_parts._lp_cell = {raw}.{q(series_col.header)}"
-                  if series_col else "")
+    label_join = (
+        f" LEFT JOIN _label_parts ON _label_parts._lp_cell = {raw}.{q(series_col.header)}" if series_col else ""
+    )
     label_unit, label_geo = ("_label_parts._lp_unit", "_label_parts._lp_geo") if series_col else ("NULL", "NULL")
     for vc in _value_columns(cols):
-        cells = ", ".join(f"{q(by_role[d].header) if d in by_role else 'NULL::VARCHAR'} AS {d}_cell"
-                          for d in DIMENSIONS)
+        cells = ", ".join(
+            f"{q(by_role[d].header) if d in by_role else 'NULL::VARCHAR'} AS {d}_cell" for d in DIMENSIONS
+        )
         year_expr = lit(str(vc.year)) if vc.role == "year_column" else text("year")
         parts.append(
             f"SELECT _row AS src_row, {lit(vc.header)} AS src_col, {cells}, {year_expr} AS year_text, "
@@ -171,14 +221,19 @@ def _collect(con: duckdb.DuckDBPyConnection, sql: str, make: Callable[[tuple], P
 def _series_header_reader(con: duckdb.DuckDBPyConnection) -> Callable[[str], Column | None]:
     """A reader of headers that name a series (with geography and unit): `中国云计算市场规模（亿元）` → a series
     column of cloud_market, CN, 亿元."""
-    aliases = {d: dict(con.execute("SELECT alias, code FROM _aliases WHERE dimension = ?", [d]).fetchall())
-               for d in ("series", "geography")}
+    aliases = {
+        d: dict(con.execute("SELECT alias, code FROM _aliases WHERE dimension = ?", [d]).fetchall())
+        for d in ("series", "geography")
+    }
 
     def read(header: str) -> Column | None:
         parts = split_label(header.strip(), aliases["geography"])
         code = aliases["series"].get(parts.name.lower())
-        return None if code is None else Column(header, "series_column", parts.unit, series=code,
-                                                geography=parts.geography)
+        return (
+            None
+            if code is None
+            else Column(header, "series_column", parts.unit, series=code, geography=parts.geography)
+        )
 
     return read
 
@@ -187,22 +242,35 @@ def _build_label_parts(con: duckdb.DuckDBPyConnection, cols: list[Column], raw: 
     """TEMP table `_label_parts`: each distinct series cell that is not a series name or alias as it stands but
     carries a unit and/or a geography (`中国云计算市场规模（亿元）`, see `labels.split_label`), with what it says and
     the series its remaining name resolves to (NULL if none: the unknown-series check then names it)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _label_parts (_lp_cell VARCHAR, _lp_unit VARCHAR, _lp_geo VARCHAR, "
-                "_lp_series VARCHAR, _lp_name VARCHAR, _lp_geo_word VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _label_parts (_lp_cell VARCHAR, _lp_unit VARCHAR, _lp_geo VARCHAR, "
+        "_lp_series VARCHAR, _lp_name VARCHAR, _lp_geo_word VARCHAR)"
+    )
     series_col = _by_role(cols).get("series")
     if series_col is None:
         return
-    aliases = {d: dict(con.execute("SELECT alias, code FROM _aliases WHERE dimension = ?", [d]).fetchall())
-               for d in ("series", "geography")}
+    aliases = {
+        d: dict(con.execute("SELECT alias, code FROM _aliases WHERE dimension = ?", [d]).fetchall())
+        for d in ("series", "geography")
+    }
     rows = []
-    for (cell,) in con.execute(f"SELECT DISTINCT {q(series_col.header)} FROM {raw} "
-                               f"WHERE {_cell(q(series_col.header))} IS NOT NULL").fetchall():
+    for (cell,) in con.execute(
+        f"SELECT DISTINCT {q(series_col.header)} FROM {raw} WHERE {_cell(q(series_col.header))} IS NOT NULL"
+    ).fetchall():
         if cell.strip().lower() in aliases["series"]:
             continue
         parts = split_label(cell.strip(), aliases["geography"])
         if parts.unit or parts.geography:
-            rows.append((cell, parts.unit, parts.geography, aliases["series"].get(parts.name.lower()), parts.name,
-                         parts.geography_word))
+            rows.append(
+                (
+                    cell,
+                    parts.unit,
+                    parts.geography,
+                    aliases["series"].get(parts.name.lower()),
+                    parts.name,
+                    parts.geography_word,
+                )
+            )
     if rows:
         con.executemany("INSERT INTO _label_parts VALUES (?, ?, ?, ?, ?, ?)", rows)
 
@@ -214,34 +282,54 @@ def _build_lookups(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[C
     A cell or unit that does not resolve is left out, so its rows get a NULL code or unit and the checks name
     them (only rows with a value count, as before)."""
     by_role = _by_role(cols)
-    con.execute("CREATE OR REPLACE TEMP TABLE _codes AS " + " UNION ALL ".join(
-        f"SELECT {lit(d)} AS dimension, c.cell, a.code FROM ("
-        + (f"SELECT DISTINCT {q(by_role[d].header)} AS cell FROM {raw}" if d in by_role
-           else "SELECT NULL::VARCHAR AS cell")
-        + f") c JOIN _aliases a ON a.dimension = {lit(d)} "
-        f"AND a.alias = lower(trim(coalesce({_cell('c.cell')}, {lit(getattr(spec, d))})))"
-        for d in DIMENSIONS))
-    con.execute("INSERT INTO _codes SELECT 'series', _lp_cell, _lp_series FROM _label_parts "
-                "WHERE _lp_series IS NOT NULL")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _codes AS "
+        + " UNION ALL ".join(
+            f"SELECT {lit(d)} AS dimension, c.cell, a.code FROM ("
+            + (
+                f"SELECT DISTINCT {q(by_role[d].header)} AS cell FROM {raw}"
+                if d in by_role
+                else "SELECT NULL::VARCHAR AS cell"
+            )
+            + f") c JOIN _aliases a ON a.dimension = {lit(d)} "
+            f"AND a.alias = lower(trim(coalesce({_cell('c.cell')}, {lit(getattr(spec, d))})))"
+            for d in DIMENSIONS
+        )
+    )
+    con.execute(
+        "INSERT INTO _codes SELECT 'series', _lp_cell, _lp_series FROM _label_parts WHERE _lp_series IS NOT NULL"
+    )
     if "series" in by_role:  # the entry's own row labels (`rows:`), for this table only, before any alias
-        mapped = [(cell, spec.rows[cell.strip()]) for (cell,) in con.execute(
-            f"SELECT DISTINCT {q(by_role['series'].header)} FROM {raw}").fetchall()
-            if cell is not None and spec.rows.get(cell.strip(), IGNORE) != IGNORE]
+        mapped = [
+            (cell, spec.rows[cell.strip()])
+            for (cell,) in con.execute(f"SELECT DISTINCT {q(by_role['series'].header)} FROM {raw}").fetchall()
+            if cell is not None and spec.rows.get(cell.strip(), IGNORE) != IGNORE
+        ]
         known = {code for (code,) in con.execute("SELECT series_id FROM raw.series_catalog").fetchall()}
         if wrong := sorted({target for _, target in mapped} - known):
-            raise SourceError(Problem(f"sources/{spec.file}", f"`rows:` of entry {spec.id!r} maps to unknown series "
-                                      f"{', '.join(map(repr, wrong))}; use a series_id of sources/series.csv or "
-                                      "`ignore`", column="rows"))
+            raise SourceError(
+                Problem(
+                    f"sources/{spec.file}",
+                    f"`rows:` of entry {spec.id!r} maps to unknown series "
+                    f"{', '.join(map(repr, wrong))}; use a series_id of sources/series.csv or "
+                    "`ignore`",
+                    column="rows",
+                )
+            )
         if mapped:
             con.executemany("DELETE FROM _codes WHERE dimension = 'series' AND cell = ?", [[c] for c, _ in mapped])
             con.executemany("INSERT INTO _codes VALUES ('series', ?, ?)", mapped)
     label_units = {u for (u,) in con.execute("SELECT DISTINCT _lp_unit FROM _label_parts").fetchall()}
     fallbacks = sorted(({vc.unit or spec.unit for vc in _value_columns(cols)} | label_units) - {None})
     if "unit" in by_role:
-        texts = [r[0] for r in con.execute(
-            f"SELECT DISTINCT coalesce({_cell('c.cell')}, f.fallback) FROM "
-            f"(SELECT DISTINCT {q(by_role['unit'].header)} AS cell FROM {raw}) c, "
-            f"(SELECT unnest({lit_list(fallbacks)}::VARCHAR[]) AS fallback UNION ALL SELECT NULL) f").fetchall()]
+        texts = [
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT coalesce({_cell('c.cell')}, f.fallback) FROM "
+                f"(SELECT DISTINCT {q(by_role['unit'].header)} AS cell FROM {raw}) c, "
+                f"(SELECT unnest({lit_list(fallbacks)}::VARCHAR[]) AS fallback UNION ALL SELECT NULL) f"
+            ).fetchall()
+        ]
     else:
         texts = fallbacks
     parsed = []
@@ -253,22 +341,33 @@ def _build_lookups(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[C
         except UnknownUnitError:
             continue
         parsed.append((text, u.quantity, u.canonical, u.factor, u.currency))
-    con.execute("CREATE OR REPLACE TEMP TABLE _units (unit_text VARCHAR, quantity VARCHAR, canonical VARCHAR, "
-                "factor DOUBLE, currency VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _units (unit_text VARCHAR, quantity VARCHAR, canonical VARCHAR, "
+        "factor DOUBLE, currency VARCHAR)"
+    )
     if parsed:
         con.executemany("INSERT INTO _units VALUES (?, ?, ?, ?, ?)", parsed)
 
 
-def _unit_problems(con: duckdb.DuckDBPyConnection, label: str, table: str, first: str,
-                   unit_col: dict[str, str]) -> list[Problem]:
+def _unit_problems(
+    con: duckdb.DuckDBPyConnection, label: str, table: str, first: str, unit_col: dict[str, str]
+) -> list[Problem]:
     """Every unit text of a valued row that is missing or unknown, at its first row."""
     problems = []
     for text, row, src_col in con.execute(
-            f"SELECT unit_text, min(src_row), arg_min(src_col, {first}) FROM {table} WHERE quantity IS NULL "
-            f"GROUP BY unit_text ORDER BY min({first})").fetchall():
+        f"SELECT unit_text, min(src_row), arg_min(src_col, {first}) FROM {table} WHERE quantity IS NULL "
+        f"GROUP BY unit_text ORDER BY min({first})"
+    ).fetchall():
         if text is None:
-            problems.append(Problem(label, "no unit: give a unit column, a unit in the header such as "
-                                    "`规模（亿元）`, or `unit:` in the manifest", row=row, column=unit_col[src_col]))
+            problems.append(
+                Problem(
+                    label,
+                    "no unit: give a unit column, a unit in the header such as "
+                    "`规模（亿元）`, or `unit:` in the manifest",
+                    row=row,
+                    column=unit_col[src_col],
+                )
+            )
             continue
         try:
             parse_unit(text)
@@ -281,21 +380,30 @@ def _unit_conflicts(con: duckdb.DuckDBPyConnection, label: str) -> list[Problem]
     """A row label and a column header that state different units for the same cells, once per pair."""
     problems = []
     for label_unit, header_unit, row, col in con.execute(
-            "SELECT label_unit, header_unit, min(src_row), arg_min(src_col, src_row) FROM _tidy_stage "
-            "WHERE label_unit IS NOT NULL AND header_unit IS NOT NULL GROUP BY ALL ORDER BY 3").fetchall():
+        "SELECT label_unit, header_unit, min(src_row), arg_min(src_col, src_row) FROM _tidy_stage "
+        "WHERE label_unit IS NOT NULL AND header_unit IS NOT NULL GROUP BY ALL ORDER BY 3"
+    ).fetchall():
         try:
             a, b = parse_unit(label_unit), parse_unit(header_unit)
         except UnknownUnitError:
             continue  # named by the unknown-unit check
         if (a.canonical, a.factor, a.currency) != (b.canonical, b.factor, b.currency):
-            problems.append(Problem(label, f"the row label gives the unit {label_unit!r} but the column header "
-                                    f"{header_unit!r}; keep the unit in one place", row, col))
+            problems.append(
+                Problem(
+                    label,
+                    f"the row label gives the unit {label_unit!r} but the column header "
+                    f"{header_unit!r}; keep the unit in one place",
+                    row,
+                    col,
+                )
+            )
     return problems
 
 
 def _apply_formulas(con: duckdb.DuckDBPyConnection, label: str, table: str, order: str) -> list[Problem]:
-    rows = con.execute(f"SELECT rowid, src_row, formula, value_orig FROM {table} "
-                       f"WHERE formula IS NOT NULL ORDER BY {order}").fetchall()
+    rows = con.execute(
+        f"SELECT rowid, src_row, formula, value_orig FROM {table} WHERE formula IS NOT NULL ORDER BY {order}"
+    ).fetchall()
     problems = []
     for rowid, src_row, formula, value in rows:
         try:
@@ -304,18 +412,28 @@ def _apply_formulas(con: duckdb.DuckDBPyConnection, label: str, table: str, orde
             problems.append(Problem(label, str(exc), row=src_row, column="formula"))
             continue
         if value is None:
-            con.execute(f"UPDATE {table} SET value_orig = ?, low_orig = ?, high_orig = ? WHERE rowid = ?",
-                        [result, result, result, rowid])
+            con.execute(
+                f"UPDATE {table} SET value_orig = ?, low_orig = ?, high_orig = ? WHERE rowid = ?",
+                [result, result, result, rowid],
+            )
         elif abs(result - value) > 0.005 * max(abs(result), 1e-12):
-            problems.append(Problem(label, f"value {value:g} disagrees with its formula {formula} = {result:g}",
-                                    row=src_row, column="formula"))
+            problems.append(
+                Problem(
+                    label,
+                    f"value {value:g} disagrees with its formula {formula} = {result:g}",
+                    row=src_row,
+                    column="formula",
+                )
+            )
     return problems
 
 
 def _unfullwidth(expr: str) -> str:
     """`expr` with full-width digits and signs made ASCII; translate() only runs on text that has one."""
-    return (f"CASE WHEN regexp_matches({expr}, {lit('[' + FULLWIDTH[0] + ']')}) "
-            f"THEN translate({expr}, {lit(FULLWIDTH[0])}, {lit(FULLWIDTH[1])}) ELSE {expr} END")
+    return (
+        f"CASE WHEN regexp_matches({expr}, {lit('[' + FULLWIDTH[0] + ']')}) "
+        f"THEN translate({expr}, {lit(FULLWIDTH[0])}, {lit(FULLWIDTH[1])}) ELSE {expr} END"
+    )
 
 
 def _number_text(expr: str) -> str:
@@ -331,10 +449,14 @@ def _tidy_rows_sql(spec: TableSpec) -> str:
     four-digit year skips the full-width translation; both give what the general expression gives."""
     plain_year = "regexp_full_match(year_text, '(19|20)[0-9]{2}')"
     label = f"regexp_extract({_unfullwidth('year_text')}, {lit('(?i)' + YEAR_LABEL)}, ['year', 'marker'])"
-    year = (f"CASE WHEN {plain_year} THEN year_text::INTEGER ELSE TRY_CAST({label}.year AS INTEGER) END AS year, "
-            f"CASE WHEN NOT {plain_year} THEN lower({label}.marker) END AS year_marker")
-    joins = "\n".join(f"LEFT JOIN _codes {d} ON {d}.dimension = {lit(d)} AND {d}.cell IS NOT DISTINCT FROM "
-                      f"t.{d}_cell" for d in DIMENSIONS)
+    year = (
+        f"CASE WHEN {plain_year} THEN year_text::INTEGER ELSE TRY_CAST({label}.year AS INTEGER) END AS year, "
+        f"CASE WHEN NOT {plain_year} THEN lower({label}.marker) END AS year_marker"
+    )
+    joins = "\n".join(
+        f"LEFT JOIN _codes {d} ON {d}.dimension = {lit(d)} AND {d}.cell IS NOT DISTINCT FROM t.{d}_cell"
+        for d in DIMENSIONS
+    )
     return f"""
         SELECT {lit(spec.id)} AS source_id, t.src_row, t.src_col, coalesce(t.fixed_series, series.code) AS series_id,
                CASE WHEN t.fixed_geo IS NOT NULL THEN t.fixed_geo
@@ -347,11 +469,11 @@ def _tidy_rows_sql(spec: TableSpec) -> str:
                     WHEN t.p.lo <> '' THEN t.p.lo::DOUBLE END AS high_orig,
                t.value_text, CASE WHEN NOT t.plain THEN nullif(concat(t.p.qual, t.p.suffix), '') END AS qualifier,
                t.unit_text, u.quantity, u.canonical AS canonical_unit, u.factor, u.currency,
-               coalesce(t.year_mark, {marker_status_sql('t.year_marker')}, t.status) AS status,
+               coalesce(t.year_mark, {marker_status_sql("t.year_marker")}, t.status) AS status,
                t.source_note, t.note, t.formula
         FROM (
             SELECT *, CASE WHEN plain THEN value_text::DOUBLE END AS plain_value,
-                   CASE WHEN NOT plain THEN regexp_extract({_number_text('value_text')}, {lit(NUMBER_PATTERN)},
+                   CASE WHEN NOT plain THEN regexp_extract({_number_text("value_text")}, {lit(NUMBER_PATTERN)},
                                                            ['qual', 'lo', 'hi', 'suffix']) END AS p
             FROM (SELECT *, regexp_full_match(value_text, '[0-9]*\\.?[0-9]+') AS plain, {year}
                   FROM _tidy_stage)) t
@@ -373,8 +495,9 @@ def _unordered_inserts(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute(f"SET preserve_insertion_order = {str(bool(before)).lower()}")
 
 
-def _unknown_dimension(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[Column], label: str,
-                       raw: str, table: str, dim: str) -> list[Problem]:
+def _unknown_dimension(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[Column], label: str, raw: str, table: str, dim: str
+) -> list[Problem]:
     """One problem per series/geography/segment text that matched no code (however many value columns its row
     has), at its first row: texts missing altogether first, then unknown texts, with what the label was read as
     and the alias that would make it known."""
@@ -384,50 +507,79 @@ def _unknown_dimension(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: li
     rows = con.execute(
         f"SELECT text, min(src_row) FROM (SELECT t.src_row, {_dimension_sql(spec, cols, dim, 'r')} AS text "
         f"FROM {table} t JOIN {raw} r ON r._row = t.src_row WHERE t.{code} IS NULL) "
-        "GROUP BY text ORDER BY text IS NOT NULL, min(src_row) LIMIT 20").fetchall()
+        "GROUP BY text ORDER BY text IS NOT NULL, min(src_row) LIMIT 20"
+    ).fetchall()
     column = _by_role(cols)[dim].header if dim in _by_role(cols) else dim
-    return [Problem(label, _unknown_text_message(con, dim, text) if text else
-                    f"no {dim}: give a {dim} column or `{dim}:` in the manifest", row, column)
-            for text, row in rows]
+    return [
+        Problem(
+            label,
+            _unknown_text_message(con, dim, text)
+            if text
+            else f"no {dim}: give a {dim} column or `{dim}:` in the manifest",
+            row,
+            column,
+        )
+        for text, row in rows
+    ]
 
 
 def _unknown_text_message(con: duckdb.DuckDBPyConnection, dim: str, text: str) -> str:
     """What an unknown label was read as, and the alias to add (with the closest known name, if any)."""
     import difflib
 
-    parts = con.execute("SELECT _lp_name, _lp_geo_word, _lp_geo, _lp_unit FROM _label_parts WHERE _lp_cell = ?",
-                        [text]).fetchone() if dim == "series" else None
+    parts = (
+        con.execute(
+            "SELECT _lp_name, _lp_geo_word, _lp_geo, _lp_unit FROM _label_parts WHERE _lp_cell = ?", [text]
+        ).fetchone()
+        if dim == "series"
+        else None
+    )
     name = parts[0] if parts else text.strip()
     read_as = ""
     if parts:
-        bits = [f"series name {name!r}"] + ([f"geography {parts[1]} = {parts[2]}"] if parts[2] else []) + (
-            [f"unit {parts[3]}"] if parts[3] else [])
+        bits = (
+            [f"series name {name!r}"]
+            + ([f"geography {parts[1]} = {parts[2]}"] if parts[2] else [])
+            + ([f"unit {parts[3]}"] if parts[3] else [])
+        )
         read_as = f" (read as {', '.join(bits)})"
     known = dict(con.execute("SELECT alias, code FROM _aliases WHERE dimension = ?", [dim]).fetchall())
     close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
     hint = f", probably {known[close[0]]} (known as {close[0]!r})" if close else ""
     catalogue = "series.csv" if dim == "series" else "labels.csv"
     if dim == "series" and any(word in name.lower() for word in TOTAL_WORDS):
-        return (f"unknown series {text!r}: a total row? map it in the entry, for this table only: "
-                f"`rows: {{{name}: ignore}}` (kept in raw only) or `rows: {{{name}: <series id>}}`")
-    return (f"unknown {dim} {text!r}{read_as}: add {name!r} to the `aliases` of its {dim} in sources/{catalogue} "
-            f"(`|`-separated){hint}, or add the {dim} itself; or map it for this table only: "
-            f"`rows: {{{name}: <{dim} id>}}`" if dim == "series" else
-            f"unknown {dim} {text!r}: add {name!r} to sources/{catalogue} (a code, or the `aliases` of one){hint}")
+        return (
+            f"unknown series {text!r}: a total row? map it in the entry, for this table only: "
+            f"`rows: {{{name}: ignore}}` (kept in raw only) or `rows: {{{name}: <series id>}}`"
+        )
+    return (
+        f"unknown {dim} {text!r}{read_as}: add {name!r} to the `aliases` of its {dim} in sources/{catalogue} "
+        f"(`|`-separated){hint}, or add the {dim} itself; or map it for this table only: "
+        f"`rows: {{{name}: <{dim} id>}}`"
+        if dim == "series"
+        else f"unknown {dim} {text!r}: add {name!r} to sources/{catalogue} (a code, or the `aliases` of one){hint}"
+    )
 
 
-def _year_problems(con: duckdb.DuckDBPyConnection, label: str, raw: str, table: str, order: str,
-                   year_col: dict[str, str]) -> list[Problem]:
+def _year_problems(
+    con: duckdb.DuckDBPyConnection, label: str, raw: str, table: str, order: str, year_col: dict[str, str]
+) -> list[Problem]:
     """Rows whose year is missing, not a year label, or outside YEAR_MIN-YEAR_MAX, with the text found."""
     problems = []
     for row, src_col, year in con.execute(
-            f"SELECT src_row, src_col, year FROM {table} WHERE year IS NULL OR year NOT BETWEEN {YEAR_MIN} AND "
-            f"{YEAR_MAX} ORDER BY {order} LIMIT 20").fetchall():
+        f"SELECT src_row, src_col, year FROM {table} WHERE year IS NULL OR year NOT BETWEEN {YEAR_MIN} AND "
+        f"{YEAR_MAX} ORDER BY {order} LIMIT 20"
+    ).fetchall():
         header = year_col[src_col]
         found = con.execute(f"SELECT {q(header)} FROM {raw} WHERE _row = ?", [row]).fetchone()
         text = (found[0] or "").strip() if found else ""
-        what = (f"year {text!r} is not understood" if year is None and text else "no year" if year is None
-                else f"year {year} is outside {YEAR_MIN}-{YEAR_MAX}")
+        what = (
+            f"year {text!r} is not understood"
+            if year is None and text
+            else "no year"
+            if year is None
+            else f"year {year} is outside {YEAR_MIN}-{YEAR_MAX}"
+        )
         problems.append(Problem(label, f"{what}; expected {ACCEPTED_FORMS}", row, header))
     return problems
 
@@ -450,8 +602,10 @@ def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw:
     _build_label_parts(con, cols, raw)
     ignored = [label_text for label_text, target in spec.rows.items() if target == IGNORE]
     skip = f" AND coalesce(trim(series_cell), '') NOT IN ({', '.join(map(lit, ignored))})" if ignored else ""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _tidy_stage AS SELECT * FROM ({_long_select(spec, raw, cols)}) "
-                f"WHERE (value_text IS NOT NULL AND value_text <> '' OR formula IS NOT NULL){skip}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _tidy_stage AS SELECT * FROM ({_long_select(spec, raw, cols)}) "
+        f"WHERE (value_text IS NOT NULL AND value_text <> '' OR formula IS NOT NULL){skip}"
+    )
     _build_lookups(con, spec, cols, raw)
     table = target if len(values) == 1 else "_tidy_rows"
     # `order` sorts rows as they are staged (value column by value column, then file row); the minimum of `first`
@@ -459,37 +613,43 @@ def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw:
     position = f"list_position({lit_list([vc.header for vc in values])}, src_col)"
     order, first = ("src_row", "src_row") if len(values) == 1 else (f"{position}, src_row", f"[src_row, {position}]")
     with _unordered_inserts(con):
-        con.execute(f"CREATE OR REPLACE {'' if table == target else 'TEMP '}TABLE {table} AS "
-                    f"{_tidy_rows_sql(spec)}")
+        con.execute(f"CREATE OR REPLACE {'' if table == target else 'TEMP '}TABLE {table} AS {_tidy_rows_sql(spec)}")
     problems = _unit_conflicts(con, label)
     problems += _unit_problems(con, label, table, first, unit_col)
     problems += _collect(
-        con, f"SELECT src_row, src_col, value_text FROM {table} WHERE value_orig IS NULL AND value_text IS NOT NULL "
+        con,
+        f"SELECT src_row, src_col, value_text FROM {table} WHERE value_orig IS NULL AND value_text IS NOT NULL "
         f"AND {_number_text('value_text')} <> '' ORDER BY {order}",
-        lambda r: Problem(label, f"not a number: {r[2]!r} (expected e.g. 3,229 / 约100 / 200-300)", r[0], r[1]))
+        lambda r: Problem(label, f"not a number: {r[2]!r} (expected e.g. 3,229 / 约100 / 200-300)", r[0], r[1]),
+    )
     problems += _year_problems(con, label, raw, table, order, year_col)
     problems += _collect(
-        con, f"SELECT src_row, status FROM {table} WHERE status NOT IN ({', '.join(map(lit, STATUSES))}) "
-        f"ORDER BY {order}",
-        lambda r: Problem(label, f"status {r[1]!r} is not one of {', '.join(STATUSES)}", r[0], "status"))
+        con,
+        f"SELECT src_row, status FROM {table} WHERE status NOT IN ({', '.join(map(lit, STATUSES))}) ORDER BY {order}",
+        lambda r: Problem(label, f"status {r[1]!r} is not one of {', '.join(STATUSES)}", r[0], "status"),
+    )
     for dim in DIMENSIONS:
         problems += _unknown_dimension(con, spec, cols, label, raw, table, dim)
     problems += _apply_formulas(con, label, table, order)
     if problems:
         raise SourceError(problems)
     problems += _collect(
-        con, f"SELECT t.src_row, t.src_col, t.series_id, t.value_orig FROM {table} t "
+        con,
+        f"SELECT t.src_row, t.src_col, t.series_id, t.value_orig FROM {table} t "
         "LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id WHERE t.value_orig < 0 AND "
         f"coalesce(c.quantity, '') NOT IN ({', '.join(map(lit, NEGATIVE_OK))}) ORDER BY {order}",
-        lambda r: Problem(label, f"negative value {r[3]:g} for {r[2]} (sizes cannot be negative)", r[0], r[1]))
+        lambda r: Problem(label, f"negative value {r[3]:g} for {r[2]} (sizes cannot be negative)", r[0], r[1]),
+    )
     for series_id, series_q, unit_q, unit_text, row, col in con.execute(
-            "SELECT t.series_id, c.quantity, t.quantity, t.unit_text, t.row, t.col FROM ("
-            f"SELECT series_id, quantity, unit_text, min(src_row) AS row, arg_min(src_col, {first}) AS col "
-            f"FROM {table} GROUP BY ALL) t LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id").fetchall():
+        "SELECT t.series_id, c.quantity, t.quantity, t.unit_text, t.row, t.col FROM ("
+        f"SELECT series_id, quantity, unit_text, min(src_row) AS row, arg_min(src_col, {first}) AS col "
+        f"FROM {table} GROUP BY ALL) t LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id"
+    ).fetchall():
         fits = UNIT_FITS.get(series_q, (series_q,))
         if fits and unit_q not in fits:
-            problems.append(Problem(label, f"unit {unit_text!r} ({unit_q}) does not fit series {series_id} "
-                                    f"({series_q})", row, col))
+            problems.append(
+                Problem(label, f"unit {unit_text!r} ({unit_q}) does not fit series {series_id} ({series_q})", row, col)
+            )
     problems += _duplicates(con, label, table, first)
     if problems:
         raise SourceError(problems)
@@ -507,13 +667,24 @@ def _duplicates(con: duckdb.DuckDBPyConnection, label: str, table: str, first: s
     if not repeated_hash(con, table, key):
         return []
     return _collect(
-        con, f"SELECT list(src_row ORDER BY src_row), arg_min(src_col, {first}), {key} FROM {table} "
+        con,
+        f"SELECT list(src_row ORDER BY src_row), arg_min(src_col, {first}), {key} FROM {table} "
         f"GROUP BY {key} HAVING count(*) > 1 ORDER BY min({first})",
-        lambda r: Problem(label, f"duplicate key {r[2]}/{r[3]}/{r[4]}/{r[5]} (also in rows "
-                          f"{', '.join(map(str, r[0][1:]))})", r[0][0], r[1]))
+        lambda r: Problem(
+            label,
+            f"duplicate key {r[2]}/{r[3]}/{r[4]}/{r[5]} (also in rows {', '.join(map(str, r[0][1:]))})",
+            r[0][0],
+            r[1],
+        ),
+    )
 
 
 def repeated_hash(con: duckdb.DuckDBPyConnection, table: str, key: str) -> bool:
     """Whether two rows of `table` share hash(`key`): False proves the key unique (equal keys hash equal)."""
-    return con.execute(f"SELECT count(*) FROM (SELECT h, lag(h) OVER (ORDER BY h) AS previous FROM "
-                       f"(SELECT hash({key}) AS h FROM {table})) WHERE h = previous").fetchone()[0] > 0
+    return (
+        con.execute(
+            f"SELECT count(*) FROM (SELECT h, lag(h) OVER (ORDER BY h) AS previous FROM "
+            f"(SELECT hash({key}) AS h FROM {table})) WHERE h = previous"
+        ).fetchone()[0]
+        > 0
+    )

@@ -24,16 +24,60 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-SCALE_PREFIXES: dict[str, float] = {"": 1.0, "千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7,
-                                     "亿": 1e8, "十亿": 1e9, "百亿": 1e10, "千亿": 1e11, "万亿": 1e12}
-CURRENCY_WORDS: dict[str, str] = {"元": "CNY", "人民币": "CNY", "人民币元": "CNY", "美元": "USD",
-                                  "欧元": "EUR", "日元": "JPY"}
-ENGLISH_CURRENCIES: dict[str, str] = {"rmb": "CNY", "cny": "CNY", "usd": "USD", "us$": "USD", "$": "USD",
-                                      "eur": "EUR", "€": "EUR", "jpy": "JPY", "¥": "JPY"}
-ENGLISH_SCALES: dict[str, float] = {"": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
-                                    "bn": 1e9, "billion": 1e9, "tn": 1e12, "trillion": 1e12}
-FLOPS_PREFIXES: dict[str, float] = {"": 1e-18, "k": 1e-15, "m": 1e-12, "g": 1e-9, "t": 1e-6, "p": 1e-3,
-                                    "e": 1.0, "z": 1e3}
+SCALE_PREFIXES: dict[str, float] = {
+    "": 1.0,
+    "千": 1e3,
+    "万": 1e4,
+    "十万": 1e5,
+    "百万": 1e6,
+    "千万": 1e7,
+    "亿": 1e8,
+    "十亿": 1e9,
+    "百亿": 1e10,
+    "千亿": 1e11,
+    "万亿": 1e12,
+}
+CURRENCY_WORDS: dict[str, str] = {
+    "元": "CNY",
+    "人民币": "CNY",
+    "人民币元": "CNY",
+    "美元": "USD",
+    "欧元": "EUR",
+    "日元": "JPY",
+}
+ENGLISH_CURRENCIES: dict[str, str] = {
+    "rmb": "CNY",
+    "cny": "CNY",
+    "usd": "USD",
+    "us$": "USD",
+    "$": "USD",
+    "eur": "EUR",
+    "€": "EUR",
+    "jpy": "JPY",
+    "¥": "JPY",
+}
+ENGLISH_SCALES: dict[str, float] = {
+    "": 1.0,
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "bn": 1e9,
+    "billion": 1e9,
+    "tn": 1e12,
+    "trillion": 1e12,
+}
+FLOPS_PREFIXES: dict[str, float] = {
+    "": 1e-18,
+    "k": 1e-15,
+    "m": 1e-12,
+    "g": 1e-9,
+    "t": 1e-6,
+    "p": 1e-3,
+    "e": 1.0,
+    "z": 1e3,
+}
 COUNT_WORDS = ("个", "台", "辆", "人", "家", "项", "座", "次", "户", "张", "块", "条", "所", "款")
 ENERGY_WORDS = ("千瓦时", "度")
 CARBON_WORDS = ("吨", "吨二氧化碳", "tCO2")

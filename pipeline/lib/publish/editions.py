@@ -63,8 +63,14 @@ def validate_pdf(path: Path) -> int:
     return pages
 
 
-def publish(staged: Path, out_dir: Path, ctx: dict[str, Any], changes: dict[str, Any],
-            inputs: dict[str, str], run_id: str | None = None) -> dict[str, Any]:
+def publish(
+    staged: Path,
+    out_dir: Path,
+    ctx: dict[str, Any],
+    changes: dict[str, Any],
+    inputs: dict[str, str],
+    run_id: str | None = None,
+) -> dict[str, Any]:
     """Validate the staged PDFs, archive them as a new edition, then switch `latest` (one atomic rename; the
     top-level PDFs are links into it and switch with it). Under the publish lock: two runs publish one after the
     other, each edition chaining to the one before. The edition id is unique per run (time, inputs hash, run id)."""
@@ -87,12 +93,18 @@ def publish(staged: Path, out_dir: Path, ctx: dict[str, Any], changes: dict[str,
                 shutil.copyfile(staged / name, tmp / name)
                 outputs[name] = file_sha256(tmp / name)
             (tmp / "context.json").write_text(context_json(ctx), encoding="utf-8")
-            (tmp / "changes.json").write_text(json.dumps(changes, ensure_ascii=False, indent=1, sort_keys=True),
-                                              encoding="utf-8")
+            (tmp / "changes.json").write_text(
+                json.dumps(changes, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
+            )
             previous = latest_edition(out_dir)
-            record = {"edition_id": edition_id, "published_at": now.isoformat(), "inputs": inputs,
-                      "code_version": code_version(), "outputs": outputs,
-                      "previous": previous.name if previous else None}
+            record = {
+                "edition_id": edition_id,
+                "published_at": now.isoformat(),
+                "inputs": inputs,
+                "code_version": code_version(),
+                "outputs": outputs,
+                "previous": previous.name if previous else None,
+            }
             (tmp / "edition.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
             os.rename(tmp, final)
         finally:
@@ -162,8 +174,11 @@ def _edition_problems(folder: Path) -> list[str]:
     record = read_json(folder / "edition.json") if folder.is_dir() else None
     if record is None:
         return [f"{folder.name} has no edition record"]
-    return [f"{folder.name}/{name} differs from its record" for name, digest in record.get("outputs", {}).items()
-            if file_sha256(folder / name) != digest]
+    return [
+        f"{folder.name}/{name} differs from its record"
+        for name, digest in record.get("outputs", {}).items()
+        if file_sha256(folder / name) != digest
+    ]
 
 
 def _newest_complete(editions: Path) -> Path | None:

@@ -49,8 +49,14 @@ def chart_paths(ctx: dict[str, Any], chart_dir: Path) -> dict[str, dict[str, Pat
     from pipeline.lib.report.context import figure_modules
 
     modules = figure_modules()
-    return {lang: {fid: chart_dir / f"{fid}_{lang}.png" for fid in ctx["figures"]
-                   if getattr(modules[fid], "KIND", "chart") == "chart"} for lang in LANGS}
+    return {
+        lang: {
+            fid: chart_dir / f"{fid}_{lang}.png"
+            for fid in ctx["figures"]
+            if getattr(modules[fid], "KIND", "chart") == "chart"
+        }
+        for lang in LANGS
+    }
 
 
 def pdf_identifier(ctx: dict[str, Any], volume: str = "") -> bytes:
@@ -64,8 +70,17 @@ def _weasyprint_options(ctx: dict[str, Any], attachments: list[Path]) -> dict[st
     from weasyprint import Attachment
 
     created = dt.datetime.fromisoformat(ctx["meta"]["created"])
-    files = [Attachment(filename=str(p), name=p.name, description=_attachment_description(p.name), created=created,
-                        modified=created, relationship="Source") for p in sorted(attachments, key=lambda p: p.name)]
+    files = [
+        Attachment(
+            filename=str(p),
+            name=p.name,
+            description=_attachment_description(p.name),
+            created=created,
+            modified=created,
+            relationship="Source",
+        )
+        for p in sorted(attachments, key=lambda p: p.name)
+    ]
     return {"pdf_variant": "pdf/a-3b", "pdf_identifier": pdf_identifier(ctx), "attachments": files}
 
 
@@ -86,8 +101,14 @@ def _set_metadata(doc: Any, view: dict[str, Any], ctx: dict[str, Any]) -> None:
     doc.metadata.generator = "compute-report (WeasyPrint)"
 
 
-def build_edition(ctx: dict[str, Any], lang: str, charts: dict[str, Path], out_dir: Path,
-                  attachments: list[Path], image_cache: Path | None = None) -> dict[str, Any]:
+def build_edition(
+    ctx: dict[str, Any],
+    lang: str,
+    charts: dict[str, Path],
+    out_dir: Path,
+    attachments: list[Path],
+    image_cache: Path | None = None,
+) -> dict[str, Any]:
     """Lay out and write one edition (reusing the encoded chart images kept in `image_cache`, if given); return
     its path, pages, timings, title, bookmark label, numbers and the image-cache keys it used."""
     from pipeline.lib.report import render
@@ -99,11 +120,18 @@ def build_edition(ctx: dict[str, Any], lang: str, charts: dict[str, Path], out_d
     doc = render.layout(render.html_for(view), view["images"])
     _set_metadata(doc, view, ctx)
     laid_out = time.perf_counter()
-    with (reusing_encoded_images(image_cache) if image_cache else contextlib.nullcontext(set())) as image_keys:
+    with reusing_encoded_images(image_cache) if image_cache else contextlib.nullcontext(set()) as image_keys:
         target = render.write_atomically(doc, out_dir / PDF_NAMES[lang], **_weasyprint_options(ctx, attachments))
-    return {"path": str(target), "pages": len(doc.pages), "layout_s": round(laid_out - start, 3),
-            "write_s": round(time.perf_counter() - laid_out, 3), "title": view["t"]["title"],
-            "label": view["t"]["edition"], "numbers": view["numbers"], "image_keys": sorted(image_keys)}
+    return {
+        "path": str(target),
+        "pages": len(doc.pages),
+        "layout_s": round(laid_out - start, 3),
+        "write_s": round(time.perf_counter() - laid_out, 3),
+        "title": view["t"]["title"],
+        "label": view["t"]["edition"],
+        "numbers": view["numbers"],
+        "image_keys": sorted(image_keys),
+    }
 
 
 EDITION_IN_WORKER = "pipeline.lib.report.build:edition_in_worker"
@@ -116,16 +144,29 @@ def warm_up() -> None:
     import pipeline.lib.report.render  # noqa: F401
 
 
-def edition_in_worker(context_path: str, lang: str, chart_dir: str, out_dir: str, attachments: list[str],
-                      image_cache: str | None) -> dict[str, Any]:
+def edition_in_worker(
+    context_path: str, lang: str, chart_dir: str, out_dir: str, attachments: list[str], image_cache: str | None
+) -> dict[str, Any]:
     """`build_edition` from paths (what a render worker receives)."""
     ctx = read_context(Path(context_path))
-    return build_edition(ctx, lang, chart_paths(ctx, Path(chart_dir))[lang], Path(out_dir),
-                         [Path(a) for a in attachments], Path(image_cache) if image_cache else None)
+    return build_edition(
+        ctx,
+        lang,
+        chart_paths(ctx, Path(chart_dir))[lang],
+        Path(out_dir),
+        [Path(a) for a in attachments],
+        Path(image_cache) if image_cache else None,
+    )
 
 
-def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: list[Path],
-               workers: RenderWorkers | None = None, image_cache: Path | None = None) -> dict[str, Any]:
+def build_pdfs(
+    context_path: Path,
+    chart_dir: Path,
+    out_dir: Path,
+    attachments: list[Path],
+    workers: RenderWorkers | None = None,
+    image_cache: Path | None = None,
+) -> dict[str, Any]:
     """Both editions in parallel render workers (`workers`, else two started for the call), then the bilingual
     volume from their PDFs. With `image_cache`, encoded chart images are reused from the previous build (and the
     ones no edition used any more are pruned). Returns paths, pages, timings and the numbers shown; an edition's
@@ -136,9 +177,20 @@ def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: 
     from pipeline.lib.report.workers import RenderWorkers
 
     start = time.perf_counter()
-    requests = [(EDITION_IN_WORKER, (str(context_path), lang, str(chart_dir), str(out_dir),
-                                     [str(a) for a in attachments], str(image_cache) if image_cache else None))
-                for lang in LANGS]
+    requests = [
+        (
+            EDITION_IN_WORKER,
+            (
+                str(context_path),
+                lang,
+                str(chart_dir),
+                str(out_dir),
+                [str(a) for a in attachments],
+                str(image_cache) if image_cache else None,
+            ),
+        )
+        for lang in LANGS
+    ]
     with contextlib.nullcontext(workers) if workers else RenderWorkers(len(LANGS), warm=("pdf",)) as pool:
         answers = pool.run(requests)
     editions = dict(zip(LANGS, answers, strict=True))
@@ -148,13 +200,19 @@ def build_pdfs(context_path: Path, chart_dir: Path, out_dir: Path, attachments: 
     ctx = read_context(context_path)
     target = out_dir / PDF_NAMES["bilingual"]
     with atomic_path(target) as tmp:
-        pages = join_parts([(editions[lang]["label"], Path(editions[lang]["path"])) for lang in LANGS], tmp,
-                           " / ".join(editions[lang]["title"] for lang in LANGS), pdf_identifier(ctx, "bilingual"))
+        pages = join_parts(
+            [(editions[lang]["label"], Path(editions[lang]["path"])) for lang in LANGS],
+            tmp,
+            " / ".join(editions[lang]["title"] for lang in LANGS),
+            pdf_identifier(ctx, "bilingual"),
+        )
     out: dict[str, Any] = {lang: {"path": e["path"], "pages": e["pages"]} for lang, e in editions.items()}
     out["bilingual"] = {"path": str(target), "pages": pages}
-    out["timing"] = {"editions_s": round(editions_done - start, 3), "join_s": round(time.perf_counter() -
-                                                                                    editions_done, 3),
-                     **{f"{lang}_{k}": e[k] for lang, e in editions.items() for k in ("layout_s", "write_s")}}
+    out["timing"] = {
+        "editions_s": round(editions_done - start, 3),
+        "join_s": round(time.perf_counter() - editions_done, 3),
+        **{f"{lang}_{k}": e[k] for lang, e in editions.items() for k in ("layout_s", "write_s")},
+    }
     out["numbers"] = {lang: e["numbers"] for lang, e in editions.items()}
     return out
 

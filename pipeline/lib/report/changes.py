@@ -34,10 +34,20 @@ def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str
     if record is None or old_ctx is None:
         return {"previous": None, "sources": [], "numbers": [], "forecasts": [], "accepted_outliers": accepted}
     old_inputs: dict[str, str] = record["inputs"]
-    changed = sorted({table_of(name) or name for name in changed_inputs(old_inputs, inputs)
-                      if not unrecorded_entry(name, old_inputs, inputs)})
-    sources = [{"source_id": sid, "change": "added" if sid not in old_inputs else
-                "removed" if sid not in inputs else "changed"} for sid in changed]
+    changed = sorted(
+        {
+            table_of(name) or name
+            for name in changed_inputs(old_inputs, inputs)
+            if not unrecorded_entry(name, old_inputs, inputs)
+        }
+    )
+    sources = [
+        {
+            "source_id": sid,
+            "change": "added" if sid not in old_inputs else "removed" if sid not in inputs else "changed",
+        }
+        for sid in changed
+    ]
     cats = {lang: catalog(lang) for lang in ("zh", "en")}
     numbers = []
     for name, fact in sorted(ctx["facts"].items()):
@@ -49,13 +59,25 @@ def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str
             row[f"old_{lang}"], row[f"new_{lang}"] = format_fact(old, lang, t), format_fact(fact, lang, t)
         numbers.append(row)
     old_claims = {h["claim_id"]: h for h in old_ctx.get("headlines", [])}
-    forecasts = [{"claim_id": h["claim_id"], "old": old_claims[h["claim_id"]]["ours"], "new": h["ours"],
-                  "unit": h.get("unit", "CNY"),
-                  "text_zh": h["text_zh"], "text_en": h["text_en"]}
-                 for h in ctx["headlines"] if h["claim_id"] in old_claims
-                 and old_claims[h["claim_id"]]["ours"] != h["ours"]]
-    return {"previous": record["edition_id"], "sources": sources, "numbers": numbers, "forecasts": forecasts,
-            "accepted_outliers": accepted}
+    forecasts = [
+        {
+            "claim_id": h["claim_id"],
+            "old": old_claims[h["claim_id"]]["ours"],
+            "new": h["ours"],
+            "unit": h.get("unit", "CNY"),
+            "text_zh": h["text_zh"],
+            "text_en": h["text_en"],
+        }
+        for h in ctx["headlines"]
+        if h["claim_id"] in old_claims and old_claims[h["claim_id"]]["ours"] != h["ours"]
+    ]
+    return {
+        "previous": record["edition_id"],
+        "sources": sources,
+        "numbers": numbers,
+        "forecasts": forecasts,
+        "accepted_outliers": accepted,
+    }
 
 
 def _outlier_key(row: dict[str, Any]) -> tuple:

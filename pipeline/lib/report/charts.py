@@ -31,8 +31,15 @@ def chart_digest(data: dict[str, Any], module_file: Path) -> str:
     """Hash of what a chart is drawn from: its data, its module, the shared chart code and the string catalogue.
     Unchanged → the PNGs of the previous build are reused (a one-table refresh redraws only what moved)."""
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode())
-    for path in sorted({module_file, module_file.parent / "_common.py", module_file.parents[1] / "style.py",
-                        module_file.parents[1] / "fmt.py", templates_dir() / "i18n" / "figures.yaml"}):
+    for path in sorted(
+        {
+            module_file,
+            module_file.parent / "_common.py",
+            module_file.parents[1] / "style.py",
+            module_file.parents[1] / "fmt.py",
+            templates_dir() / "i18n" / "figures.yaml",
+        }
+    ):
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -59,8 +66,12 @@ def _stamp(chart_dir: Path, figure_id: str) -> Path:
 def is_current(chart_dir: Path, figure_id: str, digest: str) -> bool:
     """True if both PNGs and the thumbnail exist and were drawn from data and code with this digest."""
     stamp = _stamp(chart_dir, figure_id)
-    return (stamp.is_file() and stamp.read_text() == digest and thumbnail_path(chart_dir, figure_id).is_file()
-            and all(p.is_file() for p in png_paths(chart_dir, figure_id).values()))
+    return (
+        stamp.is_file()
+        and stamp.read_text() == digest
+        and thumbnail_path(chart_dir, figure_id).is_file()
+        and all(p.is_file() for p in png_paths(chart_dir, figure_id).values())
+    )
 
 
 def warm_up() -> None:
@@ -85,15 +96,19 @@ def draw_jobs(jobs: list[tuple[str, dict[str, Any], str, str]]) -> list[str]:
     return [str(FIGURES[fid].draw(data, lang, Path(path))) for fid, data, lang, path in jobs]
 
 
-def draw_charts(figures: dict[str, dict[str, Any]], digests: dict[str, str], chart_dir: Path,
-                workers: RenderWorkers | None = None) -> None:
+def draw_charts(
+    figures: dict[str, dict[str, Any]], digests: dict[str, str], chart_dir: Path, workers: RenderWorkers | None = None
+) -> None:
     """Draw both languages of every figure in `figures` ({id: data}), in `workers` if given; stamp each with its
     digest once drawn."""
     from pipeline.lib.report.workers import RenderWorkers
 
     chart_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(fid, data, lang, str(path)) for fid, data in figures.items()
-            for lang, path in png_paths(chart_dir, fid).items()]
+    jobs = [
+        (fid, data, lang, str(path))
+        for fid, data in figures.items()
+        for lang, path in png_paths(chart_dir, fid).items()
+    ]
     if not jobs:
         return
     if workers is not None:

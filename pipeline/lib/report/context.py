@@ -56,8 +56,12 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 def current_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """{source id, entry:<source id> or catalog:<file>: sha256} of everything the warehouse was built from."""
     inputs = dict(con.execute("SELECT source_id, sha256 FROM core.sources").fetchall())
-    inputs |= {f"entry:{sid}": h for sid, h in con.execute("SELECT source_id, entry_sha256 FROM core.sources "
-                                                           "WHERE entry_sha256 IS NOT NULL").fetchall()}
+    inputs |= {
+        f"entry:{sid}": h
+        for sid, h in con.execute(
+            "SELECT source_id, entry_sha256 FROM core.sources WHERE entry_sha256 IS NOT NULL"
+        ).fetchall()
+    }
     inputs |= {f"catalog:{f}": h for f, h in con.execute("SELECT file, sha256 FROM raw.catalog_files").fetchall()}
     return dict(sorted(inputs.items()))
 
@@ -65,10 +69,16 @@ def current_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def build_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Query everything the report shows; JSON-serialisable, canonical units. The changelog (`changes`) is added
     by the caller (`report.changes.compute_changes`), from the previous edition."""
-    published = con.execute("SELECT max(published)::VARCHAR FROM core.sources WHERE status <> 'assumption'"
-                            ).fetchone()[0]
-    used = {b.split(":", 1)[1] for part in ("sections", "appendix") for s in outline()[part] for b in s["blocks"]
-            if b.startswith("fig:")}
+    published = con.execute("SELECT max(published)::VARCHAR FROM core.sources WHERE status <> 'assumption'").fetchone()[
+        0
+    ]
+    used = {
+        b.split(":", 1)[1]
+        for part in ("sections", "appendix")
+        for s in outline()[part]
+        for b in s["blocks"]
+        if b.startswith("fig:")
+    }
     figures = {fid: module.query(con) for fid, module in figure_modules().items() if fid in used}
     ctx = {
         "meta": {"published": published, "created": f"{published}T00:00:00+00:00"},
@@ -76,19 +86,28 @@ def build_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "labels": labels(con),
         "facts": resolve_facts(con),
         "figures": figures,
-        "headlines": _rows(con, "SELECT h.*, coalesce(any_value(o.unit), 'CNY') AS unit FROM forecast.headlines h "
-                                "LEFT JOIN forecast.aggregates a ON a.aggregate_id = h.target "
-                                "LEFT JOIN core.observations o ON o.series_id = coalesce(a.member_series_id, h.target) "
-                                "GROUP BY ALL ORDER BY h.claim_id"),
-        "assumptions": _rows(con, "SELECT * FROM (SELECT a.*, coalesce(any_value(o.unit), 'CNY') AS unit "
-                                  "FROM forecast.assumptions a LEFT JOIN core.observations o USING (series_id) "
-                                  "GROUP BY ALL) ORDER BY series_id, list_position(['low', 'base', 'high'], scenario)"),
+        "headlines": _rows(
+            con,
+            "SELECT h.*, coalesce(any_value(o.unit), 'CNY') AS unit FROM forecast.headlines h "
+            "LEFT JOIN forecast.aggregates a ON a.aggregate_id = h.target "
+            "LEFT JOIN core.observations o ON o.series_id = coalesce(a.member_series_id, h.target) "
+            "GROUP BY ALL ORDER BY h.claim_id",
+        ),
+        "assumptions": _rows(
+            con,
+            "SELECT * FROM (SELECT a.*, coalesce(any_value(o.unit), 'CNY') AS unit "
+            "FROM forecast.assumptions a LEFT JOIN core.observations o USING (series_id) "
+            "GROUP BY ALL) ORDER BY series_id, list_position(['low', 'base', 'high'], scenario)",
+        ),
         "backtest": _rows(con, "SELECT * FROM forecast.backtest ORDER BY series_id, holdout_years, method"),
         "sources": sources(con),
         "glossary": _yaml("glossary.yaml"),
-        "accepted_outliers": _rows(con, "SELECT a.*, any_value(o.unit) AS unit FROM core.accepted_outliers a "
-                                        "LEFT JOIN core.observations o USING (source_id, series_id, geography, "
-                                        "segment, year) GROUP BY ALL ORDER BY a.source_id, a.series_id, a.year"),
+        "accepted_outliers": _rows(
+            con,
+            "SELECT a.*, any_value(o.unit) AS unit FROM core.accepted_outliers a "
+            "LEFT JOIN core.observations o USING (source_id, series_id, geography, "
+            "segment, year) GROUP BY ALL ORDER BY a.source_id, a.series_id, a.year",
+        ),
     }
     return ctx
 
@@ -121,10 +140,15 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
     def series_name(sid: str) -> str:
         return name.get(f"series:{sid}", sid)
 
-    headlines = [[_cell(h[f"text_{lang}"]),
-                  _cell(fmt.quantity(h["ours"], h["unit"], lang) if h["ours"] is not None else "–", True, True),
-                  _cell(fmt.percent(h["implied_cagr"], lang) if h["implied_cagr"] is not None else "–", True),
-                  _cell(c["holds"] if h["passed"] else c["fails"])] for h in ctx["headlines"]]
+    headlines = [
+        [
+            _cell(h[f"text_{lang}"]),
+            _cell(fmt.quantity(h["ours"], h["unit"], lang) if h["ours"] is not None else "–", True, True),
+            _cell(fmt.percent(h["implied_cagr"], lang) if h["implied_cagr"] is not None else "–", True),
+            _cell(c["holds"] if h["passed"] else c["fails"]),
+        ]
+        for h in ctx["headlines"]
+    ]
     assumptions = []
     for a in ctx["assumptions"]:
         if a["method"] == "target":
@@ -133,33 +157,78 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
             rate = fmt.percent(a["rate"], lang)
         else:
             rate = "trend"
-        assumptions.append([_cell(series_name(a["series_id"])), _cell(t["scenarios"][a["scenario"]]),
-                            _cell(a["method"]), _cell(rate, True), _cell(a[f"rationale_{lang}"])])
-    backtest = [[_cell(series_name(b["series_id"])), _cell(str(b["holdout_years"]), True), _cell(b["method"]),
-                 _cell(fmt.percent(b["mape"], lang), True)] for b in ctx["backtest"]]
-    sources_rows = [[_cell(s["source_id"]), _cell(publisher_in(s["publisher"], lang)), _cell(s[f"title_{lang}"]),
-                     _cell(s["published"]), _cell(reference_in(s["reference"], lang)),
-                     _cell(t["status"][s["status"]])] for s in ctx["sources"]]
+        assumptions.append(
+            [
+                _cell(series_name(a["series_id"])),
+                _cell(t["scenarios"][a["scenario"]]),
+                _cell(a["method"]),
+                _cell(rate, True),
+                _cell(a[f"rationale_{lang}"]),
+            ]
+        )
+    backtest = [
+        [
+            _cell(series_name(b["series_id"])),
+            _cell(str(b["holdout_years"]), True),
+            _cell(b["method"]),
+            _cell(fmt.percent(b["mape"], lang), True),
+        ]
+        for b in ctx["backtest"]
+    ]
+    sources_rows = [
+        [
+            _cell(s["source_id"]),
+            _cell(publisher_in(s["publisher"], lang)),
+            _cell(s[f"title_{lang}"]),
+            _cell(s["published"]),
+            _cell(reference_in(s["reference"], lang)),
+            _cell(t["status"][s["status"]]),
+        ]
+        for s in ctx["sources"]
+    ]
     glossary = [[_cell(g["zh"]), _cell(g["en"]), _cell(g[f"def_{lang}"])] for g in ctx["glossary"]]
     changes = _changes_rows(ctx["changes"], lang, t)
     if accepted := _accepted_rows(ctx["changes"], lang, t, name):
         changes = [r for r in changes if r[0]["text"] != c["no_changes"]] + accepted
     forecast_ids = ["forecast_assumptions", "forecast_claims"]
     return {
-        "headlines": {"header": [c["claim"], c["ours"], c["cagr"], c["result"]], "rows": headlines,
-                      "source_ids": forecast_ids, "flagged": True},
-        "assumptions": {"header": [c["series"], c["scenario"], c["method"], c["rate"], c["rationale"]],
-                        "rows": assumptions, "source_ids": ["forecast_assumptions"], "flagged": True},
-        "backtest": {"header": [c["series"], c["holdout"], c["method"], c["mape"]], "rows": backtest,
-                     "source_ids": sorted({s["source_id"] for s in ctx["sources"]
-                                           if s["source_id"].startswith("fig11")}),
-                     "flagged": False},
-        "sources": {"header": [c["source_id"], c["publisher"], c["title"], c["date"], c["reference"], c["status"]],
-                    "rows": sources_rows, "source_ids": [], "flagged": False, "class": "small"},
-        "glossary": {"header": [c["term"], c["english"], c["definition"]], "rows": glossary, "source_ids": [],
-                     "flagged": False},
-        "changes": {"header": [c["change_kind"], c["change_item"], c["old"], c["new"]], "rows": changes,
-                    "source_ids": [], "flagged": False},
+        "headlines": {
+            "header": [c["claim"], c["ours"], c["cagr"], c["result"]],
+            "rows": headlines,
+            "source_ids": forecast_ids,
+            "flagged": True,
+        },
+        "assumptions": {
+            "header": [c["series"], c["scenario"], c["method"], c["rate"], c["rationale"]],
+            "rows": assumptions,
+            "source_ids": ["forecast_assumptions"],
+            "flagged": True,
+        },
+        "backtest": {
+            "header": [c["series"], c["holdout"], c["method"], c["mape"]],
+            "rows": backtest,
+            "source_ids": sorted({s["source_id"] for s in ctx["sources"] if s["source_id"].startswith("fig11")}),
+            "flagged": False,
+        },
+        "sources": {
+            "header": [c["source_id"], c["publisher"], c["title"], c["date"], c["reference"], c["status"]],
+            "rows": sources_rows,
+            "source_ids": [],
+            "flagged": False,
+            "class": "small",
+        },
+        "glossary": {
+            "header": [c["term"], c["english"], c["definition"]],
+            "rows": glossary,
+            "source_ids": [],
+            "flagged": False,
+        },
+        "changes": {
+            "header": [c["change_kind"], c["change_item"], c["old"], c["new"]],
+            "rows": changes,
+            "source_ids": [],
+            "flagged": False,
+        },
     }
 
 
@@ -167,27 +236,40 @@ def _changes_rows(changes: dict[str, Any], lang: str, t: dict[str, Any]) -> list
     c = t["columns"]
     if changes["previous"] is None:
         return [[_cell(c["first_edition"]), _cell("–"), _cell("–"), _cell("–")]]
-    rows = [[_cell(c["kind_source"]), _cell(s["source_id"]), _cell(c[f"change_{s['change']}"]), _cell("")]
-            for s in changes["sources"]]
-    rows += [[_cell(c["kind_number"]), _cell(n["name"]), _cell(n[f"old_{lang}"], True), _cell(n[f"new_{lang}"], True)]
-             for n in changes["numbers"]]
-    rows += [[_cell(c["kind_forecast"]), _cell(f[f"text_{lang}"]),
-              _cell(fmt.quantity(f["old"], f["unit"], lang) if f["old"] is not None else "–", True),
-              _cell(fmt.quantity(f["new"], f["unit"], lang) if f["new"] is not None else "–", True)]
-             for f in changes["forecasts"]]
+    rows = [
+        [_cell(c["kind_source"]), _cell(s["source_id"]), _cell(c[f"change_{s['change']}"]), _cell("")]
+        for s in changes["sources"]
+    ]
+    rows += [
+        [_cell(c["kind_number"]), _cell(n["name"]), _cell(n[f"old_{lang}"], True), _cell(n[f"new_{lang}"], True)]
+        for n in changes["numbers"]
+    ]
+    rows += [
+        [
+            _cell(c["kind_forecast"]),
+            _cell(f[f"text_{lang}"]),
+            _cell(fmt.quantity(f["old"], f["unit"], lang) if f["old"] is not None else "–", True),
+            _cell(fmt.quantity(f["new"], f["unit"], lang) if f["new"] is not None else "–", True),
+        ]
+        for f in changes["forecasts"]
+    ]
     return rows or [[_cell(c["no_changes"]), _cell("–"), _cell("–"), _cell("–")]]
 
 
-def _accepted_rows(changes: dict[str, Any], lang: str, t: dict[str, Any],
-                   name: dict[str, str]) -> list[list[dict[str, Any]]]:
+def _accepted_rows(
+    changes: dict[str, Any], lang: str, t: dict[str, Any], name: dict[str, str]
+) -> list[list[dict[str, Any]]]:
     """Values outside the intake bounds that their source's entry accepted in this edition, with the reason."""
     c = t["columns"]
     rows = []
     for a in changes.get("accepted_outliers", []):
         series = name.get(f"series:{a['series_id']}", a["series_id"])
         value = fmt.quantity(a["value"], a["unit"] or "", lang, t["units"])
-        item, shown = ((f"{series}（{a['year']}年）", f"{value}：{a['reason']}") if lang == "zh" else
-                       (f"{series} ({a['year']})", f"{value}: {a['reason']}"))
+        item, shown = (
+            (f"{series}（{a['year']}年）", f"{value}：{a['reason']}")
+            if lang == "zh"
+            else (f"{series} ({a['year']})", f"{value}: {a['reason']}")
+        )
         rows.append([_cell(c["kind_accepted"]), _cell(item), _cell("–"), _cell(shown)])
     return rows
 
@@ -224,9 +306,15 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                     numbers["figure"] += 1
                     refs[f"fig_{key}"] = numbers["figure"]
                     data = ctx["figures"][key]
-                    item = {"type": "figure", "id": key, "number": numbers["figure"],
-                            "title": titles[key]["title"][lang], "image": image_url(chart_paths[key]),
-                            "flagged": data["flagged"], "source_line": _citation(ctx, data["source_ids"], lang)}
+                    item = {
+                        "type": "figure",
+                        "id": key,
+                        "number": numbers["figure"],
+                        "title": titles[key]["title"][lang],
+                        "image": image_url(chart_paths[key]),
+                        "flagged": data["flagged"],
+                        "source_line": _citation(ctx, data["source_ids"], lang),
+                    }
                 else:
                     numbers["table"] += 1
                     if kind == "fig":
@@ -239,10 +327,18 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                         refs[f"tab_{key}"] = numbers["table"]
                         table = context_tables[key]
                         title = t["tables"][key]
-                    item = {"type": "table", "id": key, "number": numbers["table"], "title": title,
-                            "header": table["header"], "rows": table["rows"], "flagged": table["flagged"],
-                            "widths": column_widths(table["header"], table["rows"], table.get("class", "")),
-                            "class": table.get("class", ""), "source_line": _citation(ctx, table["source_ids"], lang)}
+                    item = {
+                        "type": "table",
+                        "id": key,
+                        "number": numbers["table"],
+                        "title": title,
+                        "header": table["header"],
+                        "rows": table["rows"],
+                        "flagged": table["flagged"],
+                        "widths": column_widths(table["header"], table["rows"], table.get("class", "")),
+                        "class": table.get("class", ""),
+                        "source_line": _citation(ctx, table["source_ids"], lang),
+                    }
                 blocks.append(item)
             parts[part].append({"id": sec["id"], "heading": t["sections"][sec["id"]], "blocks": blocks})
     values: dict[str, Any] = dict(refs)
@@ -251,7 +347,13 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
         values[f"{name}_year"] = fact["year"]
     for item, key in pending:
         item["text"] = t["text"][key].format(**values)
-    return {"lang": lang, "t": t, "meta": ctx["meta"], "sections": parts["sections"], "appendix": parts["appendix"],
-            "images": {image_url(path): path for path in chart_paths.values()},
-            "numbers": sorted({values[n] for n in ctx["facts"]}), "refs": refs}
-
+    return {
+        "lang": lang,
+        "t": t,
+        "meta": ctx["meta"],
+        "sections": parts["sections"],
+        "appendix": parts["appendix"],
+        "images": {image_url(path): path for path in chart_paths.values()},
+        "numbers": sorted({values[n] for n in ctx["facts"]}),
+        "refs": refs,
+    }

@@ -29,15 +29,20 @@ def _series_unit(con: duckdb.DuckDBPyConnection, series_id: str) -> str:
 
 def _observation(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[str, Any]:
     if spec["year"] == "latest":
-        spec = {**spec, "year": con.execute(
-            "SELECT max(year) FROM core.observations_latest WHERE series_id = ? AND geography = ? AND segment = ? "
-            "AND NOT is_outlook", [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total")]
-        ).fetchone()[0]}
+        spec = {
+            **spec,
+            "year": con.execute(
+                "SELECT max(year) FROM core.observations_latest WHERE series_id = ? AND geography = ? AND segment = ? "
+                "AND NOT is_outlook",
+                [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total")],
+            ).fetchone()[0],
+        }
     cur = con.execute(
         "SELECT value, value_low, value_high, unit, quantity, value_orig, unit_orig, currency_orig, qualifier, "
         "source_id, status, year, is_outlook FROM core.observations_latest WHERE series_id = ? AND geography = ? "
-        "AND segment = ? AND year = ?", [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total"),
-                                         spec["year"]])
+        "AND segment = ? AND year = ?",
+        [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total"), spec["year"]],
+    )
     row = cur.fetchone()
     if row is None:
         raise KeyError(f"fact {name!r}: no observation {spec}")
@@ -48,32 +53,49 @@ def _observation(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[
 
 
 def _headline(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[str, Any]:
-    row = con.execute("SELECT target, year, ours, claimed, implied_cagr FROM forecast.headlines WHERE claim_id = ?",
-                      [spec["claim"]]).fetchone()
+    row = con.execute(
+        "SELECT target, year, ours, claimed, implied_cagr FROM forecast.headlines WHERE claim_id = ?", [spec["claim"]]
+    ).fetchone()
     if row is None:
         raise KeyError(f"fact {name!r}: no headline claim {spec['claim']!r}")
     target, year, ours, claimed, cagr = row
-    members = [m for (m,) in con.execute("SELECT member_series_id FROM forecast.aggregates WHERE aggregate_id = ?",
-                                         [target]).fetchall()] or [target]
+    members = [
+        m
+        for (m,) in con.execute(
+            "SELECT member_series_id FROM forecast.aggregates WHERE aggregate_id = ?", [target]
+        ).fetchall()
+    ] or [target]
     field = spec["field"]
     if field == "implied_cagr":
         return {"value": cagr, "unit": "rate", "year": year, "status": "forecast", "source_ids": FORECAST_SOURCES}
     value = ours if field == "ours" else claimed
-    return {"value": value, "unit": _series_unit(con, members[0]), "year": year,
-            "status": "forecast" if field == "ours" else "seed", "source_ids": FORECAST_SOURCES}
+    return {
+        "value": value,
+        "unit": _series_unit(con, members[0]),
+        "year": year,
+        "status": "forecast" if field == "ours" else "seed",
+        "source_ids": FORECAST_SOURCES,
+    }
 
 
 def _projection(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[str, Any]:
-    row = con.execute("SELECT value, rate, year FROM forecast.projections WHERE series_id = ? AND scenario = ? AND "
-                      "year = ? AND geography = ?", [spec["series"], spec.get("scenario", "base"), spec["year"],
-                                                     spec.get("geography", "CN")]).fetchone()
+    row = con.execute(
+        "SELECT value, rate, year FROM forecast.projections WHERE series_id = ? AND scenario = ? AND "
+        "year = ? AND geography = ?",
+        [spec["series"], spec.get("scenario", "base"), spec["year"], spec.get("geography", "CN")],
+    ).fetchone()
     if row is None:
         raise KeyError(f"fact {name!r}: no projection {spec}")
     value, rate, year = row
     if spec.get("field") == "rate":
         return {"value": rate, "unit": "rate", "year": year, "status": "forecast", "source_ids": FORECAST_SOURCES}
-    return {"value": value, "unit": _series_unit(con, spec["series"]), "year": year, "status": "forecast",
-            "source_ids": FORECAST_SOURCES}
+    return {
+        "value": value,
+        "unit": _series_unit(con, spec["series"]),
+        "year": year,
+        "status": "forecast",
+        "source_ids": FORECAST_SOURCES,
+    }
 
 
 def resolve_facts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:

@@ -108,8 +108,11 @@ def duration(years: float, lang: str, units: dict[str, str], months: bool = Fals
 
 def quantity(value: float, unit: str, lang: str, units: dict[str, str] | None = None) -> str:
     """Format a value in its canonical unit."""
-    units = units or ({"years": "年", "months": "个月", "x": "倍"} if lang == "zh" else
-                      {"years": "years", "months": "months", "x": "x"})
+    units = units or (
+        {"years": "年", "months": "个月", "x": "倍"}
+        if lang == "zh"
+        else {"years": "years", "months": "months", "x": "x"}
+    )
     if unit == "CNY":
         return money(value, lang)
     if unit == "%":

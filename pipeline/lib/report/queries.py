@@ -9,20 +9,25 @@ if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not impo
     import duckdb
 
 
-
 def labels(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     """Bilingual names: {'series:cloud_market': {'zh': ..., 'en': ...}, 'geography:CN': {...}, ...}."""
-    out = {f"series:{s}": {"zh": zh, "en": en}
-           for s, zh, en in con.execute("SELECT series_id, name_zh, name_en FROM core.series").fetchall()}
-    out |= {f"{d}:{c}": {"zh": zh, "en": en}
-            for d, c, zh, en in con.execute("SELECT dimension, code, name_zh, name_en FROM core.labels").fetchall()}
+    out = {
+        f"series:{s}": {"zh": zh, "en": en}
+        for s, zh, en in con.execute("SELECT series_id, name_zh, name_en FROM core.series").fetchall()
+    }
+    out |= {
+        f"{d}:{c}": {"zh": zh, "en": en}
+        for d, c, zh, en in con.execute("SELECT dimension, code, name_zh, name_en FROM core.labels").fetchall()
+    }
     return out
 
 
 def sources(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None) -> list[dict]:
     """Citations of source tables (all, or the given ids), in id order."""
-    sql = ("SELECT source_id, publisher, title_zh, title_en, published::VARCHAR AS published, reference, status "
-           "FROM core.sources")
+    sql = (
+        "SELECT source_id, publisher, title_zh, title_en, published::VARCHAR AS published, reference, status "
+        "FROM core.sources"
+    )
     params: list = []
     if ids is not None:
         sql += f" WHERE source_id IN ({', '.join('?' * len(ids))})"

@@ -24,8 +24,9 @@ from pipeline.lib.report.style import MissingGlyphError
 
 def html_for(view: dict[str, Any]) -> str:
     """Render the edition's HTML from report_templates/report.html.j2."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir()), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()), autoescape=True, undefined=jinja2.StrictUndefined
+    )
     return env.get_template("report.html.j2").render(**view)
 
 
@@ -104,4 +105,3 @@ def write_atomically(document: Any, target: Path, **options: Any) -> Path:
     with atomic_path(target) as tmp, failing_on_missing_glyphs(f"writing {target.name}"):
         document.write_pdf(tmp, **options)
     return target
-

@@ -21,17 +21,19 @@ def setup() -> Any:
     from pipeline.lib.fonts import register_matplotlib_fonts
 
     family = register_matplotlib_fonts()
-    plt.rcParams.update({
-        "font.family": [family, "DejaVu Sans"],
-        "font.size": 8.5,
-        "axes.titlesize": 9.5,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
-        "axes.unicode_minus": False,
-        "svg.hashsalt": "report",
-        "savefig.dpi": DPI,
-    })
+    plt.rcParams.update(
+        {
+            "font.family": [family, "DejaVu Sans"],
+            "font.size": 8.5,
+            "axes.titlesize": 9.5,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+            "axes.unicode_minus": False,
+            "svg.hashsalt": "report",
+            "savefig.dpi": DPI,
+        }
+    )
     return plt
 
 

@@ -27,8 +27,13 @@ COPIED_FROM_FIRST = ("/OutputIntents", "/AF", "/Lang")
 
 def _xmp_with(xmp: str, title: str, producer: str) -> bytes:
     """WeasyPrint's XMP packet with another title and producer (kept equal to the document info)."""
-    xmp = re.sub(r"(<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">).*?(</rdf:li>)",
-                 lambda m: m.group(1) + escape(title) + m.group(2), xmp, count=1, flags=re.S)
+    xmp = re.sub(
+        r"(<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">).*?(</rdf:li>)",
+        lambda m: m.group(1) + escape(title) + m.group(2),
+        xmp,
+        count=1,
+        flags=re.S,
+    )
     return re.sub(r'pdf:Producer="[^"]*"', lambda _: f'pdf:Producer="{escape(producer)}"', xmp, count=1).encode()
 
 

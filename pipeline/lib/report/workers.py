@@ -83,9 +83,13 @@ class _Worker:
         # The worker's own temp folder (its TMPDIR), removed when it is closed: WeasyPrint keeps the fonts of
         # each layout in a `weasyprint-*` folder it only removes when the layout is garbage-collected.
         self.tmp = Path(tempfile.mkdtemp(prefix="render-worker-"))
-        self._proc = subprocess.Popen([sys.executable, "-m", "pipeline.lib.report.workers", *warm],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-                                      env={**os.environ, "TMPDIR": str(self.tmp)})
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.lib.report.workers", *warm],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env={**os.environ, "TMPDIR": str(self.tmp)},
+        )
         self._lock = threading.Lock()
 
     @property
@@ -101,8 +105,9 @@ class _Worker:
             except OSError:  # a broken pipe: the worker is gone
                 reply = None
         if reply is None:
-            raise WorkerDied(f"render worker {self._proc.pid} exited (code {self._proc.poll()}) during {op!r}:\n"
-                             f"{self._log_tail()}")
+            raise WorkerDied(
+                f"render worker {self._proc.pid} exited (code {self._proc.poll()}) during {op!r}:\n{self._log_tail()}"
+            )
         status, value, trace = reply
         if status == "error":
             raise value from RuntimeError(f"in render worker {self._proc.pid}:\n{trace}")
@@ -198,6 +203,7 @@ class RenderWorkers:
 
 
 # --- the worker side -------------------------------------------------------------------------------------------
+
 
 def _resolve(target: str) -> Callable[..., Any]:
     """`package.module:function` → the function (imported in this worker on first use)."""

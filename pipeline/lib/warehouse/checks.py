@@ -23,8 +23,14 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 
 def tidy_schema(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """tidy.<id> exists and has exactly the tidy columns."""
-    cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = "
-                                      "'tidy' AND table_name = ? ORDER BY ordinal_position", [table_id]).fetchall()]
+    cols = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "'tidy' AND table_name = ? ORDER BY ordinal_position",
+            [table_id],
+        ).fetchall()
+    ]
     if not cols:
         return [f"tidy.{table_id} does not exist"]
     if tuple(cols) != TIDY_COLUMNS:
@@ -40,31 +46,50 @@ def known_units(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
             parse_unit(text or "")
         except UnknownUnitError as exc:
             out.append(f"row {row}: {exc}")
-    out += [f"row {r[0]}: unit {r[1]!r} has no canonical unit" for r in _rows(
-        con, f"SELECT src_row, unit_text FROM tidy.{q(table_id)} WHERE canonical_unit IS NULL OR factor IS NULL")]
+    out += [
+        f"row {r[0]}: unit {r[1]!r} has no canonical unit"
+        for r in _rows(
+            con, f"SELECT src_row, unit_text FROM tidy.{q(table_id)} WHERE canonical_unit IS NULL OR factor IS NULL"
+        )
+    ]
     return out
 
 
 def plausible_years(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """Years within the plausible range."""
-    return [f"row {r[0]}: year {r[1]} outside {YEAR_MIN}-{YEAR_MAX}" for r in _rows(
-        con, f"SELECT src_row, year FROM tidy.{q(table_id)} WHERE year IS NULL OR year NOT BETWEEN ? AND ?",
-        [YEAR_MIN, YEAR_MAX])]
+    return [
+        f"row {r[0]}: year {r[1]} outside {YEAR_MIN}-{YEAR_MAX}"
+        for r in _rows(
+            con,
+            f"SELECT src_row, year FROM tidy.{q(table_id)} WHERE year IS NULL OR year NOT BETWEEN ? AND ?",
+            [YEAR_MIN, YEAR_MAX],
+        )
+    ]
 
 
 def unique_keys(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """No two rows share series × geography × segment × year."""
-    return [f"rows {r[4]}: duplicate key {r[0]}/{r[1]}/{r[2]}/{r[3]}" for r in _rows(
-        con, f"SELECT series_id, geography, segment, year, list(src_row) FROM tidy.{q(table_id)} "
-        "GROUP BY ALL HAVING count(*) > 1")]
+    return [
+        f"rows {r[4]}: duplicate key {r[0]}/{r[1]}/{r[2]}/{r[3]}"
+        for r in _rows(
+            con,
+            f"SELECT series_id, geography, segment, year, list(src_row) FROM tidy.{q(table_id)} "
+            "GROUP BY ALL HAVING count(*) > 1",
+        )
+    ]
 
 
 def no_negative_sizes(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """Sizes (everything but growth rates and 'other') are not negative."""
     ok = ", ".join(map(lit, NEGATIVE_OK))
-    return [f"row {r[0]}: negative value {r[1]:g} for {r[2]}" for r in _rows(
-        con, f"SELECT t.src_row, t.value_orig, t.series_id FROM tidy.{q(table_id)} t LEFT JOIN raw.series_catalog c "
-        f"ON c.series_id = t.series_id WHERE t.value_orig < 0 AND coalesce(c.quantity, '') NOT IN ({ok})")]
+    return [
+        f"row {r[0]}: negative value {r[1]:g} for {r[2]}"
+        for r in _rows(
+            con,
+            f"SELECT t.src_row, t.value_orig, t.series_id FROM tidy.{q(table_id)} t LEFT JOIN raw.series_catalog c "
+            f"ON c.series_id = t.series_id WHERE t.value_orig < 0 AND coalesce(c.quantity, '') NOT IN ({ok})",
+        )
+    ]
 
 
 TABLE_CHECKS = {
@@ -82,20 +107,22 @@ def totals_consistent(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(f"""
         WITH parts AS (
             SELECT series_id, geography, year, vintage, sum(value) AS parts, count(*) AS n, list(segment) AS segs
-            FROM core.observations WHERE segment <> 'total' AND quantity IN ({', '.join(map(lit, ADDITIVE))})
+            FROM core.observations WHERE segment <> 'total' AND quantity IN ({", ".join(map(lit, ADDITIVE))})
             GROUP BY ALL HAVING count(*) >= 2)
         SELECT o.series_id, o.geography, o.year, o.value, p.parts, p.segs FROM core.observations o
         JOIN parts p USING (series_id, geography, year, vintage)
         WHERE o.segment = 'total' AND abs(p.parts - o.value) > {TOTAL_TOLERANCE} * abs(o.value)""").fetchall()
-    return [f"{s}/{g}/{y}: parts {segs} add up to {parts:,.6g}, total is {total:,.6g}"
-            for s, g, y, total, parts, segs in rows]
+    return [
+        f"{s}/{g}/{y}: parts {segs} add up to {parts:,.6g}, total is {total:,.6g}"
+        for s, g, y, total, parts, segs in rows
+    ]
 
 
 def formulas_hold(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Derived rows' values equal their formulas; derived rows carry a formula or a note."""
     out = []
     for sid, row, formula, value in con.execute(
-            "SELECT source_id, src_row, formula, value_orig FROM core.observations WHERE formula IS NOT NULL"
+        "SELECT source_id, src_row, formula, value_orig FROM core.observations WHERE formula IS NOT NULL"
     ).fetchall():
         try:
             expected = evaluate(formula)
@@ -104,18 +131,28 @@ def formulas_hold(con: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         if abs(expected - value) > 0.005 * max(abs(expected), 1e-12):
             out.append(f"{sid} row {row}: value {value:g} but formula {formula} = {expected:g}")
-    out += [f"{r[0]} row {r[1]}: derived value without a formula or note" for r in _rows(
-        con, "SELECT source_id, src_row FROM core.observations WHERE status = 'derived' "
-        "AND formula IS NULL AND note IS NULL")]
+    out += [
+        f"{r[0]} row {r[1]}: derived value without a formula or note"
+        for r in _rows(
+            con,
+            "SELECT source_id, src_row FROM core.observations WHERE status = 'derived' "
+            "AND formula IS NULL AND note IS NULL",
+        )
+    ]
     return out
 
 
 def every_row_sourced(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every observation points at a source table with a publisher and a reference, and has a status."""
-    return [f"{r[0]}/{r[1]}/{r[2]}: source {r[3]!r} missing or without citation" for r in _rows(
-        con, "SELECT o.series_id, o.geography, o.year, o.source_id FROM core.observations o "
-        "LEFT JOIN core.sources s USING (source_id) WHERE s.publisher IS NULL OR s.reference IS NULL "
-        "OR o.status IS NULL")]
+    return [
+        f"{r[0]}/{r[1]}/{r[2]}: source {r[3]!r} missing or without citation"
+        for r in _rows(
+            con,
+            "SELECT o.series_id, o.geography, o.year, o.source_id FROM core.observations o "
+            "LEFT JOIN core.sources s USING (source_id) WHERE s.publisher IS NULL OR s.reference IS NULL "
+            "OR o.status IS NULL",
+        )
+    ]
 
 
 def values_plausible(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -31,17 +31,41 @@ def _sources_rows(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> lis
     logged = dict(con.execute(f"SELECT source_id, entry_sha256 FROM {INGEST_LOG}").fetchall())
     rows = []
     for s in specs:
-        prov = con.execute(f"SELECT any_value(_sha256), any_value(_loaded_at)::VARCHAR, count(*) "
-                           f"FROM raw.{q(s.id)}").fetchone()
-        rows.append((s.id, s.dataset_id, s.file, s.kind, s.publisher, s.title_zh, s.title_en, s.published,
-                     s.reference, s.measure, s.status, s.url, s.note, prov[0], logged.get(s.id), prov[1], prov[2]))
+        prov = con.execute(
+            f"SELECT any_value(_sha256), any_value(_loaded_at)::VARCHAR, count(*) FROM raw.{q(s.id)}"
+        ).fetchone()
+        rows.append(
+            (
+                s.id,
+                s.dataset_id,
+                s.file,
+                s.kind,
+                s.publisher,
+                s.title_zh,
+                s.title_en,
+                s.published,
+                s.reference,
+                s.measure,
+                s.status,
+                s.url,
+                s.note,
+                prov[0],
+                logged.get(s.id),
+                prov[1],
+                prov[2],
+            )
+        )
     return rows
 
 
 def loaded_tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
     """Names of the tables present in a schema."""
-    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
-                                      [schema]).fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]
+        ).fetchall()
+    }
 
 
 def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[str, int]:
@@ -50,18 +74,28 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
     raw_tables, tidy_tables = loaded_tables(con, "raw"), loaded_tables(con, "tidy")
     missing = [s.id for s in specs if s.id not in raw_tables]
     if missing:
-        raise SourceError([Problem(f"sources/{s.file}", f"table {s.id!r} has not been ingested yet")
-                           for s in specs if s.id in missing])
+        raise SourceError(
+            [
+                Problem(f"sources/{s.file}", f"table {s.id!r} has not been ingested yet")
+                for s in specs
+                if s.id in missing
+            ]
+        )
     obs_specs = [s for s in specs if s.kind == "observations" and s.id in tidy_tables]
 
     def union(tables: list[TableSpec]) -> str:
         return " UNION ALL ".join(
-            f"SELECT t.*, {lit(s.published.isoformat())}::DATE AS vintage FROM tidy.{q(s.id)} t" for s in tables)
+            f"SELECT t.*, {lit(s.published.isoformat())}::DATE AS vintage FROM tidy.{q(s.id)} t" for s in tables
+        )
 
     # The sorted CREATE of core.observations reads the biggest tidy table first: DuckDB 2.0.1 runs out of memory
     # under a memory limit when a sort's input is a UNION ALL whose first branch is smaller than a later one.
-    sizes = dict(con.execute("SELECT table_name, estimated_size FROM duckdb_tables() "
-                             "WHERE database_name = current_database() AND schema_name = 'tidy'").fetchall())
+    sizes = dict(
+        con.execute(
+            "SELECT table_name, estimated_size FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND schema_name = 'tidy'"
+        ).fetchall()
+    )
     biggest_first = sorted(obs_specs, key=lambda s: -sizes.get(s.id, 0))
     with transaction(con):
         # a view, not a copy: every statement below reads the tidy tables directly
@@ -77,8 +111,10 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
             ANTI JOIN core.fx_rates f ON f.currency = t.currency
             WHERE t.currency IS NOT NULL AND t.currency <> 'CNY' GROUP BY t.source_id, t.currency""").fetchall()
         files = {s.id: f"sources/{s.file}" for s in specs}
-        problems = [Problem(files[sid], f"no FX rate for {cur}: add a fx_rate row for {cur} to sources/fx_rates.csv",
-                            row, col) for sid, row, col, cur in no_fx]
+        problems = [
+            Problem(files[sid], f"no FX rate for {cur}: add a fx_rate row for {cur} to sources/fx_rates.csv", row, col)
+            for sid, row, col, cur in no_fx
+        ]
         not_actual = ", ".join(map(lit, NOT_ACTUAL_STATUSES))
         con.execute(f"""
             CREATE OR REPLACE TABLE core.observations AS
@@ -94,18 +130,27 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
             FROM ({union(biggest_first)}) t
             LEFT JOIN core.fx_rates f ON f.currency = t.currency AND t.currency <> 'CNY'
             ORDER BY t.series_id, t.geography, t.segment, t.year, t.vintage""")
-        dups = con.execute("""
+        dups = (
+            con.execute("""
             SELECT series_id, geography, segment, year, vintage, list(source_id || ' row ' || src_row)
-            FROM core.observations GROUP BY ALL HAVING count(*) > 1 LIMIT 20""").fetchall() if repeated_hash(
-            con, "core.observations", "series_id, geography, segment, year, vintage") else []
-        problems += [Problem("core.observations", f"{s}/{g}/{sg}/{y} vintage {v} appears more than once: "
-                             f"{', '.join(w)}; give the newer table a later `published` date or drop a row")
-                     for s, g, sg, y, v, w in dups]
+            FROM core.observations GROUP BY ALL HAVING count(*) > 1 LIMIT 20""").fetchall()
+            if repeated_hash(con, "core.observations", "series_id, geography, segment, year, vintage")
+            else []
+        )
+        problems += [
+            Problem(
+                "core.observations",
+                f"{s}/{g}/{sg}/{y} vintage {v} appears more than once: "
+                f"{', '.join(w)}; give the newer table a later `published` date or drop a row",
+            )
+            for s, g, sg, y, v, w in dups
+        ]
         if problems:
             raise SourceError(problems)
         # A table, not a view: the report reads it with ~200 small queries, each of which re-ran the window.
-        if con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'core' "
-                       "AND view_name = 'observations_latest'").fetchone()[0]:
+        if con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE schema_name = 'core' AND view_name = 'observations_latest'"
+        ).fetchone()[0]:
             con.execute("DROP VIEW core.observations_latest")  # warehouses built before it became a table
         con.execute("""CREATE OR REPLACE TABLE core.observations_latest AS
             SELECT * FROM core.observations
@@ -123,8 +168,10 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
             entry_sha256 VARCHAR, loaded_at VARCHAR, raw_rows BIGINT)""")
         con.executemany("INSERT INTO core.sources VALUES (" + ", ".join("?" * 17) + ")", _sources_rows(con, specs))
         con.execute("DROP VIEW _all_tidy")
-        counts = {t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]
-                  for t in ("observations", "series", "sources", "labels", "fx_rates")}
+        counts = {
+            t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]
+            for t in ("observations", "series", "sources", "labels", "fx_rates")
+        }
     return counts
 
 
@@ -138,12 +185,21 @@ def sources_dir_problems(sources_dir: Path, specs: list[TableSpec]) -> list[Prob
         if not path.is_relative_to(sources_dir.resolve()):
             problems.append(Problem("sources/manifest.yaml", f"entry {s.id!r} points outside sources/", None, "file"))
         elif not path.is_file():
-            problems.append(Problem("sources/manifest.yaml", f"entry {s.id!r}: file {s.file!r} is missing", None,
-                                    "file"))
-    problems += [Problem(f"sources/{f}", "file has no manifest entry; add one to sources/manifest.yaml")
-                 for f in unlisted_files(sources_dir, specs)]
-    problems += [Problem(f"sources/{link}", "is a symbolic link; keep the file itself in sources/ (links are never "
-                         "followed, so that nothing outside sources/ is read)") for link in links_in(sources_dir)]
+            problems.append(
+                Problem("sources/manifest.yaml", f"entry {s.id!r}: file {s.file!r} is missing", None, "file")
+            )
+    problems += [
+        Problem(f"sources/{f}", "file has no manifest entry; add one to sources/manifest.yaml")
+        for f in unlisted_files(sources_dir, specs)
+    ]
+    problems += [
+        Problem(
+            f"sources/{link}",
+            "is a symbolic link; keep the file itself in sources/ (links are never "
+            "followed, so that nothing outside sources/ is read)",
+        )
+        for link in links_in(sources_dir)
+    ]
     return problems
 
 

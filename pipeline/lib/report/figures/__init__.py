@@ -35,9 +35,27 @@ from pipeline.lib.report.figures import (
 )
 from pipeline.lib.report.figures._common import catalogue, catalogue_path, entry, text
 
-FIGURES: dict[str, ModuleType] = {m.ID: m for m in (
-    fig03, fig07, fig09, fig10, fig11, fig12, sensitivity, fig14, fig15, fig16, fig17, nev_sales, autonomous_tops,
-    digital_economy, dc_energy, backtest)}
+FIGURES: dict[str, ModuleType] = {
+    m.ID: m
+    for m in (
+        fig03,
+        fig07,
+        fig09,
+        fig10,
+        fig11,
+        fig12,
+        sensitivity,
+        fig14,
+        fig15,
+        fig16,
+        fig17,
+        nev_sales,
+        autonomous_tops,
+        digital_economy,
+        dc_energy,
+        backtest,
+    )
+}
 
 
 def title(fig_id: str, lang: str) -> str:

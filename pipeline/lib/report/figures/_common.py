@@ -19,9 +19,25 @@ if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not impo
     import duckdb
 
 FLAG_STATUSES = ("approximate", "derived", "seed", "assumption", "estimate", "forecast")
-OBS_COLUMNS = ("series_id", "geography", "segment", "year", "value", "value_low", "value_high", "unit", "quantity",
-               "value_orig", "unit_orig", "currency_orig", "value_text", "qualifier", "source_id", "status",
-               "is_outlook")
+OBS_COLUMNS = (
+    "series_id",
+    "geography",
+    "segment",
+    "year",
+    "value",
+    "value_low",
+    "value_high",
+    "unit",
+    "quantity",
+    "value_orig",
+    "unit_orig",
+    "currency_orig",
+    "value_text",
+    "qualifier",
+    "source_id",
+    "status",
+    "is_outlook",
+)
 FORECAST_SOURCE = "forecast_assumptions"
 CLAIMS_SOURCE = "forecast_claims"
 AGGREGATES_SOURCE = "forecast_aggregates"
@@ -34,6 +50,7 @@ LANGS = ("zh", "en")
 
 
 # --- the string catalogue -------------------------------------------------------------------------------------
+
 
 def catalogue_path() -> Path:
     """report_templates/i18n/figures.yaml."""
@@ -74,6 +91,7 @@ def shared(key: str, lang: str, **values: Any) -> str:
 
 # --- warehouse look-ups ----------------------------------------------------------------------------------------
 
+
 def clean(value: Any) -> Any:
     """JSON-safe copy: NaN → None, tuples → lists (so data survives a JSON round trip unchanged)."""
     if isinstance(value, float) and math.isnan(value):
@@ -90,8 +108,7 @@ def names(con: duckdb.DuckDBPyConnection, dimension: str) -> dict[str, dict[str,
     if dimension == "series":
         rows = con.execute("SELECT series_id, name_zh, name_en FROM core.series").fetchall()
     else:
-        rows = con.execute("SELECT code, name_zh, name_en FROM core.labels WHERE dimension = ?",
-                           [dimension]).fetchall()
+        rows = con.execute("SELECT code, name_zh, name_en FROM core.labels WHERE dimension = ?", [dimension]).fetchall()
     return {code: {"zh": zh, "en": en} for code, zh, en in rows}
 
 
@@ -113,8 +130,14 @@ def mark_of(row: dict[str, Any]) -> str | None:
     return row["status"] if row.get("status") in FLAG_STATUSES else None
 
 
-def observations(con: duckdb.DuckDBPyConnection, series_id: str, *, geography: str | None = None,
-                 segment: str | None = None, outlook: bool | None = None) -> list[dict[str, Any]]:
+def observations(
+    con: duckdb.DuckDBPyConnection,
+    series_id: str,
+    *,
+    geography: str | None = None,
+    segment: str | None = None,
+    outlook: bool | None = None,
+) -> list[dict[str, Any]]:
     """Rows of core.observations_latest (canonical units) with a `mark` key, ordered by geography, segment, year."""
     sql = f"SELECT {', '.join(OBS_COLUMNS)} FROM core.observations_latest WHERE series_id = ?"
     params: list[Any] = [series_id]
@@ -124,15 +147,18 @@ def observations(con: duckdb.DuckDBPyConnection, series_id: str, *, geography: s
             params.append(value)
     if outlook is not None:
         sql += " AND is_outlook" if outlook else " AND NOT is_outlook"
-    rows = [clean(dict(zip(OBS_COLUMNS, r, strict=True)))
-            for r in con.execute(sql + " ORDER BY geography, segment, year", params).fetchall()]
+    rows = [
+        clean(dict(zip(OBS_COLUMNS, r, strict=True)))
+        for r in con.execute(sql + " ORDER BY geography, segment, year", params).fetchall()
+    ]
     for r in rows:
         r["mark"] = mark_of(r)
     return rows
 
 
-def projection_series(con: duckdb.DuckDBPyConnection, series_id: str, geography: str = "CN",
-                      segment: str = "total") -> dict[str, Any]:
+def projection_series(
+    con: duckdb.DuckDBPyConnection, series_id: str, geography: str = "CN", segment: str = "total"
+) -> dict[str, Any]:
     """History (actuals), scenario projections (forecast.projections) and published outlook values of a series."""
     history = observations(con, series_id, geography=geography, segment=segment, outlook=False)
     fx = dict(con.execute("SELECT currency, source_id FROM core.fx_rates").fetchall())
@@ -143,21 +169,42 @@ def projection_series(con: duckdb.DuckDBPyConnection, series_id: str, geography:
                 h["mark"] = "converted"
     outlook = observations(con, series_id, geography=geography, segment=segment, outlook=True)
     scenarios: dict[str, dict[str, Any]] = {}
-    for sc, year, value, method, base_year, base_value, rate, r_zh, r_en in con.execute("""
+    for sc, year, value, method, base_year, base_value, rate, r_zh, r_en in con.execute(
+        """
             SELECT p.scenario, p.year, p.value, p.method, p.base_year, p.base_value, p.rate, a.rationale_zh,
                    a.rationale_en
             FROM forecast.projections p JOIN forecast.assumptions a USING (assumption_id)
             WHERE p.series_id = ? AND p.geography = ? AND p.segment = ? ORDER BY p.scenario, p.year""",
-                                                                        [series_id, geography, segment]).fetchall():
-        s = scenarios.setdefault(sc, {"method": method, "rate": rate, "base_year": base_year,
-                                      "base_value": base_value, "rationale": {"zh": r_zh, "en": r_en},
-                                      "points": []})
+        [series_id, geography, segment],
+    ).fetchall():
+        s = scenarios.setdefault(
+            sc,
+            {
+                "method": method,
+                "rate": rate,
+                "base_year": base_year,
+                "base_value": base_value,
+                "rationale": {"zh": r_zh, "en": r_en},
+                "points": [],
+            },
+        )
         s["points"].append({"year": year, "value": value})
-    unit, quantity = con.execute("SELECT any_value(unit), any_value(quantity) FROM core.observations_latest "
-                                 "WHERE series_id = ?", [series_id]).fetchone()
-    return clean({"series_id": series_id, "geography": geography, "segment": segment,
-                  "name": name(con, "series", series_id), "unit": unit, "quantity": quantity,
-                  "history": history, "scenarios": scenarios, "outlook": outlook})
+    unit, quantity = con.execute(
+        "SELECT any_value(unit), any_value(quantity) FROM core.observations_latest WHERE series_id = ?", [series_id]
+    ).fetchone()
+    return clean(
+        {
+            "series_id": series_id,
+            "geography": geography,
+            "segment": segment,
+            "name": name(con, "series", series_id),
+            "unit": unit,
+            "quantity": quantity,
+            "history": history,
+            "scenarios": scenarios,
+            "outlook": outlook,
+        }
+    )
 
 
 def projection_sources(series: list[dict[str, Any]]) -> list[str]:
@@ -177,6 +224,7 @@ def headlines(con: duckdb.DuckDBPyConnection, target: str) -> list[dict[str, Any
 
 
 # --- formatting ------------------------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=4096)
 def number(value: float, lang: str, pattern: str | None = None) -> str:
@@ -229,9 +277,10 @@ def unit_label(value: float, divisor: float, unit: str, lang: str, q: str | None
 
 # --- drawing ---------------------------------------------------------------------------------------------------
 
+
 def lighter(color: str, keep: float = 0.35) -> str:
     """`color` blended with white (keep = share of the colour)."""
-    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return "#{:02X}{:02X}{:02X}".format(*(round(255 - (255 - c) * keep) for c in (r, g, b)))
 
 
@@ -256,14 +305,27 @@ def point_style(color: str, mark: str | None) -> dict[str, Any]:
     """Marker keywords: filled for reported values, hollow for approximate/derived/converted ones."""
     if mark is None:
         return {"marker": "o", "markersize": 4.5, "markerfacecolor": color, "markeredgecolor": color}
-    return {"marker": "o", "markersize": 5, "markerfacecolor": "white", "markeredgecolor": color,
-            "markeredgewidth": 1.3}
+    return {
+        "marker": "o",
+        "markersize": 5,
+        "markerfacecolor": "white",
+        "markeredgecolor": color,
+        "markeredgewidth": 1.3,
+    }
 
 
 def bubble_handle(ax: Any, label: str, mark: str | None, color: str = GREY) -> Any:
     """Legend handle for a (hatched if marked) bubble: an empty scatter drawn like the bubbles."""
-    return ax.scatter([], [], s=90, facecolor=lighter(color, 0.3), edgecolor=color, linewidth=0.8,
-                      hatch=style.APPROX_HATCH if mark else None, label=label)
+    return ax.scatter(
+        [],
+        [],
+        s=90,
+        facecolor=lighter(color, 0.3),
+        edgecolor=color,
+        linewidth=0.8,
+        hatch=style.APPROX_HATCH if mark else None,
+        label=label,
+    )
 
 
 def line_handle(label: str, color: str = GREY, **kw: Any) -> Any:
@@ -286,8 +348,9 @@ def legend_marks(lang: str, marks: set[str | None], *, kind: str = "bar", color:
     return handles
 
 
-def number_axis(ax: Any, which: str, lang: str, pattern: str | None = None, scale: float = 1.0,
-                suffix: str = "") -> None:
+def number_axis(
+    ax: Any, which: str, lang: str, pattern: str | None = None, scale: float = 1.0, suffix: str = ""
+) -> None:
     """Tick labels in the edition's locale (value / scale, then `suffix`)."""
     from matplotlib.ticker import FuncFormatter
 
@@ -338,8 +401,9 @@ def year_axis(ax: Any, years: list[int]) -> None:
     ax.set_xticks(years, [str(y) for y in years])
 
 
-def draw_projections(ax: Any, series: list[dict[str, Any]], lang: str, divisor: float,
-                     value_label: Any, colors: list[str] | None = None) -> list[Any]:
+def draw_projections(
+    ax: Any, series: list[dict[str, Any]], lang: str, divisor: float, value_label: Any, colors: list[str] | None = None
+) -> list[Any]:
     """History (filled or hollow markers), base projection (dashed), low–high band and published outlook values
     (diamonds) of some series on one axis; returns the legend handles. `value_label(value, q)` formats a label."""
     colors = colors or list(style.PALETTE)
@@ -357,8 +421,7 @@ def draw_projections(ax: Any, series: list[dict[str, Any]], lang: str, divisor: 
         top = max([top, *hy])
         for (x0, y0), (x1, y1) in zip(zip(hx, hy, strict=True), zip(hx[1:], hy[1:], strict=True), strict=False):
             gap = x1 - x0 > 1  # a year without a published value: thin dotted connector
-            ax.plot([x0, x1], [y0, y1], color=c, linewidth=0.9 if gap else 1.6, linestyle=":" if gap else "-",
-                    zorder=3)
+            ax.plot([x0, x1], [y0, y1], color=c, linewidth=0.9 if gap else 1.6, linestyle=":" if gap else "-", zorder=3)
         for x, y, h in zip(hx, hy, s["history"], strict=True):
             marks.add(h["mark"])
             ax.plot([x], [y], linestyle="none", zorder=4, **point_style(c, h["mark"]))
@@ -382,8 +445,17 @@ def draw_projections(ax: Any, series: list[dict[str, Any]], lang: str, divisor: 
         for o in s["outlook"]:
             years.add(o["year"])
             top = max(top, o["value"] / divisor)
-            ax.plot([o["year"]], [o["value"] / divisor], marker="D", markersize=5.5, markerfacecolor="white",
-                    markeredgecolor=DARK, markeredgewidth=1.2, linestyle="none", zorder=5)
+            ax.plot(
+                [o["year"]],
+                [o["value"] / divisor],
+                marker="D",
+                markersize=5.5,
+                markerfacecolor="white",
+                markeredgecolor=DARK,
+                markeredgewidth=1.2,
+                linestyle="none",
+                zorder=5,
+            )
             outlooks.append((o["year"], o["value"], o["qualifier"]))
     ax.set_ylim(0, top * 1.12)
     ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
@@ -392,39 +464,81 @@ def draw_projections(ax: Any, series: list[dict[str, Any]], lang: str, divisor: 
     if base_years:
         start = min(base_years)
         ax.axvspan(start + 0.02, max(years) + 0.5, color=LIGHT_BG, zorder=0, linewidth=0)
-        ax.text(max(years) + 0.45, top * 1.11, shared("legend.forecast_years", lang), va="top", ha="right",
-                fontsize=SMALL, color=GREY)
+        ax.text(
+            max(years) + 0.45,
+            top * 1.11,
+            shared("legend.forecast_years", lang),
+            va="top",
+            ha="right",
+            fontsize=SMALL,
+            color=GREY,
+        )
     # end labels of the base projection, spread apart; outlook labels left of their diamonds
     gap = top * 1.12 * 0.075
     ys = spread([e[1] / divisor for e in ends], gap)
     points_per_unit = ax.bbox.height * 72 / ax.figure.dpi / (top * 1.12)
     for (x, v, c, _sid), y in zip(ends, ys, strict=True):
-        ax.annotate(value_label(v, None), (x, v / divisor), xytext=(6, (y - v / divisor) * points_per_unit),
-                    textcoords="offset points", ha="left", va="center", fontsize=SMALL, color=c,
-                    annotation_clip=False)
+        ax.annotate(
+            value_label(v, None),
+            (x, v / divisor),
+            xytext=(6, (y - v / divisor) * points_per_unit),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=SMALL,
+            color=c,
+            annotation_clip=False,
+        )
     for x, v, q in outlooks:
-        ax.annotate(value_label(v, q), (x, v / divisor), xytext=(-6, 3), textcoords="offset points", ha="right",
-                    va="bottom", fontsize=SMALL, color=DARK)
+        ax.annotate(
+            value_label(v, q),
+            (x, v / divisor),
+            xytext=(-6, 3),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=SMALL,
+            color=DARK,
+        )
     single = len(series) == 1
     if single and series[0]["history"]:  # one series: its latest actual gets a label too
         last = series[0]["history"][-1]
-        ax.annotate(value_label(last["value"], last["qualifier"]), (last["year"], last["value"] / divisor),
-                    xytext=(4, -5), textcoords="offset points", ha="left", va="top", fontsize=SMALL,
-                    color=colors[0])
+        ax.annotate(
+            value_label(last["value"], last["qualifier"]),
+            (last["year"], last["value"] / divisor),
+            xytext=(4, -5),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=SMALL,
+            color=colors[0],
+        )
     handle_color = colors[0] if single else GREY
-    handles = [] if single else [line_handle(s["name"][lang], colors[i % len(colors)], linewidth=2)
-                                 for i, s in enumerate(series)]
-    handles.append(line_handle(shared("legend.actual", lang), handle_color, linewidth=1.6,
-                               **point_style(handle_color, None)))
+    handles = (
+        []
+        if single
+        else [line_handle(s["name"][lang], colors[i % len(colors)], linewidth=2) for i, s in enumerate(series)]
+    )
+    handles.append(
+        line_handle(shared("legend.actual", lang), handle_color, linewidth=1.6, **point_style(handle_color, None))
+    )
     handles += legend_marks(lang, marks, kind="point", color=handle_color)
     if base_years:
         from matplotlib.patches import Patch
 
-        handles.append(line_handle(shared("legend.base", lang), handle_color, linewidth=1.4,
-                                   linestyle=(0, (4, 2))))
+        handles.append(line_handle(shared("legend.base", lang), handle_color, linewidth=1.4, linestyle=(0, (4, 2))))
         if any(s["scenarios"].get("low") for s in series):
             handles.append(Patch(color=handle_color, alpha=0.14, linewidth=0, label=shared("legend.band", lang)))
     if outlooks:
-        handles.append(line_handle(shared("legend.outlook", lang), DARK, linestyle="none", marker="D",
-                                   markersize=5.5, markerfacecolor="white", markeredgewidth=1.2))
+        handles.append(
+            line_handle(
+                shared("legend.outlook", lang),
+                DARK,
+                linestyle="none",
+                marker="D",
+                markersize=5.5,
+                markerfacecolor="white",
+                markeredgewidth=1.2,
+            )
+        )
     return handles

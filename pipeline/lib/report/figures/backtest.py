@@ -18,15 +18,28 @@ KIND = "chart"
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Groups (series × hold-out) with one MAPE per method, plus the sources of the histories tested."""
     series = c.names(con, "series")
-    rows = con.execute("SELECT series_id, geography, segment, holdout_years, train_from, train_to, method, rate, "
-                       "mape, n_train FROM forecast.backtest ORDER BY series_id, geography, segment, holdout_years, "
-                       "method").fetchall()
+    rows = con.execute(
+        "SELECT series_id, geography, segment, holdout_years, train_from, train_to, method, rate, "
+        "mape, n_train FROM forecast.backtest ORDER BY series_id, geography, segment, holdout_years, "
+        "method"
+    ).fetchall()
     groups: dict[tuple, dict[str, Any]] = {}
     methods: list[str] = []
     for sid, geo, seg, hold, t_from, t_to, method, rate, mape, n in rows:
-        g = groups.setdefault((sid, geo, seg, hold), {
-            "series_id": sid, "geography": geo, "segment": seg, "name": series[sid], "holdout_years": hold,
-            "train_from": t_from, "train_to": t_to, "n_train": n, "methods": {}})
+        g = groups.setdefault(
+            (sid, geo, seg, hold),
+            {
+                "series_id": sid,
+                "geography": geo,
+                "segment": seg,
+                "name": series[sid],
+                "holdout_years": hold,
+                "train_from": t_from,
+                "train_to": t_to,
+                "n_train": n,
+                "methods": {},
+            },
+        )
         g["methods"][method] = {"mape": mape, "rate": rate}
         if method not in methods:
             methods.append(method)
@@ -34,11 +47,17 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     methods.sort(key=lambda m: (order.get(m, len(order)), m))
     ids = set()
     for sid, geo, seg, _hold in groups:
-        ids |= {s for (s,) in con.execute("SELECT DISTINCT source_id FROM core.observations_latest WHERE series_id = ? "
-                                         "AND geography = ? AND segment = ? AND NOT is_outlook",
-                                         [sid, geo, seg]).fetchall()}
-    return c.clean({"id": ID, "methods": methods, "groups": list(groups.values()), "source_ids": sorted(ids),
-                    "flagged": True})
+        ids |= {
+            s
+            for (s,) in con.execute(
+                "SELECT DISTINCT source_id FROM core.observations_latest WHERE series_id = ? "
+                "AND geography = ? AND segment = ? AND NOT is_outlook",
+                [sid, geo, seg],
+            ).fetchall()
+        }
+    return c.clean(
+        {"id": ID, "methods": methods, "groups": list(groups.values()), "source_ids": sorted(ids), "flagged": True}
+    )
 
 
 def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
@@ -56,16 +75,26 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
                 continue
             x = gi + (mi - (len(methods) - 1) / 2) * width
             ax.bar(x, m["mape"] * c.PERCENT, width * 0.9, color=color)
-            ax.text(x, m["mape"] * c.PERCENT, c.number(m["mape"] * c.PERCENT, lang, "#,##0.0") + "%", ha="center",
-                    va="bottom", fontsize=c.SMALL)
-    labels = [c.text(ID, "group", lang, name=g["name"][lang], n=g["holdout_years"], start=g["train_from"],
-                     end=g["train_to"]) for g in groups]
+            ax.text(
+                x,
+                m["mape"] * c.PERCENT,
+                c.number(m["mape"] * c.PERCENT, lang, "#,##0.0") + "%",
+                ha="center",
+                va="bottom",
+                fontsize=c.SMALL,
+            )
+    labels = [
+        c.text(ID, "group", lang, name=g["name"][lang], n=g["holdout_years"], start=g["train_from"], end=g["train_to"])
+        for g in groups
+    ]
     ax.set_xticks(range(len(groups)), labels)
     ax.tick_params(axis="x", length=0)
     ax.set_ylim(0, top * 1.15)
     c.number_axis(ax, "y", lang, "#,##0", suffix="%")
     ax.set_ylabel(c.text(ID, "axis", lang))
-    handles = [c.bar_patch(None, c.text(ID, f"method.{m}", lang), style.PALETTE[[0, 1, 4, 5, 2][i % 5]])
-               for i, m in enumerate(methods)]
+    handles = [
+        c.bar_patch(None, c.text(ID, f"method.{m}", lang), style.PALETTE[[0, 1, 4, 5, 2][i % 5]])
+        for i, m in enumerate(methods)
+    ]
     c.legend(ax, handles, loc="upper left")
     return style.save(fig, path)

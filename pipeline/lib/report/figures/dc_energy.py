@@ -19,8 +19,12 @@ SERIES = "dc_energy_consumption"
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """History (kWh), scenarios and published outlook of data-centre energy use (CN)."""
     s = c.projection_series(con, SERIES)
-    return {"id": ID, "series": [s], "source_ids": c.projection_sources([s]),
-            "flagged": bool(s["scenarios"] or s["outlook"]) or any(h["mark"] for h in s["history"])}
+    return {
+        "id": ID,
+        "series": [s],
+        "source_ids": c.projection_sources([s]),
+        "flagged": bool(s["scenarios"] or s["outlook"]) or any(h["mark"] for h in s["history"]),
+    }
 
 
 def scale(lang: str) -> float:
@@ -33,8 +37,7 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     plt = style.setup()
     divisor = scale(lang)
     fig, ax = plt.subplots(figsize=style.FIGSIZE)
-    handles = c.draw_projections(ax, data["series"], lang, divisor,
-                                 lambda v, q: c.quantity_label(v, "kWh", lang, q))
+    handles = c.draw_projections(ax, data["series"], lang, divisor, lambda v, q: c.quantity_label(v, "kWh", lang, q))
     ax.set_ylabel(c.text(ID, "axis", lang))
     c.legend(ax, handles, loc="upper left")
     return style.save(fig, path)

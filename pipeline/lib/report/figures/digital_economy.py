@@ -19,8 +19,12 @@ SERIES = "digital_economy_size"
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """History, scenarios (forecast.projections) and published outlook of the digital economy (CN)."""
     s = c.projection_series(con, SERIES)
-    return {"id": ID, "series": [s], "source_ids": c.projection_sources([s]),
-            "flagged": bool(s["scenarios"] or s["outlook"]) or any(h["mark"] for h in s["history"])}
+    return {
+        "id": ID,
+        "series": [s],
+        "source_ids": c.projection_sources([s]),
+        "flagged": bool(s["scenarios"] or s["outlook"]) or any(h["mark"] for h in s["history"]),
+    }
 
 
 def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
@@ -28,8 +32,9 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     plt = style.setup()
     divisor, _unit = c.money_unit(lang, large=True)
     fig, ax = plt.subplots(figsize=style.FIGSIZE)
-    handles = c.draw_projections(ax, data["series"], lang, divisor,
-                                 lambda v, q: c.money_label(v, lang, large=True, q=q))
+    handles = c.draw_projections(
+        ax, data["series"], lang, divisor, lambda v, q: c.money_label(v, lang, large=True, q=q)
+    )
     ax.set_ylabel(c.text(ID, "axis", lang))
     c.legend(ax, handles, loc="upper left")
     return style.save(fig, path)

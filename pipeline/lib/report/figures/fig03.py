@@ -19,12 +19,28 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Every product's time to 100 million users (years), fastest first."""
     labels = c.names(con, "segment")
     rows = sorted(c.observations(con, SERIES), key=lambda r: (r["value"], r["segment"]))
-    items = [{"segment": r["segment"], "name": labels[r["segment"]], "value": r["value"], "unit": r["unit"],
-              "status": r["status"], "mark": r["mark"], "value_orig": r["value_orig"], "unit_orig": r["unit_orig"],
-              "year": r["year"], "source_id": r["source_id"]} for r in rows]
-    return {"id": ID, "series_id": SERIES, "items": items,
-            "source_ids": sorted({i["source_id"] for i in items}),
-            "flagged": any(i["mark"] for i in items)}
+    items = [
+        {
+            "segment": r["segment"],
+            "name": labels[r["segment"]],
+            "value": r["value"],
+            "unit": r["unit"],
+            "status": r["status"],
+            "mark": r["mark"],
+            "value_orig": r["value_orig"],
+            "unit_orig": r["unit_orig"],
+            "year": r["year"],
+            "source_id": r["source_id"],
+        }
+        for r in rows
+    ]
+    return {
+        "id": ID,
+        "series_id": SERIES,
+        "items": items,
+        "source_ids": sorted({i["source_id"] for i in items}),
+        "flagged": any(i["mark"] for i in items),
+    }
 
 
 def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
@@ -37,8 +53,9 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     for y, it in zip(ys, items, strict=True):
         color = style.PALETTE[1] if it["value"] == fastest else style.PALETTE[0]
         ax.barh(y, it["value"], height=0.68, **c.bar_style(color, it["mark"]))
-        ax.text(it["value"], y, " " + fmt.quantity(it["value"], it["unit"], lang), va="center", ha="left",
-                fontsize=c.SMALL)
+        ax.text(
+            it["value"], y, " " + fmt.quantity(it["value"], it["unit"], lang), va="center", ha="left", fontsize=c.SMALL
+        )
     ax.set_yticks(ys, [it["name"][lang] for it in items])
     ax.tick_params(axis="y", length=0)
     ax.set_xlim(0, max(i["value"] for i in items) * 1.16)

@@ -19,8 +19,10 @@ SERIES = "investment_plan"
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Plans (largest first): RMB value, the published amount/unit/currency and the amount in that currency."""
     geo, seg = c.names(con, "geography"), c.names(con, "segment")
-    fx = {cur: (rate, sid) for cur, rate, sid in
-          con.execute("SELECT currency, cny_per_unit, source_id FROM core.fx_rates").fetchall()}
+    fx = {
+        cur: (rate, sid)
+        for cur, rate, sid in con.execute("SELECT currency, cny_per_unit, source_id FROM core.fx_rates").fetchall()
+    }
     items, sources = [], set()
     for r in sorted(c.observations(con, SERIES), key=lambda r: (-r["value"], r["geography"])):
         currency = r["currency_orig"] or "CNY"
@@ -28,13 +30,31 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         if fx_source:
             sources.add(fx_source)
         sources.add(r["source_id"])
-        items.append({"geography": r["geography"], "segment": r["segment"], "year": r["year"],
-                      "region": geo[r["geography"]], "plan": seg[r["segment"]], "value": r["value"],
-                      "unit": r["unit"], "value_orig": r["value_orig"], "unit_orig": r["unit_orig"],
-                      "currency_orig": currency, "qualifier": r["qualifier"],
-                      "status": r["status"], "mark": r["mark"], "source_id": r["source_id"]})
-    return {"id": ID, "series_id": SERIES, "items": items, "source_ids": sorted(sources),
-            "flagged": any(i["mark"] for i in items)}
+        items.append(
+            {
+                "geography": r["geography"],
+                "segment": r["segment"],
+                "year": r["year"],
+                "region": geo[r["geography"]],
+                "plan": seg[r["segment"]],
+                "value": r["value"],
+                "unit": r["unit"],
+                "value_orig": r["value_orig"],
+                "unit_orig": r["unit_orig"],
+                "currency_orig": currency,
+                "qualifier": r["qualifier"],
+                "status": r["status"],
+                "mark": r["mark"],
+                "source_id": r["source_id"],
+            }
+        )
+    return {
+        "id": ID,
+        "series_id": SERIES,
+        "items": items,
+        "source_ids": sorted(sources),
+        "flagged": any(i["mark"] for i in items),
+    }
 
 
 def original(it: dict[str, Any], lang: str) -> str:
@@ -52,8 +72,7 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     for y, it in zip(ys, items, strict=True):
         ax.barh(y, it["value"] / divisor, height=0.62, **c.bar_style(style.PALETTE[0], it["mark"]))
         cny = c.money_label(it["value"], lang, large=False, q=it["qualifier"])
-        label = cny if it["currency_orig"] == "CNY" else c.text(ID, "bar_label", lang, cny=cny,
-                                                                  orig=original(it, lang))
+        label = cny if it["currency_orig"] == "CNY" else c.text(ID, "bar_label", lang, cny=cny, orig=original(it, lang))
         ax.text(it["value"] / divisor, y, "  " + label, va="center", ha="left", fontsize=c.SMALL)
     width = 14 if lang == "zh" else 30
     ax.set_yticks(ys, [it["region"][lang] + "\n" + c.wrap(it["plan"][lang], lang, width) for it in items])

@@ -20,23 +20,41 @@ WORLD, TOTAL = "GLOBAL", "total"
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Per compute type: the world total and each country's share-derived EFLOPS; the seed's CN/US ratio."""
     geo, seg = c.names(con, "geography"), c.names(con, "segment")
-    world = {(r["segment"], r["year"]): r for r in c.observations(con, CAPACITY, geography=WORLD)
-             if r["segment"] != TOTAL}
+    world = {
+        (r["segment"], r["year"]): r for r in c.observations(con, CAPACITY, geography=WORLD) if r["segment"] != TOTAL
+    }
     shares = [r for r in c.observations(con, SHARE) if r["segment"] != TOTAL and (r["segment"], r["year"]) in world]
     countries = sorted({r["geography"] for r in shares})
     types = []
     for (segment, year), total in sorted(world.items(), key=lambda kv: (kv[0][1], -kv[1]["value"])):
         values = []
         for g in countries:
-            share = next((r for r in shares if (r["geography"], r["segment"], r["year"]) == (g, segment, year)),
-                         None)
+            share = next((r for r in shares if (r["geography"], r["segment"], r["year"]) == (g, segment, year)), None)
             if share is None:
                 continue
-            values.append({"geography": g, "name": geo[g], "share": share["value"], "share_status": share["status"],
-                           "value": share["value"] / c.PERCENT * total["value"], "status": "derived",
-                           "mark": "derived", "source_ids": sorted({share["source_id"], total["source_id"]})})
-        types.append({"segment": segment, "year": year, "name": seg[segment], "world_total": total["value"],
-                      "world_status": total["status"], "unit": total["unit"], "values": values})
+            values.append(
+                {
+                    "geography": g,
+                    "name": geo[g],
+                    "share": share["value"],
+                    "share_status": share["status"],
+                    "value": share["value"] / c.PERCENT * total["value"],
+                    "status": "derived",
+                    "mark": "derived",
+                    "source_ids": sorted({share["source_id"], total["source_id"]}),
+                }
+            )
+        types.append(
+            {
+                "segment": segment,
+                "year": year,
+                "name": seg[segment],
+                "world_total": total["value"],
+                "world_status": total["status"],
+                "unit": total["unit"],
+                "values": values,
+            }
+        )
     ratio = None
     rows = c.observations(con, RATIO)
     if rows:
@@ -44,16 +62,30 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         t = next((t for t in types if t["segment"] == r["segment"] and t["year"] == r["year"]), None)
         by_geo = {v["geography"]: v["value"] for v in t["values"]} if t else {}
         num, den = r["geography"], next((g for g in by_geo if g != r["geography"]), None)
-        ratio = {"segment": r["segment"], "year": r["year"], "numerator": num, "denominator": den,
-                 "seed_value": r["value"], "seed_unit": r["unit"], "seed_text": r["value_text"],
-                 "seed_status": r["status"], "source_id": r["source_id"],
-                 "derived_value": by_geo[num] / by_geo[den] if num in by_geo and den in by_geo else None}
+        ratio = {
+            "segment": r["segment"],
+            "year": r["year"],
+            "numerator": num,
+            "denominator": den,
+            "seed_value": r["value"],
+            "seed_unit": r["unit"],
+            "seed_text": r["value_text"],
+            "seed_status": r["status"],
+            "source_id": r["source_id"],
+            "derived_value": by_geo[num] / by_geo[den] if num in by_geo and den in by_geo else None,
+        }
     ids = {s for t in types for v in t["values"] for s in v["source_ids"]}
     if ratio:
         ids.add(ratio["source_id"])
-    return {"id": ID, "countries": countries, "country_names": {g: geo[g] for g in countries}, "types": types,
-            "ratio": ratio, "source_ids": sorted(ids),
-            "flagged": any(v["mark"] for t in types for v in t["values"]) or bool(ratio)}
+    return {
+        "id": ID,
+        "countries": countries,
+        "country_names": {g: geo[g] for g in countries},
+        "types": types,
+        "ratio": ratio,
+        "source_ids": sorted(ids),
+        "flagged": any(v["mark"] for t in types for v in t["values"]) or bool(ratio),
+    }
 
 
 def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
@@ -82,6 +114,5 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     if r and r["derived_value"] is not None:
         seed = fmt.quantity(r["seed_value"], r["seed_unit"], lang)
         ours = fmt.quantity(r["derived_value"], r["seed_unit"], lang)
-        fig.text(0.0, -0.09, c.text(ID, "ratio_note", lang, seed=seed, ours=ours), fontsize=7.2, ha="left",
-                 va="top")
+        fig.text(0.0, -0.09, c.text(ID, "ratio_note", lang, seed=seed, ours=ours), fontsize=7.2, ha="left", va="top")
     return style.save(fig, path)

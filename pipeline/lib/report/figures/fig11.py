@@ -18,14 +18,23 @@ AGGREGATE = "dc_cloud_ai"
 
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """History, scenarios and outlook of each member series of the aggregate (forecast.aggregates order)."""
-    members = [m for (m,) in con.execute("SELECT member_series_id FROM forecast.aggregates WHERE aggregate_id = ? "
-                                         "ORDER BY rowid", [AGGREGATE]).fetchall()]
+    members = [
+        m
+        for (m,) in con.execute(
+            "SELECT member_series_id FROM forecast.aggregates WHERE aggregate_id = ? ORDER BY rowid", [AGGREGATE]
+        ).fetchall()
+    ]
     series = [c.projection_series(con, m) for m in members]
     for s in series:  # the markets' own published forecasts are not drawn here (the aggregate claim is elsewhere)
         s["outlook"] = []
     ids = set(c.projection_sources(series)) | {c.AGGREGATES_SOURCE}
-    return {"id": ID, "aggregate": AGGREGATE, "series": series, "source_ids": sorted(ids),
-            "flagged": any(h["mark"] for s in series for h in s["history"]) or any(s["scenarios"] for s in series)}
+    return {
+        "id": ID,
+        "aggregate": AGGREGATE,
+        "series": series,
+        "source_ids": sorted(ids),
+        "flagged": any(h["mark"] for s in series for h in s["history"]) or any(s["scenarios"] for s in series),
+    }
 
 
 def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
@@ -33,8 +42,9 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     plt = style.setup()
     divisor, _unit = c.money_unit(lang, large=False)
     fig, ax = plt.subplots(figsize=(style.FIGSIZE[0], 3.6))
-    handles = c.draw_projections(ax, data["series"], lang, divisor,
-                                 lambda v, q: c.money_label(v, lang, large=False, q=q))
+    handles = c.draw_projections(
+        ax, data["series"], lang, divisor, lambda v, q: c.money_label(v, lang, large=False, q=q)
+    )
     ax.set_ylabel(c.text(ID, "axis", lang))
     c.legend(ax, handles, loc="upper left", ncols=2)
     return style.save(fig, path)

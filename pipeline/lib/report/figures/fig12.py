@@ -28,17 +28,41 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         year = claim["year"] if claim else max(p["year"] for p in s["scenarios"]["base"]["points"])
         at = {sc: next(p["value"] for p in v["points"] if p["year"] == year) for sc, v in s["scenarios"].items()}
         base = s["scenarios"]["base"]
-        items.append({"series_id": sid, "name": s["name"], "unit": s["unit"],
-                      "actual": {"year": actual["year"], "value": actual["value"], "status": actual["status"],
-                                 "mark": actual["mark"], "value_text": actual["value_text"],
-                                 "qualifier": actual["qualifier"], "source_id": actual["source_id"]},
-                      "projection": {"year": year, "base": at.get("base"), "low": at.get("low"),
-                                     "high": at.get("high"), "method": base["method"], "rate": base["rate"],
-                                     "rationale": base["rationale"]},
-                      "claim": None if claim is None else {
-                          "year": claim["year"], "value": claim["claimed"], "comparator": claim["comparator"],
-                          "passed": claim["passed"], "text": {"zh": claim["text_zh"], "en": claim["text_en"]},
-                          "source": claim["source"]}})
+        items.append(
+            {
+                "series_id": sid,
+                "name": s["name"],
+                "unit": s["unit"],
+                "actual": {
+                    "year": actual["year"],
+                    "value": actual["value"],
+                    "status": actual["status"],
+                    "mark": actual["mark"],
+                    "value_text": actual["value_text"],
+                    "qualifier": actual["qualifier"],
+                    "source_id": actual["source_id"],
+                },
+                "projection": {
+                    "year": year,
+                    "base": at.get("base"),
+                    "low": at.get("low"),
+                    "high": at.get("high"),
+                    "method": base["method"],
+                    "rate": base["rate"],
+                    "rationale": base["rationale"],
+                },
+                "claim": None
+                if claim is None
+                else {
+                    "year": claim["year"],
+                    "value": claim["claimed"],
+                    "comparator": claim["comparator"],
+                    "passed": claim["passed"],
+                    "text": {"zh": claim["text_zh"], "en": claim["text_en"]},
+                    "source": claim["source"],
+                },
+            }
+        )
         ids |= {actual["source_id"], c.FORECAST_SOURCE} | ({c.CLAIMS_SOURCE} if claim else set())
     return {"id": ID, "items": items, "source_ids": sorted(ids), "flagged": True}
 
@@ -57,19 +81,57 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         ax.bar(1, p["base"] / divisor, 0.55, **c.bar_style(color, "projection"))
         top = max(p["high"] or p["base"], cl["value"] if cl else 0) / divisor
         if p["low"] is not None and p["high"] is not None:
-            ax.errorbar(1, p["base"] / divisor, yerr=[[(p["base"] - p["low"]) / divisor],
-                                                      [(p["high"] - p["base"]) / divisor]],
-                        fmt="none", ecolor=c.GREY, elinewidth=1, capsize=4, zorder=4)
-        ax.annotate(c.money_label(a["value"], lang, True, a["qualifier"]), (0, a["value"] / divisor),
-                    xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=c.SMALL)
-        ax.text(1, p["base"] / divisor / 2, c.money_label(p["base"], lang, True), ha="center", va="center",
-                fontsize=c.SMALL, color=color, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+            ax.errorbar(
+                1,
+                p["base"] / divisor,
+                yerr=[[(p["base"] - p["low"]) / divisor], [(p["high"] - p["base"]) / divisor]],
+                fmt="none",
+                ecolor=c.GREY,
+                elinewidth=1,
+                capsize=4,
+                zorder=4,
+            )
+        ax.annotate(
+            c.money_label(a["value"], lang, True, a["qualifier"]),
+            (0, a["value"] / divisor),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=c.SMALL,
+        )
+        ax.text(
+            1,
+            p["base"] / divisor / 2,
+            c.money_label(p["base"], lang, True),
+            ha="center",
+            va="center",
+            fontsize=c.SMALL,
+            color=color,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+        )
         if cl:
-            ax.plot([CLAIM_X], [cl["value"] / divisor], marker="D", markersize=6, markerfacecolor="white",
-                    markeredgecolor=c.DARK, markeredgewidth=1.3, linestyle="none", zorder=5)
-            ax.annotate(c.comparator(cl["comparator"], lang) + c.money_label(cl["value"], lang, True),
-                        (CLAIM_X, cl["value"] / divisor), xytext=(6, 0), textcoords="offset points", ha="left",
-                        va="center", fontsize=c.SMALL, color=c.DARK)
+            ax.plot(
+                [CLAIM_X],
+                [cl["value"] / divisor],
+                marker="D",
+                markersize=6,
+                markerfacecolor="white",
+                markeredgecolor=c.DARK,
+                markeredgewidth=1.3,
+                linestyle="none",
+                zorder=5,
+            )
+            ax.annotate(
+                c.comparator(cl["comparator"], lang) + c.money_label(cl["value"], lang, True),
+                (CLAIM_X, cl["value"] / divisor),
+                xytext=(6, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=c.SMALL,
+                color=c.DARK,
+            )
         rate = c.number(p["rate"] * c.PERCENT, lang, "#,##0.0") + "%"
         ax.set_xticks([0, 1], [str(a["year"]), f"{p['year']}\n" + c.text(ID, "cagr", lang, rate=rate)])
         ax.tick_params(axis="x", length=0)
@@ -82,13 +144,22 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     base_key = "legend.base_target" if first["projection"]["method"] == "target" else "legend.base"
     from matplotlib.lines import Line2D
 
-    handles = [c.bar_patch(first["actual"]["mark"], c.text(ID, "legend.actual", lang, year=first["actual"]["year"]),
-                           color),
-               c.bar_patch("projection", c.text(ID, base_key, lang, year=first["projection"]["year"]), color),
-               Line2D([], [], color=c.GREY, marker="_", markersize=8, linewidth=1,
-                      label=c.text(ID, "legend.range", lang)),
-               Line2D([], [], linestyle="none", marker="D", markersize=6, markerfacecolor="white",
-                      markeredgecolor=c.DARK, markeredgewidth=1.3, label=c.text(ID, "legend.claim", lang))]
+    handles = [
+        c.bar_patch(first["actual"]["mark"], c.text(ID, "legend.actual", lang, year=first["actual"]["year"]), color),
+        c.bar_patch("projection", c.text(ID, base_key, lang, year=first["projection"]["year"]), color),
+        Line2D([], [], color=c.GREY, marker="_", markersize=8, linewidth=1, label=c.text(ID, "legend.range", lang)),
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="D",
+            markersize=6,
+            markerfacecolor="white",
+            markeredgecolor=c.DARK,
+            markeredgewidth=1.3,
+            label=c.text(ID, "legend.claim", lang),
+        ),
+    ]
     fig.tight_layout(w_pad=2.0)
     c.legend(fig, handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), ncols=2)
     return style.save(fig, path)

@@ -30,17 +30,36 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         cells = {}
         for measure, obs in values.items():
             r = obs.get(code)
-            cells[measure] = None if r is None else {
-                "value": r["value"], "low": r["value_low"], "high": r["value_high"], "unit": r["unit"],
-                "unit_orig": r["unit_orig"], "value_text": r["value_text"], "qualifier": r["qualifier"],
-                "year": r["year"], "status": r["status"], "mark": r["mark"], "source_id": r["source_id"]}
+            cells[measure] = (
+                None
+                if r is None
+                else {
+                    "value": r["value"],
+                    "low": r["value_low"],
+                    "high": r["value_high"],
+                    "unit": r["unit"],
+                    "unit_orig": r["unit_orig"],
+                    "value_text": r["value_text"],
+                    "qualifier": r["qualifier"],
+                    "year": r["year"],
+                    "status": r["status"],
+                    "mark": r["mark"],
+                    "source_id": r["source_id"],
+                }
+            )
             if r is not None:
                 ids.add(r["source_id"])
-        rows.append({"segment": code, "type": code.split(".", 1)[0], "type_zh_source": type_zh,
-                     "provider": seg[code], **cells})
+        rows.append(
+            {"segment": code, "type": code.split(".", 1)[0], "type_zh_source": type_zh, "provider": seg[code], **cells}
+        )
     shown = [r[m] for r in rows for m in SERIES if r[m]]
-    return {"id": ID, "measures": list(SERIES), "rows": rows, "source_ids": sorted(ids),
-            "flagged": any(v["mark"] for v in shown)}
+    return {
+        "id": ID,
+        "measures": list(SERIES),
+        "rows": rows,
+        "source_ids": sorted(ids),
+        "flagged": any(v["mark"] for v in shown),
+    }
 
 
 def cell_text(v: dict[str, Any] | None, lang: str) -> str:
@@ -62,8 +81,14 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, Any]:
     for r in data["rows"]:
         type_text = c.text(ID, f"provider_type.{r['type']}", lang) if r["type"] != last else ""
         last = r["type"]
-        out.append([{"text": type_text, "num": False, "flag": False},
-                     {"text": r["provider"][lang], "num": False, "flag": False},
-                     *({"text": cell_text(r[m], lang), "num": True, "flag": bool(r[m] and r[m]["mark"])}
-                       for m in data["measures"])])
+        out.append(
+            [
+                {"text": type_text, "num": False, "flag": False},
+                {"text": r["provider"][lang], "num": False, "flag": False},
+                *(
+                    {"text": cell_text(r[m], lang), "num": True, "flag": bool(r[m] and r[m]["mark"])}
+                    for m in data["measures"]
+                ),
+            ]
+        )
     return {"header": header, "rows": out}

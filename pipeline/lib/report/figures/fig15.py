@@ -15,19 +15,29 @@ SOURCE = "fig15_evaluation_framework"
 
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The indicators in the source's order, bilingual."""
-    cur = con.execute(f'SELECT "order", indicator_code, dimension_code, dimension_zh, dimension_en, level1_code, '
-                      f'level1_zh, level1_en, level2_zh, level2_en FROM raw.{SOURCE} ORDER BY _row')
+    cur = con.execute(
+        f'SELECT "order", indicator_code, dimension_code, dimension_zh, dimension_en, level1_code, '
+        f"level1_zh, level1_en, level2_zh, level2_en FROM raw.{SOURCE} ORDER BY _row"
+    )
     cols = [d[0] for d in cur.description]
     items = []
     for r in cur.fetchall():
         d = dict(zip(cols, r, strict=True))
-        items.append({"order": int(d["order"]), "code": d["indicator_code"], "dimension_code": d["dimension_code"],
-                      "dimension": {"zh": d["dimension_zh"], "en": d["dimension_en"]},
-                      "level1_code": d["level1_code"], "level1": {"zh": d["level1_zh"], "en": d["level1_en"]},
-                      "level2": {"zh": d["level2_zh"], "en": d["level2_en"]}})
+        items.append(
+            {
+                "order": int(d["order"]),
+                "code": d["indicator_code"],
+                "dimension_code": d["dimension_code"],
+                "dimension": {"zh": d["dimension_zh"], "en": d["dimension_en"]},
+                "level1_code": d["level1_code"],
+                "level1": {"zh": d["level1_zh"], "en": d["level1_en"]},
+                "level2": {"zh": d["level2_zh"], "en": d["level2_en"]},
+            }
+        )
     status = con.execute("SELECT status FROM core.sources WHERE source_id = ?", [SOURCE]).fetchone()[0]
-    return c.clean({"id": ID, "items": items, "status": status, "source_ids": [SOURCE],
-                    "flagged": status in c.FLAG_STATUSES})
+    return c.clean(
+        {"id": ID, "items": items, "status": status, "source_ids": [SOURCE], "flagged": status in c.FLAG_STATUSES}
+    )
 
 
 def rows(data: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -39,6 +49,11 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, Any]:
         dim = it["dimension"][lang] if it["dimension_code"] != last[0] else ""
         lvl = it["level1"][lang] if (it["dimension_code"], it["level1_code"]) != last else ""
         last = (it["dimension_code"], it["level1_code"])
-        out.append([{"text": dim, "num": False, "flag": False}, {"text": lvl, "num": False, "flag": False},
-                    {"text": it["level2"][lang], "num": False, "flag": False}])
+        out.append(
+            [
+                {"text": dim, "num": False, "flag": False},
+                {"text": lvl, "num": False, "flag": False},
+                {"text": it["level2"][lang], "num": False, "flag": False},
+            ]
+        )
     return {"header": header, "rows": out, "class": "small"}

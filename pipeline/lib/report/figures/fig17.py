@@ -31,28 +31,46 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     x = {r["segment"]: r for r in c.observations(con, X)}
     y = {r["segment"]: r for r in c.observations(con, Y)}
     size = {r["segment"]: r for r in c.observations(con, SIZE)}
-    classes = {code: {"zh": czh, "en": cen, "pu_high": _high(pu), "hui_high": _high(hui)} for code, czh, cen, pu, hui
-               in con.execute(f"SELECT industry_code, class_zh, class_en, pu_level, hui_level FROM raw.{CLASSES} "
-                              "ORDER BY _row").fetchall()}
+    classes = {
+        code: {"zh": czh, "en": cen, "pu_high": _high(pu), "hui_high": _high(hui)}
+        for code, czh, cen, pu, hui in con.execute(
+            f"SELECT industry_code, class_zh, class_en, pu_level, hui_level FROM raw.{CLASSES} ORDER BY _row"
+        ).fetchall()
+    }
     items = []
     for k in sorted(x, key=lambda k: -size[k]["value"] if k in size else 0):
         if k not in y:
             continue
         cls = classes.get(k)
-        items.append({"segment": k, "name": seg[k], "x": x[k]["value"], "y": y[k]["value"],
-                      "relative_size": size[k]["value"] if k in size else None, "unit": x[k]["unit"],
-                      "class": None if cls is None else {"zh": cls["zh"], "en": cls["en"]},
-                      "mark": x[k]["mark"] or y[k]["mark"] or (size[k]["mark"] if k in size else None),
-                      "source_ids": sorted({x[k]["source_id"], y[k]["source_id"]}
-                                           | ({size[k]["source_id"]} if k in size else set()))})
+        items.append(
+            {
+                "segment": k,
+                "name": seg[k],
+                "x": x[k]["value"],
+                "y": y[k]["value"],
+                "relative_size": size[k]["value"] if k in size else None,
+                "unit": x[k]["unit"],
+                "class": None if cls is None else {"zh": cls["zh"], "en": cls["en"]},
+                "mark": x[k]["mark"] or y[k]["mark"] or (size[k]["mark"] if k in size else None),
+                "source_ids": sorted(
+                    {x[k]["source_id"], y[k]["source_id"]} | ({size[k]["source_id"]} if k in size else set())
+                ),
+            }
+        )
     quadrants = []
     for cls in classes.values():
         q = {"pu_high": cls["pu_high"], "hui_high": cls["hui_high"], "name": {"zh": cls["zh"], "en": cls["en"]}}
         if q not in quadrants:
             quadrants.append(q)
     ids = {s for i in items for s in i["source_ids"]} | {CLASSES}
-    return {"id": ID, "items": items, "quadrants": quadrants, "scale_max": c.PERCENT, "source_ids": sorted(ids),
-            "flagged": any(i["mark"] for i in items)}
+    return {
+        "id": ID,
+        "items": items,
+        "quadrants": quadrants,
+        "scale_max": c.PERCENT,
+        "source_ids": sorted(ids),
+        "flagged": any(i["mark"] for i in items),
+    }
 
 
 def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
@@ -66,9 +84,17 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     for q in data["quadrants"]:
         x = full * 0.985 if q["pu_high"] else full * 0.015
         y = full * 0.975 if q["hui_high"] else full * 0.025
-        ax.text(x, y, q["name"][lang], ha="right" if q["pu_high"] else "left",
-                va="top" if q["hui_high"] else "bottom", fontsize=8, color=style.PALETTE[2], weight="bold",
-                zorder=2)
+        ax.text(
+            x,
+            y,
+            q["name"][lang],
+            ha="right" if q["pu_high"] else "left",
+            va="top" if q["hui_high"] else "bottom",
+            fontsize=8,
+            color=style.PALETTE[2],
+            weight="bold",
+            zorder=2,
+        )
     biggest = max(i["relative_size"] or 0 for i in items) or 1
     colors = {}
     for it in items:
@@ -76,8 +102,16 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         colors.setdefault(key, style.PALETTE[len(colors) % len(style.PALETTE)])
         color = colors[key]
         area = 1300 * (it["relative_size"] or biggest * 0.2) / biggest
-        ax.scatter([it["x"]], [it["y"]], s=area, facecolor=c.lighter(color, 0.3), edgecolor=color,
-                   hatch=style.APPROX_HATCH if it["mark"] else None, linewidth=0.8, zorder=3)
+        ax.scatter(
+            [it["x"]],
+            [it["y"]],
+            s=area,
+            facecolor=c.lighter(color, 0.3),
+            edgecolor=color,
+            hatch=style.APPROX_HATCH if it["mark"] else None,
+            linewidth=0.8,
+            zorder=3,
+        )
         r_pts = math.sqrt(area / math.pi)
         # below the bubble, unless a neighbour is close: then on the side away from it
         near = [o for o in items if o is not it and math.dist((o["x"], o["y"]), (it["x"], it["y"])) < full * NEAR]
@@ -87,8 +121,16 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
             offset, ha, va = (-(r_pts + 3), 0), "right", "center"
         else:
             offset, ha, va = (r_pts + 3, 0), "left", "center"
-        ax.annotate(it["name"][lang], (it["x"], it["y"]), xytext=offset, textcoords="offset points", ha=ha,
-                    va=va, fontsize=7.2, zorder=5)
+        ax.annotate(
+            it["name"][lang],
+            (it["x"], it["y"]),
+            xytext=offset,
+            textcoords="offset points",
+            ha=ha,
+            va=va,
+            fontsize=7.2,
+            zorder=5,
+        )
     ax.set_xlim(0, full)
     ax.set_ylim(0, full)
     ticks = [0, mid / 2, mid, mid * 1.5, full]

@@ -21,28 +21,53 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Per claim of the first claim year: target name/quantity, claim, comparator, tolerance and (pp, value)."""
     year = con.execute("SELECT min(year) FROM forecast.sensitivity").fetchone()[0]
     series = c.names(con, "series")
-    aggregates = {a: ({"zh": zh, "en": en}, members) for a, zh, en, members in con.execute(
-        "SELECT aggregate_id, any_value(name_zh), any_value(name_en), list(member_series_id ORDER BY rowid) "
-        "FROM forecast.aggregates GROUP BY aggregate_id").fetchall()}
+    aggregates = {
+        a: ({"zh": zh, "en": en}, members)
+        for a, zh, en, members in con.execute(
+            "SELECT aggregate_id, any_value(name_zh), any_value(name_en), list(member_series_id ORDER BY rowid) "
+            "FROM forecast.aggregates GROUP BY aggregate_id"
+        ).fetchall()
+    }
     panels = []
-    for claim_id, target in con.execute("SELECT DISTINCT claim_id, target FROM forecast.sensitivity WHERE year = ? "
-                                        "ORDER BY claim_id", [year]).fetchall():
+    for claim_id, target in con.execute(
+        "SELECT DISTINCT claim_id, target FROM forecast.sensitivity WHERE year = ? ORDER BY claim_id", [year]
+    ).fetchall():
         head = c.headlines(con, target)
         h = next(x for x in head if x["claim_id"] == claim_id)
         name, members = aggregates.get(target, (series.get(target), [target]))
-        quantity = con.execute("SELECT any_value(quantity) FROM core.observations_latest WHERE series_id = ?",
-                               [members[0]]).fetchone()[0]
-        points = [{"delta_pp": pp, "value": v} for pp, v in con.execute(
-            "SELECT delta_pp, value FROM forecast.sensitivity WHERE claim_id = ? ORDER BY delta_pp",
-            [claim_id]).fetchall()]
-        history_sources = [s for (s,) in con.execute(
-            f"SELECT DISTINCT source_id FROM core.observations_latest WHERE NOT is_outlook AND geography = 'CN' "
-            f"AND segment = 'total' AND series_id IN ({', '.join('?' * len(members))}) ORDER BY 1",
-            members).fetchall()]
-        panels.append({"claim_id": claim_id, "target": target, "name": name, "members": members,
-                       "quantity": quantity, "year": year, "claimed": h["claimed"], "comparator": h["comparator"],
-                       "tolerance": h["tolerance"], "claim_text": {"zh": h["text_zh"], "en": h["text_en"]},
-                       "points": points, "history_sources": history_sources})
+        quantity = con.execute(
+            "SELECT any_value(quantity) FROM core.observations_latest WHERE series_id = ?", [members[0]]
+        ).fetchone()[0]
+        points = [
+            {"delta_pp": pp, "value": v}
+            for pp, v in con.execute(
+                "SELECT delta_pp, value FROM forecast.sensitivity WHERE claim_id = ? ORDER BY delta_pp", [claim_id]
+            ).fetchall()
+        ]
+        history_sources = [
+            s
+            for (s,) in con.execute(
+                f"SELECT DISTINCT source_id FROM core.observations_latest WHERE NOT is_outlook AND geography = 'CN' "
+                f"AND segment = 'total' AND series_id IN ({', '.join('?' * len(members))}) ORDER BY 1",
+                members,
+            ).fetchall()
+        ]
+        panels.append(
+            {
+                "claim_id": claim_id,
+                "target": target,
+                "name": name,
+                "members": members,
+                "quantity": quantity,
+                "year": year,
+                "claimed": h["claimed"],
+                "comparator": h["comparator"],
+                "tolerance": h["tolerance"],
+                "claim_text": {"zh": h["text_zh"], "en": h["text_en"]},
+                "points": points,
+                "history_sources": history_sources,
+            }
+        )
     order = {"money": 0}
     panels.sort(key=lambda p: (order.get(p["quantity"], 1), p["claimed"]))
     ids = {s for p in panels for s in p["history_sources"]} | {c.FORECAST_SOURCE, c.CLAIMS_SOURCE}
@@ -96,10 +121,10 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         ax.plot(xs, ys, color=style.PALETTE[0], linewidth=1.5, marker="o", markersize=2.5)
         base = next((y for x, y in zip(xs, ys, strict=True) if x == 0), None)
         if base is not None:
-            ax.plot([0], [base], marker="o", markersize=5.5, color=style.PALETTE[0], markeredgecolor="white",
-                    zorder=5)
-        title = c.text(ID, "panel", lang, name=c.wrap(p["name"][lang], lang, 16 if lang == "zh" else 32),
-                       year=p["year"], unit=unit)
+            ax.plot([0], [base], marker="o", markersize=5.5, color=style.PALETTE[0], markeredgecolor="white", zorder=5)
+        title = c.text(
+            ID, "panel", lang, name=c.wrap(p["name"][lang], lang, 16 if lang == "zh" else 32), year=p["year"], unit=unit
+        )
         ax.set_title(title, fontsize=7.4, loc="left")
         ax.set_xticks(sorted({xs[0], 0, xs[-1]}) if xs[0] < 0 < xs[-1] else [xs[0], xs[-1]])
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
@@ -108,17 +133,26 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         ax.tick_params(labelsize=7)
         lo, hi = min([*ys, claim - tol]), max([*ys, claim + tol])
         ax.set_ylim(lo - (hi - lo) * 0.08, hi + (hi - lo) * 0.08)
-    for ax in flat[(nrows - 1) * ncols:]:
+    for ax in flat[(nrows - 1) * ncols :]:
         ax.set_xlabel(c.text(ID, "axis_x", lang), fontsize=7)
     from matplotlib.patches import Patch
 
-    handles = [c.line_handle(c.text(ID, "legend.projection", lang), style.PALETTE[0], linewidth=1.5, marker="o",
-                             markersize=2.5),
-               c.line_handle(c.text(ID, "legend.base", lang), style.PALETTE[0], linestyle="none", marker="o",
-                             markersize=5.5, markeredgecolor="white"),
-               c.line_handle(c.text(ID, "legend.claim", lang), c.DARK, linestyle=(0, (4, 2)), linewidth=0.9),
-               Patch(color=meets_color, alpha=0.22, linewidth=0, label=c.text(ID, "legend.meets", lang)),
-               Patch(color=misses_color, alpha=0.22, linewidth=0, label=c.text(ID, "legend.misses", lang))]
+    handles = [
+        c.line_handle(
+            c.text(ID, "legend.projection", lang), style.PALETTE[0], linewidth=1.5, marker="o", markersize=2.5
+        ),
+        c.line_handle(
+            c.text(ID, "legend.base", lang),
+            style.PALETTE[0],
+            linestyle="none",
+            marker="o",
+            markersize=5.5,
+            markeredgecolor="white",
+        ),
+        c.line_handle(c.text(ID, "legend.claim", lang), c.DARK, linestyle=(0, (4, 2)), linewidth=0.9),
+        Patch(color=meets_color, alpha=0.22, linewidth=0, label=c.text(ID, "legend.meets", lang)),
+        Patch(color=misses_color, alpha=0.22, linewidth=0, label=c.text(ID, "legend.misses", lang)),
+    ]
     if any(p["tolerance"] for p in panels):
         handles.append(Patch(color=c.GREY, alpha=0.12, linewidth=0, label=c.text(ID, "legend.tolerance", lang)))
     if len(panels) < nrows * ncols:  # the legend takes the first free cell of the grid

@@ -1,0 +1,60 @@
+"""Dagster's instance for the command line's runs: the one in DAGSTER_HOME, checked before use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pipeline.config import output_dir
+
+
+class StateError(RuntimeError):
+    """A state file of the pipeline cannot be used; the message says which and what to do."""
+
+
+def open_instance():
+    """Dagster's instance in DAGSTER_HOME (created with the writer pool limit when new); StateError naming the
+    folder and the command to reset it if its run history cannot be read."""
+
+    from pipeline.lib.warehouse.state import reset_hint
+
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(output_dir() / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(
+            "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n", encoding="utf-8"
+        )
+    try:
+        instance = instance_without_log_mirroring(home)
+        instance.get_runs(limit=1)
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy, YAML and Dagster raise many types for a broken home
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise StateError(
+            f"Dagster's run history in {home} cannot be read ({type(exc).__name__}: {first[:200]}); "
+            f"set it aside with `{reset_hint(home)}` and run the command again (the editions and the "
+            "warehouse are not affected)"
+        ) from exc
+    return instance
+
+
+NO_COMPUTE_LOGS = {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}
+
+
+def instance_without_log_mirroring(home: Path):
+    """The instance of DAGSTER_HOME as configured, except that the CLI's in-process runs do not mirror step
+    output to compute-log files: that spawns a `tail` and a watcher process per step and stream (slower, and a
+    Ctrl-C prints a KeyboardInterrupt traceback from each watcher). The CLI prints its own progress; the runs'
+    events stay in the instance. Uses Dagster's `InstanceRef.from_dir(overrides=)` (not public API): checked for
+    the pinned 1.13 line, otherwise the plain instance (with mirroring) is used."""
+    import dagster as dg
+
+    if dg.__version__.startswith("1.13."):
+        try:
+            from dagster._core.instance.ref import InstanceRef
+
+            ref = InstanceRef.from_dir(str(home), overrides={"compute_logs": NO_COMPUTE_LOGS})
+            return dg.DagsterInstance.from_ref(ref)
+        except (ImportError, TypeError):
+            pass
+    return dg.DagsterInstance.get()
