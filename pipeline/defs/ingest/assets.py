@@ -4,12 +4,13 @@ Assets are generated from sources/manifest.yaml when Dagster loads the code (the
 database is not opened). The file's sha256 is the asset's data version.
 """
 
-from __future__ import annotations
-
+import functools
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import sources_dir
@@ -19,24 +20,32 @@ from pipeline.defs.resources import WRITER_POOL
 from pipeline.lib.errors import SourceError
 from pipeline.lib.ingest.catalog import load_catalogs
 from pipeline.lib.ingest.inputs import table_of
-from pipeline.lib.ingest.manifest import TableSpec, load_manifest
+from pipeline.lib.ingest.manifest import MANIFEST_FILE, TableSpec, load_manifest
 from pipeline.lib.ingest.tables import ensure_schemas, ingest_table
 from pipeline.lib.ingest.tidy import q
 from pipeline.lib.warehouse.checks import TABLE_CHECKS
-
-if TYPE_CHECKING:
-    import duckdb
 
 CATALOG_KEY = dg.AssetKey(["raw", "catalog"])
 CATALOG_SOURCE_KEY = dg.AssetKey(["sources", "catalog"])
 
 
 def manifest_specs() -> list[TableSpec]:
-    """The manifest's entries, or none when it is broken (the ingest assets then report the error)."""
+    """The manifest's entries, or none when it is broken (the ingest assets then report the error). Parsed once
+    per version of the file: loading the definitions asks for them several times."""
+    path = sources_dir() / MANIFEST_FILE
     try:
-        return load_manifest(sources_dir())
-    except SourceError:
+        stat = path.stat()
+    except OSError:
         return []
+    return list(_parsed_manifest(str(path.parent), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_manifest(folder: str, _mtime_ns: int, _size: int) -> tuple[TableSpec, ...]:
+    try:
+        return tuple(load_manifest(Path(folder)))
+    except SourceError:
+        return ()
 
 
 def table_key(table_id: str) -> dg.AssetKey:
@@ -186,7 +195,7 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, spec: TableSpec, check_keys: set
     can_subset=True,
     pool=WRITER_POOL,
 )
-def ingest_tables(context, duckdb: DuckDBResource):  # untyped: Dagster rejects a string annotation here
+def ingest_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     """Ingest each selected table, then run its blocking checks on the same connection. One asset per table,
     one step for all (a step per table cost ~0.2 s of Dagster and connection overhead each). Each table is
     swapped in its own transaction: a bad file fails the step, naming file, row and column, and keeps its last

@@ -1,7 +1,5 @@
 """Report layer: context (every number the report shows), one chart asset per figure, the PDFs, the publish."""
 
-from __future__ import annotations
-
 import base64
 from pathlib import Path
 
@@ -87,8 +85,7 @@ def report_context(duckdb: DuckDBResource, report_slot: ReportSlotResource) -> d
     ],
     can_subset=True,
 )
-# context untyped: Dagster rejects a string annotation here (this module has `from __future__ import annotations`)
-def charts(context, render: RenderWorkersResource, report_slot: ReportSlotResource):
+def charts(context: dg.AssetExecutionContext, render: RenderWorkersResource, report_slot: ReportSlotResource):
     """Draw each selected figure in both languages (one asset per figure, one step for all): only figures whose
     data or code changed are redrawn, split over the run's render workers."""
     from pipeline.lib.report.build import read_context
@@ -161,7 +158,7 @@ def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -
     owners=["team:analysts"],
     description="Archive the staged PDFs as a new edition and point output/latest at it (atomic).",
 )
-def report_publish(context, report_slot: ReportSlotResource) -> dg.MaterializeResult:  # context: see `charts`
+def report_publish(context: dg.AssetExecutionContext, report_slot: ReportSlotResource) -> dg.MaterializeResult:
     """Validate, archive under output/editions/<id>, switch output/latest (the top-level PDFs link into it)."""
     from pipeline.lib.publish.editions import publish
     from pipeline.lib.report.build import read_context
