@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,20 @@ from pipeline.lib.forecast.engine import run_forecasts
 from pipeline.lib.warehouse.build import build_warehouse
 
 BUNDLED_SOURCES = PROJECT_ROOT / "sources"
+
+
+def project_env(sources: Path, root: Path, **extra: str) -> dict[str, str]:
+    """The environment of a project of its own: its sources, an output folder and a Dagster home under `root`
+    (`root/out`, `root/home`), no inherited warehouse path, plus `extra` variables."""
+    env = {
+        **os.environ,
+        "REPORT_SOURCES_DIR": str(sources),
+        "REPORT_OUTPUT_DIR": str(root / "out"),
+        "DAGSTER_HOME": str(root / "home"),
+        **extra,
+    }
+    env.pop("REPORT_WAREHOUSE", None)
+    return env
 
 
 def run_cli(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from conftest import run_cli
+from conftest import project_env, run_cli
 
 from pipeline import cli
 from pipeline.config import PROJECT_ROOT
@@ -68,14 +68,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     (outside / "etc" / "hostname").write_text("sentinel-host\n", encoding="utf-8")
     (outside / "data").mkdir()
     (outside / "data" / "cloud_market_2023.csv").write_text(CLOUD_CSV, encoding="utf-8")
-    env = {
-        **os.environ,
-        "REPORT_SOURCES_DIR": str(sources),
-        "REPORT_OUTPUT_DIR": str(root / "out"),
-        "DAGSTER_HOME": str(root / "home"),
-        "TMPDIR": str(outside),
-    }
-    env.pop("REPORT_WAREHOUSE", None)
+    env = project_env(sources, root, TMPDIR=str(outside))
     built = run_cli(env, "build")
     assert built.returncode == 0, built.stdout + built.stderr
     return Project(root, sources, root / "out", outside, env)
@@ -290,19 +283,13 @@ def test_accepted_outlier_is_kept_with_its_reason_and_listed_in_the_changelog(pr
     reason = "CAICT revised its definition in 2023 (white paper p. 12); checked by the analyst"
     table = _table(tmp_path, CLOUD_CSV.replace('"4,550"', '"45,500"'))
     entry = _entry(tmp_path, accept_outliers=[{"series": "cloud_market", "year": 2022, "reason": reason}])
-    env = {
-        **project.env,
-        "REPORT_SOURCES_DIR": str(tmp_path / "sources"),
-        "REPORT_OUTPUT_DIR": str(tmp_path / "o"),
-        "DAGSTER_HOME": str(tmp_path / "home"),
-    }
     from conftest import copy_sources
 
-    copy_sources(tmp_path / "sources")
+    env = project_env(copy_sources(tmp_path / "sources"), tmp_path, TMPDIR=project.env["TMPDIR"])
     for args in (["build"], ["add-source", str(table), "--entry", str(entry)], ["refresh"]):
         proc = run_cli(env, *args)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-    con = duckdb.connect(str(tmp_path / "o" / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(tmp_path / "out" / "warehouse.duckdb"), read_only=True)
     try:
         rows = con.execute(
             "SELECT source_id, series_id, year, value, reason, rule FROM core.accepted_outliers"
@@ -310,7 +297,7 @@ def test_accepted_outlier_is_kept_with_its_reason_and_listed_in_the_changelog(pr
     finally:
         con.close()
     assert rows == [("cloud_market_2023", "cloud_market", 2022, 45500e8, reason, "yearly change")]
-    latest = (tmp_path / "o" / "latest").resolve()
+    latest = (tmp_path / "out" / "latest").resolve()
     changes = yaml.safe_load((latest / "changes.json").read_text(encoding="utf-8"))
     assert [(a["series_id"], a["year"], a["reason"]) for a in changes["accepted_outliers"]] == [
         ("cloud_market", 2022, reason)

@@ -61,18 +61,10 @@ class Project:
 
 
 def _project(root: Path, sources: Path | None = None) -> Project:
-    from conftest import copy_sources
+    from conftest import copy_sources, project_env
 
     sources = sources or copy_sources(root / "sources")
-    env = {
-        **os.environ,
-        "REPORT_SOURCES_DIR": str(sources),
-        "REPORT_OUTPUT_DIR": str(root / "out"),
-        "DAGSTER_HOME": str(root / "home"),
-        "REPORT_LOCK_TIMEOUT": "120",
-    }
-    env.pop("REPORT_WAREHOUSE", None)
-    return Project(sources, root / "out", root / "home", env)
+    return Project(sources, root / "out", root / "home", project_env(sources, root, REPORT_LOCK_TIMEOUT="120"))
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import project_env, run_cli
 from pypdf import PdfReader
 
 from pipeline.config import PROJECT_ROOT
@@ -22,14 +21,7 @@ def _text(pdf: Path) -> str:
 
 
 def _env(root: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "REPORT_SOURCES_DIR": str(root / "sources"),
-        "REPORT_OUTPUT_DIR": str(root / "out"),
-        "DAGSTER_HOME": str(root / "home"),
-    }
-    env.pop("REPORT_WAREHOUSE", None)
-    return env
+    return project_env(root / "sources", root)
 
 
 @pytest.fixture(scope="module")

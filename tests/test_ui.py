@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import project_env
 
 from pipeline.config import PROJECT_ROOT
 
@@ -40,12 +41,7 @@ def _group_alive(pgid: int) -> bool:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_ui_starts_and_stops_cleanly(sources_copy: Path, tmp_path: Path, signum: int) -> None:
     port = _free_port()
-    env = {
-        **os.environ,
-        "REPORT_SOURCES_DIR": str(sources_copy),
-        "REPORT_OUTPUT_DIR": str(tmp_path / "out"),
-        "DAGSTER_HOME": str(tmp_path / "home"),
-    }
+    env = project_env(sources_copy, tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "ui", "--port", str(port)],
         env=env,

@@ -3,12 +3,11 @@ row labels, notes rows), then one refresh; `status` shows each dataset's vintage
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import duckdb
-from conftest import run_cli
+from conftest import project_env, run_cli
 
 from pipeline.config import PROJECT_ROOT
 
@@ -20,13 +19,7 @@ def test_new_vintages_as_published(tmp_path: Path) -> None:
     from conftest import copy_sources
 
     sources = copy_sources(tmp_path / "sources")
-    env = {
-        **os.environ,
-        "REPORT_SOURCES_DIR": str(sources),
-        "REPORT_OUTPUT_DIR": str(tmp_path / "out"),
-        "DAGSTER_HOME": str(tmp_path / "home"),
-    }
-    env.pop("REPORT_WAREHOUSE", None)
+    env = project_env(sources, tmp_path)
     assert run_cli(env, "build").returncode == 0
     received = {t: (EXAMPLES / f"{t}.csv").read_bytes() for t in TABLES}
     for table in TABLES:
