@@ -118,6 +118,14 @@ def test_run_killed_in_a_warehouse_step_does_not_block_the_next(tmp_path: Path) 
     assert again.returncode == 0, again.stdout + again.stderr
     assert "had died; marked failed, its slots freed" in again.stderr
     assert not _slot_run_ids(project.home)
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(project.home)) as instance:
+        runs = instance.get_runs()
+    assert [(r.status, r.tags["reportctl/command"]) for r in runs] == [
+        (dg.DagsterRunStatus.SUCCESS, "build"),
+        (dg.DagsterRunStatus.FAILURE, "build"),
+    ]
     assert_published_consistently(project.out)
 
 

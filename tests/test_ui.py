@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -34,6 +35,16 @@ def _answers(port: int) -> bool:
         return False
 
 
+def _location_names(port: int) -> list[str]:
+    query = json.dumps({"query": "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=query.encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        entries = json.loads(response.read())["data"]["workspaceOrError"]["locationEntries"]
+    return [e["name"] for e in entries]
+
+
 def _group_alive(pgid: int) -> bool:
     return subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True).returncode == 0
 
@@ -58,6 +69,7 @@ def test_ui_starts_and_stops_cleanly(sources_copy: Path, tmp_path: Path, signum:
         while not _answers(port):
             assert proc.poll() is None and time.monotonic() < deadline, "the UI did not come up"
             time.sleep(1)
+        assert _location_names(port) == ["compute_report"]
         start = time.monotonic()
         proc.send_signal(signum)
         proc.wait(STOP_WITHIN_S + 5)

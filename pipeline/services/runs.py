@@ -108,6 +108,18 @@ class Progress:
         return reportctl_progress
 
 
+def run_tags(changed: list[str] | None) -> dict[str, str]:
+    """Tags that make a CLI run findable in the UI: which command, what changed, who ran it."""
+    import getpass
+
+    command = "build" if changed is None else "refresh"
+    return {
+        "reportctl/command": command,
+        "reportctl/user": getpass.getuser(),
+        "reportctl/changed": "everything" if changed is None else ",".join(changed)[:200],
+    }
+
+
 def run_assets(selection: list | None = None, changed: list[str] | None = None) -> int:
     """Materialise the selection (None = every materialisable asset) in-process after recording the changed
     files' hashes (None = all); one line per asset as it is built, a summary, an exit code. Runs whose process
@@ -143,7 +155,7 @@ def run_assets(selection: list | None = None, changed: list[str] | None = None) 
         raise_on_error=False,
         run_config={"loggers": {"progress": {}}},
         asset_selection=selection,
-        tags=owner_tags(),
+        tags={**owner_tags(), **run_tags(changed)},
     )
     took = time.perf_counter() - start
     if result.success and not progress.failed:

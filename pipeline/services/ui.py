@@ -11,6 +11,13 @@ from pipeline.services.instance import open_instance
 from pipeline.services.runs import OK
 
 STOP_GRACE_S = 5.0
+LOCATION = "compute_report"
+# The code location by name (a bare `-m pipeline.definitions` shows the module path as the location's name).
+WORKSPACE = f"""load_from:
+  - python_module:
+      module_name: pipeline.definitions
+      location_name: {LOCATION}
+"""
 
 
 def ui(port: str) -> int:
@@ -21,9 +28,11 @@ def ui(port: str) -> int:
     import threading
 
     open_instance()
+    workspace = Path(os.environ["DAGSTER_HOME"]) / "workspace.yaml"
+    workspace.write_text(WORKSPACE, encoding="utf-8")
     dagster = str(Path(sys.executable).with_name("dagster"))  # the venv's, even when the venv is not activated
     proc = subprocess.Popen(
-        [dagster, "dev", "-m", "pipeline.definitions", "-h", "127.0.0.1", "-p", port], start_new_session=True
+        [dagster, "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", port], start_new_session=True
     )
     print(f"Dagster UI on http://127.0.0.1:{port} (process group {proc.pid}); Ctrl-C stops it", flush=True)
     stop = threading.Event()
