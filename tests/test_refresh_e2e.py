@@ -151,3 +151,25 @@ def test_status_reports_the_edition(project: dict) -> None:
     edition = (project["out"] / "latest").resolve().name
     assert f"last edition: {edition}" in proc.stdout
     assert re.search(r"cloud_market_2023\s+2023-07-25", proc.stdout)
+
+
+def test_table_assets_carry_dagsters_standard_metadata(project: dict) -> None:
+    """Row count, table name and column schema on the DuckDB table assets of every layer, as the UI reads them."""
+    import dagster as dg
+    import duckdb
+
+    con = duckdb.connect(str(project["out"] / "warehouse.duckdb"), read_only=True)
+    home = Path(project["env"]["DAGSTER_HOME"])
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            for key in ("raw/fig11_market_size", "core/observations", "forecast/projections"):
+                event = instance.get_latest_materialization_event(dg.AssetKey.from_user_string(key))
+                metadata = event.asset_materialization.metadata
+                schema, table = key.split("/")
+                count = con.execute(f'SELECT count(*) FROM {schema}."{table}"').fetchone()[0]
+                assert metadata["dagster/row_count"].value == count > 0, key
+                assert metadata["dagster/table_name"].value == f"warehouse.{schema}.{table}"
+                columns = [c.name for c in metadata["dagster/column_schema"].value.columns]
+                assert columns == [r[0] for r in con.execute(f'DESCRIBE {schema}."{table}"').fetchall()]
+    finally:
+        con.close()

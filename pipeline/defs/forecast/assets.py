@@ -10,6 +10,7 @@ from pipeline.defs.checks_util import result_from
 from pipeline.defs.failures import reported_as_failure
 from pipeline.defs.ingest.assets import table_key
 from pipeline.defs.resources import WRITER_POOL
+from pipeline.defs.table_metadata import table_metadata
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES
 from pipeline.lib.forecast.inputs import AGGREGATES, ASSUMPTIONS, CLAIMS
 
@@ -54,9 +55,10 @@ def forecasts(duckdb: DuckDBResource):
 
     with reported_as_failure(), duckdb.get_connection() as con:
         tables = run_forecasts(con)
+        standard = {name: table_metadata(con, "forecast", name) for name in KEYS}
     for name, key in KEYS.items():
         frame = pd.DataFrame(tables[name])
-        metadata: dict = {"rows": len(frame)}
+        metadata: dict = {"rows": len(frame), **standard[name]}
         if name == "headlines" and not frame.empty:
             for h in tables[name]:
                 metadata[f"{h['claim_id']}_base"] = float(h["ours"] or 0)

@@ -17,6 +17,7 @@ from pipeline.config import sources_dir
 from pipeline.defs.checks_util import result_from
 from pipeline.defs.failures import reported_as_failure
 from pipeline.defs.resources import WRITER_POOL
+from pipeline.defs.table_metadata import table_metadata
 from pipeline.lib.errors import SourceError
 from pipeline.lib.ingest.catalog import load_catalogs
 from pipeline.lib.ingest.inputs import table_of
@@ -183,6 +184,7 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, spec: TableSpec, check_keys: set
             "tidy_rows": result.tidy_rows,
             "loaded_at": result.loaded_at,
             "preview": dg.MetadataValue.md(preview),
+            **table_metadata(con, "raw", spec.id),
         },
     )
     yield from checks

@@ -10,6 +10,7 @@ from pipeline.defs.checks_util import result_from
 from pipeline.defs.failures import reported_as_failure
 from pipeline.defs.ingest.assets import CATALOG_KEY, manifest_specs, table_key
 from pipeline.defs.resources import WRITER_POOL
+from pipeline.defs.table_metadata import table_metadata
 from pipeline.lib.ingest.manifest import load_manifest
 from pipeline.lib.warehouse import checks
 from pipeline.lib.warehouse.core import build_core, sources_dir_problems
@@ -67,6 +68,7 @@ def core_model(duckdb: DuckDBResource):
         counts = build_core(con, specs)
         by_series = con.execute("SELECT series_id, count(*) AS n FROM core.observations GROUP BY 1 ORDER BY 1").df()
         results = [result_from(fn(con), check_name=fn.__name__, asset_key=OBSERVATIONS) for fn in checks.CORE_CHECKS]
+        tables = {key: table_metadata(con, "core", key.path[-1]) for key in (OBSERVATIONS, SERIES, SOURCES)}
     results.append(
         result_from(
             [str(p) for p in sources_dir_problems(sources_dir(), specs)],
@@ -80,8 +82,9 @@ def core_model(duckdb: DuckDBResource):
             "rows": counts["observations"],
             "fx_rates": counts["fx_rates"],
             "rows_by_series": dg.MetadataValue.md(by_series.to_markdown(index=False)),
+            **tables[OBSERVATIONS],
         },
     )
-    yield dg.MaterializeResult(asset_key=SERIES, metadata={"rows": counts["series"]})
-    yield dg.MaterializeResult(asset_key=SOURCES, metadata={"rows": counts["sources"]})
+    yield dg.MaterializeResult(asset_key=SERIES, metadata={"rows": counts["series"], **tables[SERIES]})
+    yield dg.MaterializeResult(asset_key=SOURCES, metadata={"rows": counts["sources"], **tables[SOURCES]})
     yield from results
