@@ -25,8 +25,8 @@ class LockedDuckDBResource(DuckDBResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Tag the run with this process (`run_health`), so that a slot it holds is freed if the process dies."""
         super().setup_for_execution(context)
-        if context.instance is not None and context.run_id is not None:
-            record_owner(context.instance, context.run_id)
+        if context.instance is not None and context.run is not None:
+            record_owner(context.instance, context.run.run_id)
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -72,7 +72,8 @@ class ReportSlotResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._stack = ExitStack()
-        self._stack.enter_context(held(output_dir() / REPORT_LOCK, f"report of run {context.run_id}"))
+        run_id = context.run.run_id if context.run is not None else "outside a run"
+        self._stack.enter_context(held(output_dir() / REPORT_LOCK, f"report of run {run_id}"))
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._stack is not None:

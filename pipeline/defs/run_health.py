@@ -16,6 +16,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 
@@ -32,7 +33,7 @@ def _process_start(pid: int) -> str | None:
     """The start time of a process (clock ticks since boot, /proc/<pid>/stat field 22); None if it is gone. With
     the pid it names one process: a pid reused by a later process has another start time."""
     try:
-        stat = open(f"/proc/{pid}/stat", encoding="ascii").read()  # noqa: SIM115 - a one-line read
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
     except OSError:
         return None
     return stat.rsplit(")", 1)[1].split()[19]
