@@ -173,3 +173,22 @@ def test_table_assets_carry_dagsters_standard_metadata(project: dict) -> None:
                 assert columns == [r[0] for r in con.execute(f'DESCRIBE {schema}."{table}"').fetchall()]
     finally:
         con.close()
+
+
+def test_ui_metadata_reads_like_the_report(project: dict) -> None:
+    """Headline claims in human units with their verdict; previews show empty cells, never "nan"."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(Path(project["env"]["DAGSTER_HOME"]))) as instance:
+
+        def metadata(key: str) -> dict:
+            event = instance.get_latest_materialization_event(dg.AssetKey.from_user_string(key))
+            return event.asset_materialization.metadata
+
+        claims = {r.data["claim"]: r.data for r in metadata("forecast/headlines")["claims"].value.records}
+        preview = metadata("raw/fig11_market_size")["preview"].value
+    dcca = claims["DC, cloud and AI markets above RMB 2.5 tn in 2025"]
+    assert dcca["claimed"] == ">= RMB 2.5 tn"
+    assert dcca["base scenario (en)"] == "RMB 2.81 tn" and dcca["base scenario (zh)"] == "2.81万亿元"
+    assert dcca["verdict"] == "holds"
+    assert "nan" not in preview and "云计算" in preview

@@ -26,6 +26,31 @@ KEYS = {name: dg.AssetKey(["forecast", name]) for name in TABLES}
 HEADLINES = KEYS["headlines"]
 
 
+def headline_table(headlines: list[dict]) -> dg.MetadataValue:
+    """The published claims against the base scenario, in human units (万亿元 and RMB tn), for the UI."""
+    from pipeline.lib.report import fmt
+
+    def amount(value: float | None, unit: str, lang: str) -> str:
+        return "–" if value is None else fmt.quantity(value, unit, lang)
+
+    records = [
+        dg.TableRecord(
+            {
+                "claim": h["text_en"],
+                "claimed": f"{h['comparator']} {amount(h['claimed'], h['unit'], 'en')}",
+                "base scenario (en)": amount(h["ours"], h["unit"], "en"),
+                "base scenario (zh)": amount(h["ours"], h["unit"], "zh"),
+                "implied CAGR": "–" if h["implied_cagr"] is None else f"{h['implied_cagr']:.1%}",
+                "gap": "–" if h["gap"] is None else f"{h['gap']:+.1%}",
+                "verdict": "holds" if h["passed"] else "fails",
+            }
+        )
+        for h in headlines
+    ]
+    columns = ["claim", "claimed", "base scenario (en)", "base scenario (zh)", "implied CAGR", "gap", "verdict"]
+    return dg.MetadataValue.table(records, schema=dg.TableSchema([dg.TableColumn(c, "string") for c in columns]))
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -52,21 +77,21 @@ HEADLINES = KEYS["headlines"]
 def forecasts(duckdb: DuckDBResource):
     """Run the forecast engine; every forecast table is swapped in one transaction."""
     from pipeline.lib.forecast.engine import failed_claims, run_forecasts
+    from pipeline.lib.report.context import headline_rows
 
     with reported_as_failure(), duckdb.get_connection() as con:
         tables = run_forecasts(con)
         standard = {name: table_metadata(con, "forecast", name) for name in KEYS}
+        headlines = headline_rows(con)
     for name, key in KEYS.items():
         frame = pd.DataFrame(tables[name])
         metadata: dict = {"rows": len(frame), **standard[name]}
-        if name == "headlines" and not frame.empty:
-            for h in tables[name]:
-                metadata[f"{h['claim_id']}_base"] = float(h["ours"] or 0)
-                if h["implied_cagr"] is not None:
-                    metadata[f"{h['claim_id']}_implied_cagr_pct"] = round(h["implied_cagr"] * 100, 2)
+        if name == "headlines" and headlines:
+            metadata["claims"] = headline_table(headlines)
         if not frame.empty:
             preview = frame.drop(columns=[c for c in ("rationale_zh", "rationale_en", "text_zh") if c in frame])
-            metadata["preview"] = dg.MetadataValue.md(preview.head(30).to_markdown(index=False, floatfmt=".4g"))
+            preview = preview.head(30).astype(object).where(preview.head(30).notna(), "")
+            metadata["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False, floatfmt=".4g"))
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
     yield result_from(
         failed_claims(tables["headlines"]),

@@ -129,7 +129,7 @@ def catalog(duckdb: DuckDBResource) -> dg.MaterializeResult:
 
 def _preview(con: duckdb.DuckDBPyConnection, table: str, limit: int = 8) -> str:
     frame = con.execute(f"SELECT * EXCLUDE (_file, _sha256, _loaded_at) FROM {table} LIMIT {limit}").df()
-    return frame.to_markdown(index=False)
+    return frame.astype(object).where(frame.notna(), "").to_markdown(index=False)  # empty cells, not "nan"
 
 
 def table_check_specs(spec: TableSpec) -> list[dg.AssetCheckSpec]:

@@ -53,6 +53,17 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
+def headline_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """forecast.headlines with the canonical unit of each claim's target (a series, or an aggregate's members)."""
+    return _rows(
+        con,
+        "SELECT h.*, coalesce(any_value(o.unit), 'CNY') AS unit FROM forecast.headlines h "
+        "LEFT JOIN forecast.aggregates a ON a.aggregate_id = h.target "
+        "LEFT JOIN core.observations o ON o.series_id = coalesce(a.member_series_id, h.target) "
+        "GROUP BY ALL ORDER BY h.claim_id",
+    )
+
+
 def current_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """{source id, entry:<source id> or catalog:<file>: sha256} of everything the warehouse was built from."""
     inputs = dict(con.execute("SELECT source_id, sha256 FROM core.sources").fetchall())
@@ -86,13 +97,7 @@ def build_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "labels": labels(con),
         "facts": resolve_facts(con),
         "figures": figures,
-        "headlines": _rows(
-            con,
-            "SELECT h.*, coalesce(any_value(o.unit), 'CNY') AS unit FROM forecast.headlines h "
-            "LEFT JOIN forecast.aggregates a ON a.aggregate_id = h.target "
-            "LEFT JOIN core.observations o ON o.series_id = coalesce(a.member_series_id, h.target) "
-            "GROUP BY ALL ORDER BY h.claim_id",
-        ),
+        "headlines": headline_rows(con),
         "assumptions": _rows(
             con,
             "SELECT * FROM (SELECT a.*, coalesce(any_value(o.unit), 'CNY') AS unit "
