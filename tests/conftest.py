@@ -45,6 +45,21 @@ def run_cli(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess
     )
 
 
+def built_project(root: Path) -> Path:
+    """`root` with a copy of the bundled sources and a `reportctl build` done on it (root/out, root/home)."""
+    copy_sources(root / "sources")
+    built = run_cli(project_env(root / "sources", root), "build")
+    assert built.returncode == 0, built.stdout + built.stderr
+    return root
+
+
+def copy_project(template: Path, target: Path) -> Path:
+    """A private copy of a built project's sources, output and Dagster home (links kept as links)."""
+    for name in ("sources", "out", "home"):
+        shutil.copytree(template / name, target / name, symlinks=True)
+    return target
+
+
 def copy_sources(target: Path) -> Path:
     """Copy sources/ (without scratch folders) to `target`."""
     shutil.copytree(BUNDLED_SOURCES, target, ignore=shutil.ignore_patterns("_*", ".*"))

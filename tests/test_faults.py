@@ -70,17 +70,17 @@ def _project(root: Path, sources: Path | None = None) -> Project:
 @pytest.fixture(scope="module")
 def built_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One project built once; tests get their own copy of it (`built`)."""
-    root = tmp_path_factory.mktemp("faults")
-    proc = _project(root).cli("build")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return root
+    from conftest import built_project
+
+    return built_project(tmp_path_factory.mktemp("faults"))
 
 
 @pytest.fixture()
 def built(built_template: Path, tmp_path: Path) -> Project:
     """A private copy of a built project (links kept as links)."""
-    for name in ("sources", "out", "home"):
-        shutil.copytree(built_template / name, tmp_path / name, symlinks=True)
+    from conftest import copy_project
+
+    copy_project(built_template, tmp_path)
     return _project(tmp_path, tmp_path / "sources")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -27,19 +26,16 @@ def _env(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One project built once; each test works on its own copy (`project`), so none depends on another."""
-    from conftest import copy_sources
+    from conftest import built_project
 
-    root = tmp_path_factory.mktemp("project")
-    copy_sources(root / "sources")
-    built = run_cli(_env(root), "build")
-    assert built.returncode == 0, built.stdout + built.stderr
-    return root
+    return built_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture()
 def project(template: Path, tmp_path: Path) -> dict:
-    for name in ("sources", "out", "home"):
-        shutil.copytree(template / name, tmp_path / name, symlinks=True)
+    from conftest import copy_project
+
+    copy_project(template, tmp_path)
     out = tmp_path / "out"
     first = (out / "latest").resolve()
     return {
