@@ -319,6 +319,7 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                         "image": image_url(chart_paths[key]),
                         "flagged": data["flagged"],
                         "source_line": _citation(ctx, data["source_ids"], lang),
+                        "note": modules[key].note(data, lang) if hasattr(modules[key], "note") else None,
                     }
                 else:
                     numbers["table"] += 1

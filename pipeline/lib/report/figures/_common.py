@@ -37,6 +37,10 @@ OBS_COLUMNS = (
     "source_id",
     "status",
     "is_outlook",
+    "fx_rate",
+    "fx_year",
+    "fx_source_id",
+    "fx_basis",
 )
 FORECAST_SOURCE = "forecast_assumptions"
 CLAIMS_SOURCE = "forecast_claims"
@@ -161,12 +165,9 @@ def projection_series(
 ) -> dict[str, Any]:
     """History (actuals), scenario projections (forecast.projections) and published outlook values of a series."""
     history = observations(con, series_id, geography=geography, segment=segment, outlook=False)
-    fx = dict(con.execute("SELECT currency, source_id FROM core.fx_rates").fetchall())
     for h in history:  # an amount converted from a foreign currency by this project is marked as such
-        if h["currency_orig"] not in (None, "CNY"):
-            h["fx_source_id"] = fx.get(h["currency_orig"])
-            if h["mark"] is None:
-                h["mark"] = "converted"
+        if h["currency_orig"] not in (None, "CNY") and h["mark"] is None:
+            h["mark"] = "converted"
     outlook = observations(con, series_id, geography=geography, segment=segment, outlook=True)
     scenarios: dict[str, dict[str, Any]] = {}
     for sc, year, value, method, base_year, base_value, rate, r_zh, r_en in con.execute(

@@ -14,22 +14,17 @@ from pipeline.lib.report.figures import _common as c
 ID = "fig07"
 KIND = "chart"
 SERIES = "investment_plan"
+PUBLISHED = "published_rmb"  # core.observations.fx_basis of an RMB amount given by the publisher itself
 
 
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Plans (largest first): RMB value, the published amount/unit/currency and the amount in that currency."""
+    """Plans (largest first): RMB value, the published amount/unit/currency, and how the RMB value was reached
+    (`fx_basis`: the publisher's own RMB amount, or the annual-average or cross rate of the plan's year)."""
     geo, seg = c.names(con, "geography"), c.names(con, "segment")
-    fx = {
-        cur: (rate, sid)
-        for cur, rate, sid in con.execute("SELECT currency, cny_per_unit, source_id FROM core.fx_rates").fetchall()
-    }
     items, sources = [], set()
     for r in sorted(c.observations(con, SERIES), key=lambda r: (-r["value"], r["geography"])):
         currency = r["currency_orig"] or "CNY"
-        _rate, fx_source = fx.get(currency, (1.0, None))
-        if fx_source:
-            sources.add(fx_source)
-        sources.add(r["source_id"])
+        sources |= {r["source_id"], r["fx_source_id"]} - {None}
         items.append(
             {
                 "geography": r["geography"],
@@ -46,6 +41,10 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                 "status": r["status"],
                 "mark": r["mark"],
                 "source_id": r["source_id"],
+                "currency_name": seg.get(currency, {"zh": currency, "en": currency}),
+                "fx_basis": r["fx_basis"],
+                "fx_rate": r["fx_rate"],
+                "fx_year": r["fx_year"],
             }
         )
     return {
@@ -60,6 +59,32 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def original(it: dict[str, Any], lang: str) -> str:
     """The amount as published, in its own currency: zh '527亿美元', en 'USD 52.7 bn' (fmt.money)."""
     return fmt.money(it["value_orig"] * parse_unit(it["unit_orig"]).factor, lang, it["currency_orig"])
+
+
+def note(data: dict[str, Any], lang: str) -> str:
+    """The caption note: for each group of plans, how its RMB value was reached (one basis per plan, said)."""
+    sep = "、" if lang == "zh" else ", "
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for it in data["items"]:
+        if it["currency_orig"] == "CNY":
+            key: tuple[str, ...] = ("native",)
+        elif it["fx_basis"] == PUBLISHED:
+            key = ("published",)
+        else:
+            rate = (
+                c.number(it["fx_rate"], lang, "#,##0.0000")
+                if it["fx_rate"] >= 0.01
+                else c.number(it["fx_rate"], lang, "0.000000")
+            )
+            key = ("rate", str(it["fx_year"]), it["currency_name"][lang], rate)
+        groups.setdefault(key, []).append(it["region"][lang])
+    parts = []
+    for key, regions in groups.items():
+        values = {"regions": sep.join(regions)}
+        if key[0] == "rate":
+            values |= {"year": key[1], "currency": key[2], "rate": key[3]}
+        parts.append(c.text(ID, f"note.{key[0]}", lang, **values))
+    return c.shared("note", lang, text=("；" if lang == "zh" else "; ").join(parts) + ("。" if lang == "zh" else "."))
 
 
 def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
