@@ -78,8 +78,8 @@ def test_core_rebuild_is_atomic_on_failure(sources_copy: Path, tmp_path: Path) -
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     build_warehouse(con, sources_copy)
     before = con.execute("SELECT * FROM core.observations ORDER BY ALL").fetchall()
-    con.execute("DELETE FROM tidy.fx_rates WHERE segment = 'EUR'")
-    with pytest.raises(SourceError, match="no FX rate for EUR"):
+    con.execute("DELETE FROM tidy.fx_rates WHERE segment = 'USD' AND year = 2021")
+    with pytest.raises(SourceError, match="no USD exchange rate for 2021"):
         build_core(con, load_manifest(sources_copy))
     assert con.execute("SELECT * FROM core.observations ORDER BY ALL").fetchall() == before
 

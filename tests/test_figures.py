@@ -169,9 +169,11 @@ def test_fig09_derives_regions_from_share_times_world(warehouse_con: duckdb.Duck
     us = regions["US"][2021]
     assert us["value"] == pytest.approx(us_share / 100 * world_2021)
     assert us["kind"] == "derived" and us["mark"] == "derived"
-    cn = regions["CN"][2021]
-    assert cn["kind"] == "reported"
-    assert cn["value"] == pytest.approx(_obs(warehouse_con, "compute_capacity", "CN", "total", 2021))
+    cn = regions["CN"][2021]  # one basis: China from its share too, its own reported total only in the note
+    cn_share = _obs(warehouse_con, "compute_share", "CN", "total", 2021)
+    assert cn["kind"] == "derived" and cn["value"] == pytest.approx(cn_share / 100 * world_2021)
+    cn_own = _obs(warehouse_con, "compute_capacity", "CN", "total", 2021)
+    assert {(r["geography"], r["year"], r["value"]) for r in data["reported"]} >= {("CN", 2021, cn_own)}
     has_eu_2021 = _one(
         warehouse_con,
         "SELECT count(*) FROM core.observations_latest WHERE geography = 'EU' AND "
@@ -329,9 +331,10 @@ def test_text_series_show_actuals_projections_and_outlooks(warehouse_con: duckdb
         )
         assert s["scenarios"]["base"]["points"][-1]["year"] == horizon
     de = FIGURES["digital_economy"].query(warehouse_con)
-    converted = [h for h in de["series"][0]["history"] if h["currency_orig"] not in (None, "CNY")]
-    assert converted and all(h["mark"] == "converted" for h in converted)
-    assert "fx_rates" in de["source_ids"]
+    history = de["series"][0]["history"]  # one basis: the official RMB series, no USD value converted into it
+    assert history and all(h["currency_orig"] == "CNY" and h["mark"] != "converted" for h in history)
+    assert len({h["year"] for h in history}) == len(history)
+    assert "fx_rates" not in de["source_ids"]
     tops = FIGURES["autonomous_tops"].query(warehouse_con)
     assert [i["segment"] for i in tops["items"]] == ["l2", "l3", "l4", "l5"]
     assert tops["flagged"]

@@ -13,13 +13,16 @@ import pytest
 
 # --- this test's own conversion table -------------------------------------------------------------------
 SCALES = {"": 1.0, "万": 1e4, "亿": 1e8, "万亿": 1e12}
-# CNY per unit of foreign currency, as implied by the seed's own conversions in figure 7:
-# 527亿美元 ≈ 3,650亿元, 430亿欧元 ≈ 3,270亿元, 7万亿日元 ≈ 3,590亿元.
+# CNY per unit of foreign currency by year, typed from the publications (not from sources/): USD from the NBS
+# yearbook's annual-average central parity (人民币汇率年平均价) and the 2023 communiqué; EUR and JPY from the ECB's
+# annual-average euro reference rates (CNY per EUR, JPY per EUR), the yen crossed through the euro.
+CNY_PER_EUR = {2020: 7.8747, 2021: 7.6282, 2022: 7.0788}
+JPY_PER_EUR = {2020: 121.85, 2021: 129.88, 2022: 138.03}
 CNY_PER_UNIT = {
-    "元": 1.0,
-    "美元": 365_000_000_000 / 52_700_000_000,
-    "欧元": 327_000_000_000 / 43_000_000_000,
-    "日元": 359_000_000_000 / 7_000_000_000_000,
+    "元": {},
+    "美元": {1985: 2.9366, 2020: 6.8976, 2021: 6.4515, 2022: 6.7261, 2023: 7.0467},
+    "欧元": CNY_PER_EUR,
+    "日元": {y: CNY_PER_EUR[y] / JPY_PER_EUR[y] for y in CNY_PER_EUR},
 }
 FLOPS_TO_EFLOPS = {
     "次/秒": 1e-18,
@@ -41,7 +44,7 @@ def _split_scale(unit: str, words: tuple[str, ...]) -> tuple[float, str] | None:
     return None
 
 
-def to_canonical(value: float, unit: str) -> float:
+def to_canonical(value: float, unit: str, year: int | None = None) -> float:
     """Money → CNY, compute → EFLOPS, counts → count, 月 → years, energy → kWh, carbon → t; % and 倍 stay."""
     if unit in SAME:
         return value * SAME[unit]
@@ -56,7 +59,9 @@ def to_canonical(value: float, unit: str) -> float:
         hit = _split_scale(unit, words)
         if hit:
             scale, word = hit
-            return value * scale * (per_word[word] if per_word else 1.0)
+            if per_word is CNY_PER_UNIT and word != "元":
+                return value * scale * per_word[word][year]
+            return value * scale
     raise ValueError(f"test has no conversion for unit {unit!r}")
 
 
@@ -82,8 +87,8 @@ SEED_NUMBERS: list[tuple[str, str, str, int, float | tuple[float, float], str]] 
     ("digital_economy_avg_growth", "GLOBAL", "total", 2021, 8, "%"),
     ("gdp_avg_growth", "GLOBAL", "total", 2021, 4, "%"),
     ("digital_economy_outgrowth_streak", "CN", "total", 2022, 11, "年"),
-    ("digital_economy_size", "US", "total", 2021, 15.3, "万亿美元"),
-    ("digital_economy_size", "CN", "total", 2021, 7.1, "万亿美元"),
+    ("digital_economy_size_usd", "US", "total", 2021, 15.3, "万亿美元"),
+    ("digital_economy_size_usd", "CN", "total", 2021, 7.1, "万亿美元"),
     ("ai_training_compute_doubling_time", "GLOBAL", "era_pre_dl", 1956, 20, "月"),
     ("ai_training_compute_doubling_time", "GLOBAL", "era_dl", 2006, 6, "月"),
     ("ai_training_compute_doubling_time", "GLOBAL", "era_large_model", 2012, (3, 4), "月"),
@@ -193,14 +198,15 @@ def test_seed_numbers_list_is_sound() -> None:
     keys = [case[:4] for case in SEED_NUMBERS]
     assert len(SEED_NUMBERS) >= 70
     assert len(keys) == len(set(keys)), "a (series, geography, segment, year) appears twice in SEED_NUMBERS"
-    for *_, value, unit in SEED_NUMBERS:
-        to_canonical(midpoint(value), unit)  # every unit is convertible
+    for *_, year, value, unit in SEED_NUMBERS:
+        to_canonical(midpoint(value), unit, year)  # every unit is convertible
 
 
 def test_conversion_table() -> None:
-    assert to_canonical(527, "亿美元") == pytest.approx(3650e8)
-    assert to_canonical(430, "亿欧元") == pytest.approx(3270e8)
-    assert to_canonical(7, "万亿日元") == pytest.approx(3590e8)
+    assert to_canonical(527, "亿美元", 2022) == pytest.approx(527e8 * 6.7261)
+    assert to_canonical(7.1, "万亿美元", 2021) == pytest.approx(7.1e12 * 6.4515)
+    assert to_canonical(430, "亿欧元", 2022) == pytest.approx(430e8 * 7.0788)
+    assert to_canonical(7, "万亿日元", 2022) == pytest.approx(7e12 * 7.0788 / 138.03)
     assert to_canonical(688.7, "万辆") == pytest.approx(6_887_000)
     assert to_canonical(100, "GFLOPS") == pytest.approx(1e-7)
     assert to_canonical(6, "月") == pytest.approx(0.5)
@@ -220,7 +226,7 @@ def test_seed_number_in_warehouse(
     value: float | tuple[float, float],
     unit: str,
 ) -> None:
-    expected = to_canonical(midpoint(value), unit)
+    expected = to_canonical(midpoint(value), unit, year)
     row = warehouse_con.execute(QUERY, [series_id, geography, segment, year]).fetchone()
     assert row is not None, f"{series_id} {geography}/{segment} {year}: not in core.observations"
     actual = row[0]

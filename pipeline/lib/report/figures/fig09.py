@@ -1,5 +1,7 @@
-"""Figure 9: computing capacity worldwide and by region (EFLOPS). A region's EFLOPS is its own reported value
-where one exists, else its (approximate) share of the world × the world total: those are marked as derived."""
+"""Figure 9: computing capacity worldwide and by region (EFLOPS), on one basis: every region's EFLOPS is its
+share of the world × the world total of the same year, all shares of a year from one citation (the table and row
+source that give the most regions' shares that year). A region's own reported total (China's 202 EFLOPS for 2021)
+is on another basis: it is named in the caption note, not plotted beside share-derived values."""
 
 from __future__ import annotations
 
@@ -17,11 +19,35 @@ CAPACITY, SHARE = "compute_capacity", "compute_share"
 WORLD, TOTAL = "GLOBAL", "total"
 
 
+def _shares(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Regional shares (latest vintage) with the citation they come from (table and row source) and vintage."""
+    cols = ("geography", "year", "value", "status", "source_id", "source_note", "vintage")
+    rows = con.execute(
+        f"SELECT {', '.join(cols)} FROM core.observations_latest "
+        "WHERE series_id = ? AND segment = ? AND geography <> ? ORDER BY geography, year",
+        [SHARE, TOTAL, WORLD],
+    ).fetchall()
+    return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+def share_basis(shares: list[dict[str, Any]], year: int) -> tuple[str, str | None] | None:
+    """The one citation (source_id, row source) whose shares the chart uses for `year`: the one giving the most
+    regions, then the latest vintage, then by name; None without any share that year."""
+    groups: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for r in shares:
+        if r["year"] == year:
+            groups.setdefault((r["source_id"], r["source_note"]), []).append(r)
+    if not groups:
+        return None
+    return max(groups, key=lambda k: (len(groups[k]), max(r["vintage"] for r in groups[k]), k[0], k[1] or ""))
+
+
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """World totals and, per region and year, the reported or share-derived EFLOPS (None where neither exists)."""
+    """World totals; per region and year the share-derived EFLOPS (None where the year's citation has no share);
+    regions' own reported totals, kept apart for the note."""
     geo = c.names(con, "geography")
     capacity = {(r["geography"], r["year"]): r for r in c.observations(con, CAPACITY, segment=TOTAL)}
-    shares = {(r["geography"], r["year"]): r for r in c.observations(con, SHARE, segment=TOTAL)}
+    shares = _shares(con)
     years = sorted({y for g, y in capacity if g == WORLD})
     world = [
         {
@@ -34,25 +60,17 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         }
         for y in years
     ]
-    regions = sorted(({g for g, _ in capacity} | {g for g, _ in shares}) - {WORLD})
+    basis = {y: share_basis(shares, y) for y in years}
+    chosen = {
+        (r["geography"], r["year"]): r for r in shares if basis.get(r["year"]) == (r["source_id"], r["source_note"])
+    }
+    regions = sorted(({g for g, _ in capacity} | {r["geography"] for r in shares}) - {WORLD})
     out = []
     for g in regions:
         points = []
         for y in years:
-            own, share, total = capacity.get((g, y)), shares.get((g, y)), capacity[(WORLD, y)]
-            if own:
-                points.append(
-                    {
-                        "year": y,
-                        "value": own["value"],
-                        "kind": "reported",
-                        "status": own["status"],
-                        "mark": own["mark"],
-                        "share": share["value"] if share else None,
-                        "source_ids": [own["source_id"]],
-                    }
-                )
-            elif share:
+            share, total = chosen.get((g, y)), capacity[(WORLD, y)]
+            if share:
                 points.append(
                     {
                         "year": y,
@@ -79,7 +97,12 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                     }
                 )
         out.append({"geography": g, "name": geo[g], "points": points})
-    out.sort(key=lambda r: -max(p["value"] or 0 for p in r["points"]))
+    out.sort(key=lambda r: (-max(p["value"] or 0 for p in r["points"]), r["geography"]))
+    reported = [
+        {"geography": g, "name": geo[g], "year": y, "value": r["value"], "source_id": r["source_id"]}
+        for (g, y), r in sorted(capacity.items())
+        if g != WORLD and y in years
+    ]
     shown = [p for r in out for p in r["points"]] + world
     return {
         "id": ID,
@@ -88,9 +111,30 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "world": world,
         "world_name": geo[WORLD],
         "regions": out,
-        "source_ids": sorted({s for p in shown for s in p["source_ids"]}),
+        "reported": reported,
+        "source_ids": sorted({s for p in shown for s in p["source_ids"]} | {r["source_id"] for r in reported}),
         "flagged": any(p["mark"] for p in shown),
     }
+
+
+def note(data: dict[str, Any], lang: str) -> str:
+    """The caption note: the one basis of the chart and the regions' own reported totals it leaves out."""
+    text = c.text(ID, "note.basis", lang)
+    if data["reported"]:
+        sep = "；" if lang == "zh" else "; "
+        items = sep.join(
+            c.text(
+                ID,
+                "note.reported_item",
+                lang,
+                region=r["name"][lang],
+                year=r["year"],
+                value=c.number(r["value"], lang, "#,##0"),
+            )
+            for r in data["reported"]
+        )
+        text += c.text(ID, "note.reported", lang, items=items)
+    return c.shared("note", lang, text=text)
 
 
 def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
