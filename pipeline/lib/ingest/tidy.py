@@ -26,7 +26,7 @@ PROVENANCE = ("_row", "_file", "_sha256", "_loaded_at")
 FULLWIDTH = ("０１２３４５６７８９．，－％～＋", "0123456789.,-%~+")
 NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"  # 3229, 322.9, 5.149E+02 (a spreadsheet's scientific notation)
 NUMBER_PATTERN = (
-    r"^(约|近|超过|超|不低于|不少于|逾|大于|小于|>=|<=|>|≥|<|≤|~|≈)?"
+    r"^(约|近|已超过|已超|超过|超|不低于|不少于|逾|大于|小于|>=|<=|>|≥|<|≤|~|≈)?"
     rf"([-+]?{NUMBER})(?:(?:-|–|—|~|至|到)({NUMBER}))?(以上|以下|余|多|\+)?%?$"
 )
 # What a spreadsheet user does not see around a cell's text: spaces, tabs, line breaks, no-break and ideographic

@@ -279,6 +279,23 @@ def _accepted_rows(
     return rows
 
 
+def prose_values(facts: dict[str, dict[str, Any]], lang: str, t: dict[str, Any]) -> dict[str, Any]:
+    """What the prose's {placeholders} stand for: `<fact>` (formatted; a fact stated in the year of another that
+    has no value for that year carries its own year), `<fact>_year`, and `<fact>_is` (the value after the
+    catalogue's copula, zh 为, which a qualifier replaces: '为1.5万亿元' but '超1.5万亿元')."""
+    values: dict[str, Any] = {}
+    for name, fact in facts.items():
+        text = format_fact(fact, lang, t)
+        anchor = facts.get(fact.get("same_year_as") or "")
+        if anchor is not None and anchor["year"] != fact["year"]:
+            text += t["year_aside"].format(year=fact["year"])
+        values[name] = text
+        values[f"{name}_year"] = fact["year"]
+        prefixed = any((fact.get("qualifier") or "").startswith(q) for q in t["qualifiers"])
+        values[f"{name}_is"] = text if prefixed else f"{t['copula']}{text}"
+    return values
+
+
 IMAGE_SCHEME = "chart:"
 
 
@@ -346,10 +363,7 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                     }
                 blocks.append(item)
             parts[part].append({"id": sec["id"], "heading": t["sections"][sec["id"]], "blocks": blocks})
-    values: dict[str, Any] = dict(refs)
-    for name, fact in ctx["facts"].items():
-        values[name] = format_fact(fact, lang, t)
-        values[f"{name}_year"] = fact["year"]
+    values: dict[str, Any] = dict(refs) | prose_values(ctx["facts"], lang, t)
     for item, key in pending:
         item["text"] = t["text"][key].format(**values)
     return {
