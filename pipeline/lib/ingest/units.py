@@ -6,7 +6,7 @@ Canonical units (one per quantity) are what `core.observations` stores:
 |---|---|---|
 | money    | CNY (yuan)   | 元/万元/亿元/万亿元, 美元/欧元/日元 with the same prefixes, RMB/USD/EUR/JPY bn/tn |
 | compute  | EFLOPS       | FLOPS, GFLOPS, TFLOPS, PFLOPS, EFLOPS, ZFLOPS (floating-point operations per second) |
-| operations | ops/s      | 次/秒, 次每秒, ops/s, operations per second (any operation, e.g. ENIAC's additions: not FLOPS) |
+| operations | ops/s      | 次/秒, 次每秒, ops/s, operations per second (any operation, e.g. additions: not FLOPS) |
 | count    | count        | 个/台/辆/人/家/项/座 with 万/亿 prefixes |
 | duration | years        | 年, 月 |
 | share    | %            | % |
@@ -159,8 +159,8 @@ def parse_unit(text: str) -> Unit:
         return Unit(text, "count", "count", hit[0])
     raise UnknownUnitError(
         f"unknown unit {text!r}; known forms: 元/万元/亿元/万亿元, 美元/欧元/日元 (same prefixes), RMB/USD bn|tn, "
-        "GFLOPS…ZFLOPS, 次/秒 (operations, not FLOPS), PF-days, TOPS, 年, 月, %, 倍, 万台/万个/万辆/个/人/家, 亿千瓦时, 万吨 "
-        "(pipeline/lib/ingest/units.py)"
+        "GFLOPS…ZFLOPS, 次/秒 (operations, not FLOPS), PF-days, TOPS, 年, 月, %, 倍, 万台/万个/万辆/个/人/家, "
+        "亿千瓦时, 万吨 (pipeline/lib/ingest/units.py)"
     )
 
 

@@ -17,6 +17,7 @@ from pipeline.lib.ingest.manifest import publisher_in, reference_in
 from pipeline.lib.report import fmt
 from pipeline.lib.report.facts import format_fact, resolve_facts
 from pipeline.lib.report.queries import labels, sources
+from pipeline.lib.report.statuses import statuses
 from pipeline.lib.report.tables import column_widths
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
@@ -132,6 +133,19 @@ def _citation(ctx: dict[str, Any], ids: list[str], lang: str) -> str:
         publisher = publisher_in(s["publisher"], lang)
         parts.append(f"{publisher}, {title} ({s['published']}; {reference_in(s['reference'], lang)})")
     return "; ".join(parts)
+
+
+def assumption_tag(found: list[str | None], t: dict[str, Any]) -> str | None:
+    """The caption tag of a figure or table whose values (their statuses) are all or partly analyst assumptions."""
+    assumed = found.count("assumption")
+    if not assumed:
+        return None
+    return t["assumption_tag"] if assumed == len(found) else t["some_assumptions_tag"]
+
+
+def _source_statuses(ctx: dict[str, Any], ids: list[str]) -> list[str | None]:
+    by_id = {s["source_id"]: s["status"] for s in ctx["sources"]}
+    return [by_id.get(sid) for sid in ids]
 
 
 def _cell(text: str, num: bool = False, flag: bool = False) -> dict[str, Any]:
@@ -335,6 +349,7 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                         "title": titles[key]["title"][lang],
                         "image": image_url(chart_paths[key]),
                         "flagged": data["flagged"],
+                        "assumption": assumption_tag(statuses(data), t),
                         "source_line": _citation(ctx, data["source_ids"], lang),
                     }
                 else:
@@ -345,10 +360,12 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                         body = modules[key].rows(data, lang)
                         table = {**body, "source_ids": data["source_ids"], "flagged": data["flagged"]}
                         title = titles[key]["title"][lang]
+                        tag = assumption_tag(statuses(data), t)
                     else:
                         refs[f"tab_{key}"] = numbers["table"]
                         table = context_tables[key]
                         title = t["tables"][key]
+                        tag = assumption_tag(_source_statuses(ctx, table["source_ids"]), t)
                     item = {
                         "type": "table",
                         "id": key,
@@ -357,6 +374,7 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                         "header": table["header"],
                         "rows": table["rows"],
                         "flagged": table["flagged"],
+                        "assumption": tag,
                         "widths": column_widths(table["header"], table["rows"], table.get("class", "")),
                         "class": table.get("class", ""),
                         "source_line": _citation(ctx, table["source_ids"], lang),

@@ -121,7 +121,11 @@ def _projection(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: di
     if row is None:
         raise KeyError(f"fact {name!r}: no projection {spec}")
     value, rate, year = row
-    where = {"series_id": spec["series"], "geography": spec.get("geography", "CN"), "scenario": spec.get("scenario", "base")}
+    where = {
+        "series_id": spec["series"],
+        "geography": spec.get("geography", "CN"),
+        "scenario": spec.get("scenario", "base"),
+    }
     if spec.get("field") == "rate":
         return {
             "value": rate,
