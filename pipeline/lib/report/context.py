@@ -256,19 +256,21 @@ def _changes_rows(changes: dict[str, Any], lang: str, t: dict[str, Any]) -> list
     if changes["previous"] is None:
         return [[_cell(c["first_edition"]), _cell("–"), _cell("–"), _cell("–")]]
     rows = [
-        [_cell(c["kind_source"]), _cell(s["source_id"]), _cell(c[f"change_{s['change']}"]), _cell("")]
+        [_cell(c["kind_source"]), _cell(s[f"title_{lang}"]), _cell(c[f"change_{s['change']}"]), _cell("")]
         for s in changes["sources"]
     ]
-    rows += [
-        [_cell(c["kind_number"]), _cell(n["name"]), _cell(n[f"old_{lang}"], True), _cell(n[f"new_{lang}"], True)]
-        for n in changes["numbers"]
-    ]
+    for n in changes["numbers"]:
+        old, new = n[f"old_{lang}"], n[f"new_{lang}"]
+        if n.get("old_year") != n.get("new_year"):  # the latest actual moved to another year: say which
+            old += t["year_aside"].format(year=n["old_year"])
+            new += t["year_aside"].format(year=n["new_year"])
+        rows.append([_cell(c["kind_number"]), _cell(n[f"item_{lang}"]), _cell(old, True), _cell(new, True)])
     rows += [
         [
             _cell(c["kind_forecast"]),
             _cell(f[f"text_{lang}"]),
-            _cell(fmt.quantity(f["old"], f["unit"], lang) if f["old"] is not None else "–", True),
-            _cell(fmt.quantity(f["new"], f["unit"], lang) if f["new"] is not None else "–", True),
+            _cell(f[f"old_{lang}"], True),
+            _cell(f[f"new_{lang}"], True),
         ]
         for f in changes["forecasts"]
     ]
