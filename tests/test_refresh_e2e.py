@@ -63,7 +63,7 @@ def test_broken_manifest_stops_refresh_and_keeps_the_edition(project: dict) -> N
             manifest_text.replace("publisher: 中国信息通信研究院 (CAICT)", "publisher: 中国信息通信研究院", 1),
             encoding="utf-8",
         )
-        table.write_text(table_text.replace(",8,", ",8.3,"), encoding="utf-8")
+        table.write_text(table_text.replace(",超过8,", ",超过8.3,"), encoding="utf-8")
         proc = run_cli(project["env"], "refresh")
         assert proc.returncode == 1, proc.stdout
         assert "sources/manifest.yaml, row" in proc.stderr and "column 'publisher'" in proc.stderr
