@@ -52,7 +52,7 @@ def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str
     numbers = []
     for name, fact in sorted(ctx["facts"].items()):
         old = old_ctx["facts"].get(name)
-        if old is None or abs(old["value"] - fact["value"]) <= 1e-9 * max(abs(fact["value"]), 1):
+        if old is None or (_same(old["value"], fact["value"]) and old.get("verdict") == fact.get("verdict")):
             continue
         row = {"name": name, "old": old["value"], "new": fact["value"]}
         for lang, t in cats.items():
@@ -80,8 +80,11 @@ def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str
     }
 
 
-def _outlier_key(row: dict[str, Any]) -> tuple:
-    return tuple(row.get(k) for k in ("source_id", "series_id", "geography", "segment", "year", "reason"))
+def _same(old: float | None, new: float | None) -> bool:
+    """Equal numbers (to rounding noise), or both missing."""
+    if old is None or new is None:
+        return old is new
+    return abs(old - new) <= 1e-9 * max(abs(new), 1)
 
 
 def _outlier_key(row: dict[str, Any]) -> tuple:
