@@ -53,8 +53,8 @@ def test_new_vintages_as_published(tmp_path: Path) -> None:
         re.MULTILINE,
     ), status.stdout
     assert re.search(
-        r"^  fig12_core_related_industry: 2023-04-27 core_industry_2023\.csv, 2023-07-01 "
-        r"fig12_core_related_industry\.csv \(latest\)",
+        r"^  fig12_core_related_industry: 2022-11-05 fig12_core_related_industry\.csv, 2023-04-27 "
+        r"core_industry_2023\.csv \(latest\)",
         status.stdout,
         re.MULTILINE,
     ), status.stdout

@@ -159,12 +159,17 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
     def series_name(sid: str) -> str:
         return name.get(f"series:{sid}", sid)
 
+    def rate(value: float | None) -> dict[str, Any]:
+        return _cell(fmt.percent(value, lang) if value is not None else "–", True)
+
     headlines = [
         [
             _cell(h[f"text_{lang}"]),
             _cell(fmt.quantity(h["ours"], h["unit"], lang) if h["ours"] is not None else "–", True, True),
-            _cell(fmt.percent(h["implied_cagr"], lang) if h["implied_cagr"] is not None else "–", True),
-            _cell(c["holds"] if h["passed"] else c["fails"]),
+            rate(h["implied_cagr"]),
+            rate(h["needed_cagr"]),
+            rate(h["historical_cagr"]),
+            _cell(t["verdict_words"][h["verdict"]]),
         ]
         for h in ctx["headlines"]
     ]
@@ -174,13 +179,17 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
             rate = f"→ {fmt.quantity(a['target_value'], a['unit'], lang)} ({a['target_year']})"
         elif a["method"] == "cagr":
             rate = fmt.percent(a["rate"], lang)
+        elif a["method"] in ("driver", "share_of"):
+            rate = "× " + " · ".join(
+                name.get(f"series:{d}", name.get(f"aggregate:{d}", d)) for d in (a["share_series"], a["driver"]) if d
+            )
         else:
-            rate = "trend"
+            rate = t["methods"][a["method"]]
         assumptions.append(
             [
                 _cell(series_name(a["series_id"])),
                 _cell(t["scenarios"][a["scenario"]]),
-                _cell(a["method"]),
+                _cell(t["methods"][a["method"]]),
                 _cell(rate, True),
                 _cell(a[f"rationale_{lang}"]),
             ]
@@ -189,7 +198,7 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
         [
             _cell(series_name(b["series_id"])),
             _cell(str(b["holdout_years"]), True),
-            _cell(b["method"]),
+            _cell(t["methods"][b["method"]]),
             _cell(fmt.percent(b["mape"], lang), True),
         ]
         for b in ctx["backtest"]
@@ -212,7 +221,7 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
     forecast_ids = ["forecast_assumptions", "forecast_claims"]
     return {
         "headlines": {
-            "header": [c["claim"], c["ours"], c["cagr"], c["result"]],
+            "header": [c["claim"], c["ours"], c["cagr"], c["needed"], c["history_growth"], c["result"]],
             "rows": headlines,
             "source_ids": forecast_ids,
             "flagged": True,

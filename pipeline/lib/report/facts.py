@@ -77,38 +77,36 @@ def _observation(
 
 
 def _headline(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict[str, Any]) -> dict[str, Any]:
-    row = con.execute(
-        "SELECT target, year, ours, claimed, implied_cagr FROM forecast.headlines WHERE claim_id = ?", [spec["claim"]]
-    ).fetchone()
+    """A field of one evaluated claim: `ours`/`claimed` (amounts), `implied_cagr`/`needed_cagr`/`historical_cagr`
+    (rates) or `assessment` (the verdict with its gap, worded per language)."""
+    cur = con.execute(
+        "SELECT target, year, ours, claimed, implied_cagr, needed_cagr, historical_cagr, gap, verdict, tolerance "
+        "FROM forecast.headlines WHERE claim_id = ?",
+        [spec["claim"]],
+    )
+    row = cur.fetchone()
     if row is None:
         raise KeyError(f"fact {name!r}: no headline claim {spec['claim']!r}")
-    target, year, ours, claimed, cagr = row
+    h = dict(zip([d[0] for d in cur.description], row, strict=True))
     members = [
         m
         for (m,) in con.execute(
-            "SELECT member_series_id FROM forecast.aggregates WHERE aggregate_id = ?", [target]
+            "SELECT member_series_id FROM forecast.aggregates WHERE aggregate_id = ?", [h["target"]]
         ).fetchall()
-    ] or [target]
+    ] or [h["target"]]
     field = spec["field"]
-    if field == "implied_cagr":
-        return {
-            "value": cagr,
-            "unit": "rate",
-            "year": year,
-            "status": "forecast",
-            "source_ids": FORECAST_SOURCES,
-            "claim": spec["claim"],
-            "field": field,
-        }
-    value = ours if field == "ours" else claimed
+    common = {"year": h["year"], "source_ids": FORECAST_SOURCES, "claim": spec["claim"], "field": field}
+    if field.endswith("_cagr"):
+        return {"value": h[field], "unit": "rate", "status": "forecast", **common}
+    if field == "assessment":
+        return {"value": h["gap"], "unit": "assessment", "verdict": h["verdict"], "status": "forecast", **common}
+    if field == "ours" and h["ours"] is None:
+        raise KeyError(f"fact {name!r}: claim {spec['claim']!r} has no base-scenario value (not assessed)")
     return {
-        "value": value,
+        "value": h["ours"] if field == "ours" else h["claimed"],
         "unit": _series_unit(con, members[0]),
-        "year": year,
         "status": "forecast" if field == "ours" else "seed",
-        "source_ids": FORECAST_SOURCES,
-        "claim": spec["claim"],
-        "field": field,
+        **common,
     }
 
 
@@ -186,7 +184,10 @@ def format_fact(fact: dict[str, Any], lang: str, t: dict[str, Any]) -> str:
 def _value_text(fact: dict[str, Any], lang: str, t: dict[str, Any]) -> str:
     unit = fact["unit"]
     if unit == "rate":
-        return fmt.percent(fact["value"], lang)
+        return fmt.percent(fact["value"], lang) if fact["value"] is not None else t["verdicts"]["no_rate"]
+    if unit == "assessment":
+        gap = "" if fact["value"] is None else fmt.percent(abs(fact["value"]), lang)
+        return t["verdicts"][fact["verdict"]].format(gap=gap)
     if fact.get("format") == "plain":
         return fmt.number(fact["value"], lang, "#,##0.##")
     ends = (fact["value_low"], fact["value_high"]) if _is_range(fact) else (fact["value"],)

@@ -126,7 +126,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
                    t.value_orig, t.unit_text AS unit_orig, t.currency AS currency_orig, t.value_text, t.qualifier,
                    t.source_id, t.status, t.vintage,
                    t.year > year(t.vintage) OR t.status IN ({not_actual}) AS is_outlook,
-                   t.src_row, t.src_col, t.source_note, t.note, t.formula
+                   t.src_row, t.src_col, t.source_note, t.note, t.formula, t.derived_from
             FROM ({union(biggest_first)}) t
             LEFT JOIN core.fx_rates f ON f.currency = t.currency AND t.currency <> 'CNY'
             ORDER BY t.series_id, t.geography, t.segment, t.year, t.vintage""")
