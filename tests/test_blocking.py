@@ -8,13 +8,14 @@ import dagster as dg
 import pytest
 
 
-def test_broken_claim_stops_the_report(sources_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_implausible_forecast_stops_the_report(
+    sources_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = sources_copy / "forecast_assumptions.csv"
     text = path.read_text(encoding="utf-8")
-    old = next(line for line in text.splitlines() if line.startswith("core_base,"))
-    new = ",".join(
-        ["core_base", "core_industry", "CN", "total", "base", "cagr", "25", "", "", "", "2025", "test", "test", "test"]
-    )
+    old = next(line for line in text.splitlines() if line.startswith("de_high,"))
+    new = old.replace(",cagr,18,", ",cagr,30,")
+    assert new != old
     path.write_text(text.replace(old, new), encoding="utf-8")
     monkeypatch.setenv("REPORT_SOURCES_DIR", str(sources_copy))
     monkeypatch.setenv("REPORT_OUTPUT_DIR", str(tmp_path / "out"))
@@ -29,9 +30,10 @@ def test_broken_claim_stops_the_report(sources_copy: Path, tmp_path: Path, monke
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
-    claims = evaluations["published_claims_hold"]
-    assert not claims.passed
-    assert "core_2025" in claims.metadata["problems"].value
+    plausible = evaluations["forecasts_plausible"]
+    assert not plausible.passed
+    assert "de_within_gdp" in plausible.metadata["problems"].value
+    assert "digital_economy_size (high) 2030" in plausible.metadata["problems"].value
     assert evaluations["totals_consistent"].passed
     built = {e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
     assert "forecast/headlines" in built

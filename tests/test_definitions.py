@@ -47,7 +47,7 @@ def test_checks_are_blocking(defs: dg.Definitions) -> None:
         "no_negative_sizes",
         "totals_consistent",
         "manifest_matches_files",
-        "published_claims_hold",
+        "forecasts_plausible",
         "formulas_hold",
         "every_row_sourced",
     } <= names

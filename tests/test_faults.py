@@ -154,7 +154,7 @@ def test_slot_held_by_a_live_run_is_named_and_given_up_on(built: Project) -> Non
 
 def _change_a_table(project: Project) -> None:
     table = project.sources / "fig12_core_related_industry.csv"
-    table.write_text(table.read_text(encoding="utf-8").replace(",8,", ",8.3,"), encoding="utf-8")
+    table.write_text(table.read_text(encoding="utf-8").replace(",超过8,", ",超过8.3,"), encoding="utf-8")
 
 
 def test_killed_publish_keeps_latest_and_copies_together(built: Project) -> None:

@@ -58,7 +58,7 @@ def test_sensor_requests_only_the_changed_table_and_downstream(defs: dg.Definiti
     quiet = sources_sensor(dg.build_sensor_context(cursor=first.cursor, repository_def=repo))
     assert isinstance(quiet, dg.SkipReason)
     path = sources_copy / "fig12_core_related_industry.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace(",8,", ",8.2,"), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace(",超过8,", ",超过8.2,"), encoding="utf-8")
     result = sources_sensor(dg.build_sensor_context(cursor=first.cursor, repository_def=repo))
     (request,) = result.run_requests
     selected = {k.to_user_string() for k in request.asset_selection}
@@ -78,7 +78,7 @@ def test_sensor_waits_while_the_manifest_is_broken(defs: dg.Definitions, sources
         manifest.read_text(encoding="utf-8").replace("publisher: Gartner", "publisher: 高德纳", 1), encoding="utf-8"
     )
     path = sources_copy / "fig12_core_related_industry.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace(",8,", ",8.2,"), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace(",超过8,", ",超过8.2,"), encoding="utf-8")
     broken = sources_sensor(dg.build_sensor_context(cursor=first.cursor, repository_def=repo))
     assert isinstance(broken, dg.SkipReason) and "manifest.yaml" in broken.skip_message
 

@@ -25,7 +25,6 @@ CNY_PER_UNIT = {
     "日元": {y: CNY_PER_EUR[y] / JPY_PER_EUR[y] for y in CNY_PER_EUR},
 }
 FLOPS_TO_EFLOPS = {
-    "次/秒": 1e-18,
     "FLOPS": 1e-18,
     "GFLOPS": 1e-9,
     "TFLOPS": 1e-6,
@@ -34,7 +33,7 @@ FLOPS_TO_EFLOPS = {
     "ZFLOPS": 1e3,
 }
 COUNT_WORDS = ("个", "台", "辆", "人", "所", "张", "颗", "家")
-SAME = {"%": 1.0, "倍": 1.0, "年": 1.0, "月": 1 / 12, "PF-days": 1.0, "TOPS": 1.0}
+SAME = {"次/秒": 1.0, "%": 1.0, "倍": 1.0, "年": 1.0, "月": 1 / 12, "PF-days": 1.0, "TOPS": 1.0}
 
 
 def _split_scale(unit: str, words: tuple[str, ...]) -> tuple[float, str] | None:
@@ -78,7 +77,7 @@ SEED_NUMBERS: list[tuple[str, str, str, int, float | tuple[float, float], str]] 
     ("llm_labour_exposure_share", "US", "workers_50pct_tasks", 2023, 19, "%"),
     ("llm_task_speedup_share", "US", "llm_only", 2023, 15, "%"),
     ("llm_task_speedup_share", "US", "llm_with_software", 2023, (47, 56), "%"),
-    ("computer_performance", "US", "eniac", 1946, 5000, "次/秒"),
+    ("computer_operations_rate", "US", "eniac", 1946, 5000, "次/秒"),  # additions per second, not FLOPS
     ("computer_performance", "US", "frontier", 2023, 1.194, "EFLOPS"),  # 1.194Exaflop
     ("ai_corporate_investment_cumulative", "GLOBAL", "total", 1985, 10, "亿美元"),  # 十亿美元以上
     ("quantum_computer_qubits_plan", "US", "ibm", 2023, 10, "万个"),  # 10万个量子比特

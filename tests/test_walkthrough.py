@@ -48,13 +48,13 @@ def test_new_vintages_as_published(tmp_path: Path) -> None:
     assert status.returncode == 0, status.stdout + status.stderr
     assert re.search(
         r"^  fig09_global_compute_by_region: 2022-11-05 fig09_global_compute_by_region\.csv, "
-        r"2023-09-14 compute_capacity_2023\.csv \(latest\); feeds 2 number\(s\): cn_compute_2021, global_compute_2021$",
+        r"2023-09-14 compute_capacity_2023\.csv \(latest\); feeds 2 number\(s\): cn_compute, global_compute$",
         status.stdout,
         re.MULTILINE,
     ), status.stdout
     assert re.search(
-        r"^  fig12_core_related_industry: 2023-04-27 core_industry_2023\.csv, 2023-07-01 "
-        r"fig12_core_related_industry\.csv \(latest\)",
+        r"^  fig12_core_related_industry: 2022-11-05 fig12_core_related_industry\.csv, 2023-04-27 "
+        r"core_industry_2023\.csv \(latest\)",
         status.stdout,
         re.MULTILINE,
     ), status.stdout

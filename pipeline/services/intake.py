@@ -27,7 +27,7 @@ import yaml
 
 from pipeline.lib import yamlio
 from pipeline.lib.errors import Problem, SourceError
-from pipeline.lib.forecast.engine import failed_claims, run_forecasts
+from pipeline.lib.forecast.engine import implausible, run_forecasts
 from pipeline.lib.ingest.manifest import (
     MANIFEST_FILE,
     entry_file_problems,
@@ -169,7 +169,7 @@ def validate_candidate(sources: Path) -> list[Problem | str]:
     try:
         build_warehouse(con, sources)
         problems: list[Problem | str] = list(sources_dir_problems(sources, load_manifest(sources)))
-        problems += failed_claims(run_forecasts(con)["headlines"])
+        problems += implausible(run_forecasts(con))
     except SourceError as exc:
         problems = list(exc.problems)
     finally:

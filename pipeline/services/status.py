@@ -111,13 +111,9 @@ def failing_checks() -> list[str]:
         if "observations" in loaded_tables(con, "core"):
             for fn in checks.CORE_CHECKS:
                 problems += [f"core:{fn.__name__}: {p}" for p in fn(con)]
-        if "headlines" in loaded_tables(con, "forecast"):
-            from pipeline.lib.forecast.engine import failed_claims
-
-            cur = con.execute("SELECT * FROM forecast.headlines")
-            names = [d[0] for d in cur.description]
+        if "violations" in loaded_tables(con, "forecast"):
             problems += [
-                f"forecast:published_claims_hold: {m}"
-                for m in failed_claims([dict(zip(names, r, strict=True)) for r in cur.fetchall()])
+                f"forecast:forecasts_plausible: {m}"
+                for (m,) in con.execute("SELECT message FROM forecast.violations ORDER BY bound_id").fetchall()
             ]
     return problems

@@ -12,15 +12,19 @@ from pipeline.defs.ingest.assets import table_key
 from pipeline.defs.resources import WRITER_POOL
 from pipeline.defs.table_metadata import table_metadata
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES
-from pipeline.lib.forecast.inputs import AGGREGATES, ASSUMPTIONS, CLAIMS
+from pipeline.lib.forecast.inputs import AGGREGATES, ASSUMPTIONS, BOUNDS, CLAIMS
 
 TABLES = {
     "assumptions": "Validated assumptions per series and scenario (method, rate or target, rationale, source).",
     "projections": "Series × year × scenario: value, method, base year, rate, fit statistics, assumption id.",
-    "headlines": "Base scenario vs each published claim, with implied CAGRs.",
+    "headlines": "Each published claim evaluated against the independent base scenario: verdict, gap, the growth "
+    "the claim needs and the growth the history shows.",
     "sensitivity": "Claimed targets in their claim year with every base growth rate moved by ±1..5 pp.",
-    "backtest": "MAPE of each method on held-back history (series with ≥5 actual points).",
+    "backtest": "Rolling-origin MAPE of each method and horizon (series with ≥5 actual points; no training point "
+    "derived from a held-out one).",
     "forecast_vs_actual": "Forecast made with an earlier vintage vs the actual a later vintage brought.",
+    "bounds": "Plausibility bounds every projection must respect, with rationale and source.",
+    "violations": "Projections that break a plausibility bound (empty when the forecasts are plausible).",
 }
 KEYS = {name: dg.AssetKey(["forecast", name]) for name in TABLES}
 HEADLINES = KEYS["headlines"]
@@ -40,14 +44,24 @@ def headline_table(headlines: list[dict]) -> dg.MetadataValue:
                 "claimed": f"{h['comparator']} {amount(h['claimed'], h['unit'], 'en')}",
                 "base scenario (en)": amount(h["ours"], h["unit"], "en"),
                 "base scenario (zh)": amount(h["ours"], h["unit"], "zh"),
-                "implied CAGR": "–" if h["implied_cagr"] is None else f"{h['implied_cagr']:.1%}",
+                "base CAGR": "–" if h["implied_cagr"] is None else f"{h['implied_cagr']:.1%}",
+                "needed CAGR": "–" if h["needed_cagr"] is None else f"{h['needed_cagr']:.1%}",
                 "gap": "–" if h["gap"] is None else f"{h['gap']:+.1%}",
-                "verdict": "holds" if h["passed"] else "fails",
+                "verdict": h["verdict"].replace("_", " "),
             }
         )
         for h in headlines
     ]
-    columns = ["claim", "claimed", "base scenario (en)", "base scenario (zh)", "implied CAGR", "gap", "verdict"]
+    columns = [
+        "claim",
+        "claimed",
+        "base scenario (en)",
+        "base scenario (zh)",
+        "base CAGR",
+        "needed CAGR",
+        "gap",
+        "verdict",
+    ]
     return dg.MetadataValue.table(records, schema=dg.TableSchema([dg.TableColumn(c, "string") for c in columns]))
 
 
@@ -59,24 +73,32 @@ def headline_table(headlines: list[dict]) -> dg.MetadataValue:
             kinds={"duckdb", "pandas"},
             description=TABLES[name],
             owners=["team:analysts"],
-            deps=[OBSERVATIONS, SERIES, table_key(ASSUMPTIONS), table_key(AGGREGATES), table_key(CLAIMS)],
+            deps=[
+                OBSERVATIONS,
+                SERIES,
+                table_key(ASSUMPTIONS),
+                table_key(AGGREGATES),
+                table_key(CLAIMS),
+                table_key(BOUNDS),
+            ],
         )
         for name, key in KEYS.items()
     ],
     check_specs=[
         dg.AssetCheckSpec(
-            "published_claims_hold",
+            "forecasts_plausible",
             asset=KEYS["headlines"],
             blocking=True,
-            description="Each published claim (e.g. DC + cloud + AI ≥ 2.5万亿元 in 2025) holds "
-            "in the base scenario; a failure says which claim and by how much.",
+            description="Every projection of every scenario respects the plausibility bounds (a part not above its "
+            "whole, shares within 0-100%, growth inside its range); a failure names the bound, series, year and "
+            "both numbers, and stops the publish.",
         )
     ],
     pool=WRITER_POOL,
 )
 def forecasts(duckdb: DuckDBResource):
     """Run the forecast engine; every forecast table is swapped in one transaction."""
-    from pipeline.lib.forecast.engine import failed_claims, run_forecasts
+    from pipeline.lib.forecast.engine import implausible, run_forecasts
     from pipeline.lib.report.context import headline_rows
 
     with reported_as_failure(), duckdb.get_connection() as con:
@@ -94,8 +116,9 @@ def forecasts(duckdb: DuckDBResource):
             metadata["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False, floatfmt=".4g"))
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
     yield result_from(
-        failed_claims(tables["headlines"]),
-        check_name="published_claims_hold",
+        implausible(tables),
+        check_name="forecasts_plausible",
         asset_key=HEADLINES,
-        claims=len(tables["headlines"]),
+        bounds=len(tables["bounds"]),
+        projections=len(tables["projections"]),
     )

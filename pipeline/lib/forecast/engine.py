@@ -1,111 +1,108 @@
-"""The forecast engine: projections per assumption, aggregates, headline claims, sensitivity, backtest and
-forecast-vs-actual across vintages. Reads core.* and raw.forecast_*; writes forecast.* in one transaction."""
+"""The forecast engine: projections per assumption, claims evaluated against the independent base scenario,
+plausibility bounds, sensitivity, a leak-free backtest and forecast-vs-actual across vintages. Reads core.* and
+raw.forecast_*; writes forecast.* in one transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import duckdb
 import pandas as pd
 
 from pipeline.lib.db import transaction
 from pipeline.lib.errors import Problem, SourceError
-from pipeline.lib.forecast import methods
-from pipeline.lib.forecast.inputs import Assumption, Claim, read_aggregates, read_assumptions, read_claims
+from pipeline.lib.forecast import backtest as bt
+from pipeline.lib.forecast.bounds import Violation, check_bounds
+from pipeline.lib.forecast.claims import ClaimResult, claim_messages, evaluate_claims
+from pipeline.lib.forecast.history import Point, SeriesKey, history, history_points, values
+from pipeline.lib.forecast.inputs import (
+    ASSUMPTIONS,
+    Assumption,
+    Bound,
+    Claim,
+    read_aggregates,
+    read_assumptions,
+    read_bounds,
+    read_claims,
+)
+from pipeline.lib.forecast.projection import Projection, project_all
+from pipeline.lib.warehouse.core import RATE_SERIES
 
 SENSITIVITY_PP = (-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5)
-BACKTEST_MIN_POINTS = 5
-BACKTEST_MIN_TRAIN = 3
 BACKTEST_QUANTITIES = ("money", "compute", "count", "energy", "carbon")
+WHERE = f"sources/{ASSUMPTIONS}.csv"
+
+__all__ = ["history", "run_forecasts", "claim_messages", "ForecastInputs"]
 
 
 @dataclass(frozen=True)
-class Projection:
-    """One projected point and how it was made."""
+class ForecastInputs:
+    """Everything the engine reads, validated."""
 
-    assumption_id: str
-    series_id: str
-    geography: str
-    segment: str
-    scenario: str
-    year: int
-    value: float
-    method: str
-    base_year: int
-    base_value: float
-    rate: float
-    fit_r2: float | None
-    fit_points: int | None
+    assumptions: list[Assumption]
+    aggregates: dict[str, list[str]]
+    names: dict[str, tuple[str, str]]
+    claims: list[Claim]
+    bounds: list[Bound]
 
 
-def history(
-    con: duckdb.DuckDBPyConnection,
-    series_id: str,
-    geography: str = "CN",
-    segment: str = "total",
-    as_of: dt.date | None = None,
-) -> dict[int, float]:
-    """Actual (non-outlook) values by year, each from the latest vintage published on or before `as_of`."""
-    sql = (
-        "SELECT year, value FROM core.observations WHERE series_id = ? AND geography = ? AND segment = ? "
-        "AND NOT is_outlook"
-    )
-    params: list = [series_id, geography, segment]
-    if as_of is not None:
-        sql += " AND vintage <= ?"
-        params.append(as_of)
-    sql += " QUALIFY row_number() OVER (PARTITION BY year ORDER BY vintage DESC) = 1"
-    return {int(y): float(v) for y, v in con.execute(sql, params).fetchall()}
+def read_inputs(con: duckdb.DuckDBPyConnection) -> ForecastInputs:
+    """Read and validate the forecast inputs; a claim-evaluated series may not have a base scenario that uses the
+    claim's target or the claim's own stated growth."""
+    known = dict(con.execute("SELECT series_id, quantity FROM core.series").fetchall())
+    fx = dict(con.execute("SELECT currency, cny_per_unit FROM core.fx_rates").fetchall())
+    assumptions = read_assumptions(con, set(known), fx)
+    raw_aggregates = read_aggregates(con, set(known))
+    aggregates = {k: v["members"] for k, v in raw_aggregates.items()}
+    names = {k: (v["name_zh"], v["name_en"]) for k, v in raw_aggregates.items()}
+    claims = read_claims(con, {a.series_id for a in assumptions} | set(aggregates), fx)
+    bounds = read_bounds(con, set(known), set(known.values()))
+    problems = []
+    for c in claims:
+        for m in aggregates.get(c.target, [c.target]):
+            for a in (a for a in assumptions if a.series_id == m and a.scenario == "base"):
+                if a.method == "target":
+                    problems.append(
+                        Problem(
+                            WHERE,
+                            f"{a.assumption_id!r}: the base scenario of {m}, which claim {c.claim_id!r} "
+                            "is evaluated against, may not use method target (it would reproduce the claim); "
+                            "use its history (trend, hist_cagr, best), a driver or a sourced rate",
+                            a.row,
+                            "method",
+                        )
+                    )
+                if a.method == "cagr" and c.stated_growth is not None and abs(a.rate - c.stated_growth) < 1e-9:
+                    problems.append(
+                        Problem(
+                            WHERE,
+                            f"{a.assumption_id!r}: the base rate {a.rate:.0%} is the growth claim "
+                            f"{c.claim_id!r} itself assumes; the base must be independent of the claim",
+                            a.row,
+                            "rate_pct",
+                        )
+                    )
+    if problems:
+        raise SourceError(problems)
+    return ForecastInputs(assumptions, aggregates, names, claims, bounds)
 
 
-def rate_for(a: Assumption, hist: dict[int, float]) -> tuple[float, int, float, methods.TrendFit | None]:
-    """(annual rate, base year, base value, fit) for an assumption on a history."""
-    base_year = max(hist)
-    base_value = hist[base_year]
-    if a.method == "cagr":
-        return a.rate, base_year, base_value, None
-    if a.method == "target":
-        return methods.implied_rate(base_value, base_year, a.target_value, a.target_year), base_year, base_value, None
-    fit = methods.fit_log_linear(hist)
-    return fit.rate, base_year, base_value, fit
+def _keys(inputs: ForecastInputs) -> set[SeriesKey]:
+    keys = {(a.series_id, a.geography, a.segment) for a in inputs.assumptions}
+    keys |= {(m, "CN", "total") for members in inputs.aggregates.values() for m in members}
+    keys |= {(b.other_series_id, "CN", "total") for b in inputs.bounds if b.other_series_id}
+    return keys
 
 
-def project(a: Assumption, hist: dict[int, float], rate_shift: float = 0.0) -> list[Projection]:
-    """Project `a` on `hist` from its last actual to its horizon (trend = fitted rate anchored on the last
-    actual; target = the constant rate that reaches the target)."""
-    rate, base_year, base_value, fit = rate_for(a, hist)
-    years = list(range(base_year + 1, a.horizon + 1))
-    values = methods.compound_growth(base_value, base_year, rate + rate_shift, years)
-    return [
-        Projection(
-            a.assumption_id,
-            a.series_id,
-            a.geography,
-            a.segment,
-            a.scenario,
-            y,
-            v,
-            a.method,
-            base_year,
-            base_value,
-            rate + rate_shift,
-            fit.r2 if fit else None,
-            fit.n if fit else None,
-        )
-        for y, v in values.items()
-    ]
-
-
-def _assumption_problems(assumptions: list[Assumption], hists: dict[tuple, dict[int, float]]) -> list[Problem]:
-    where = "sources/forecast_assumptions.csv"
+def _assumption_problems(assumptions: list[Assumption], hists: dict[SeriesKey, dict[int, float]]) -> list[Problem]:
     problems = []
     for a in assumptions:
         hist = hists[(a.series_id, a.geography, a.segment)]
         if not hist:
             problems.append(
                 Problem(
-                    where,
+                    WHERE,
                     f"assumption {a.assumption_id!r}: no actual value of {a.series_id} "
                     f"({a.geography}/{a.segment}) to start from",
                     a.row,
@@ -117,9 +114,9 @@ def _assumption_problems(assumptions: list[Assumption], hists: dict[tuple, dict[
         if a.method == "target" and a.target_year <= base_year:
             problems.append(
                 Problem(
-                    where,
-                    f"assumption {a.assumption_id!r}: target year {a.target_year} is not "
-                    f"after the base year {base_year}",
+                    WHERE,
+                    f"assumption {a.assumption_id!r}: target year {a.target_year} is not after the base "
+                    f"year {base_year}",
                     a.row,
                     "target_year",
                 )
@@ -127,7 +124,7 @@ def _assumption_problems(assumptions: list[Assumption], hists: dict[tuple, dict[
         if a.horizon <= base_year:
             problems.append(
                 Problem(
-                    where,
+                    WHERE,
                     f"assumption {a.assumption_id!r}: horizon {a.horizon} is not after the base year {base_year}",
                     a.row,
                     "horizon",
@@ -136,7 +133,7 @@ def _assumption_problems(assumptions: list[Assumption], hists: dict[tuple, dict[
         if a.method == "trend" and len(hist) < 4:
             problems.append(
                 Problem(
-                    where,
+                    WHERE,
                     f"assumption {a.assumption_id!r}: trend needs 4 actual points, {a.series_id} has {len(hist)}",
                     a.row,
                     "method",
@@ -145,155 +142,120 @@ def _assumption_problems(assumptions: list[Assumption], hists: dict[tuple, dict[
     return problems
 
 
-def _value_at(projections: list[Projection], hists: dict, series_id: str, scenario: str, year: int) -> float | None:
-    for p in projections:
-        if p.series_id == series_id and p.scenario == scenario and p.year == year and p.geography == "CN":
-            return p.value
-    return hists.get((series_id, "CN", "total"), {}).get(year)
-
-
-def evaluate_claims(claims: list[Claim], aggregates: dict, projections: list[Projection], hists: dict) -> list[dict]:
-    """Compare the base scenario with each published claim; returns one row per claim with pass/fail."""
-    rows = []
-    for c in claims:
-        members = aggregates[c.target]["members"] if c.target in aggregates else [c.target]
-        parts = [_value_at(projections, hists, m, "base", c.year) for m in members]
-        ours = sum(parts) if all(p is not None for p in parts) else None
-        start = c.from_year or max(max(hists.get((m, "CN", "total"), {0: 0})) for m in members)
-        starts = [_value_at(projections, hists, m, "base", start) for m in members]
-        base = sum(starts) if all(s is not None for s in starts) else None
-        cagr = methods.implied_rate(base, start, ours, c.year) if ours and base and c.year > start else None
-        if ours is None:
-            passed, gap = False, None
-        elif c.comparator == ">=":
-            passed, gap = ours >= c.value * (1 - 1e-9), ours / c.value - 1
-        elif c.comparator == "<=":
-            passed, gap = ours <= c.value * (1 + 1e-9), ours / c.value - 1
-        elif c.comparator == "≈":
-            gap = ours / c.value - 1
-            passed = abs(gap) <= c.tolerance
-        elif c.comparator == "cagr>=":
-            passed, gap = cagr is not None and cagr >= c.value - 1e-9, (cagr or 0) - c.value
-        else:
-            gap = (cagr or 0) - c.value
-            passed = cagr is not None and abs(gap) <= c.tolerance
-        rows.append(
-            {
-                "claim_id": c.claim_id,
-                "target": c.target,
-                "year": c.year,
-                "comparator": c.comparator,
-                "claimed": c.value,
-                "tolerance": c.tolerance,
-                "ours": ours,
-                "from_year": start,
-                "from_value": base,
-                "implied_cagr": cagr,
-                "gap": gap,
-                "passed": passed,
-                "text_zh": c.text_zh,
-                "text_en": c.text_en,
-                "source": c.source,
-            }
-        )
-    return rows
-
-
-def sensitivity(assumptions: list[Assumption], aggregates: dict, claims: list[Claim], hists: dict) -> list[dict]:
-    """Value of each claimed target in its claim year when every base growth rate moves by ±1..5 pp."""
-    base = {a.series_id: a for a in assumptions if a.scenario == "base" and a.geography == "CN"}
-    rows = []
-    for c in claims:
-        if c.comparator.startswith("cagr"):
+def backtest_all(con: duckdb.DuckDBPyConnection, extra: set[SeriesKey]) -> tuple[list[bt.BacktestRow], dict]:
+    """Rolling-origin backtest of every series with enough points (and of `extra`); rows and the chosen methods."""
+    groups = {
+        tuple(r)
+        for r in con.execute(
+            "SELECT series_id, geography, segment FROM core.observations_latest WHERE NOT is_outlook "
+            "AND list_contains(?, quantity) AND NOT list_contains(?, series_id) "
+            "GROUP BY ALL HAVING count(DISTINCT year) >= ?",
+            [list(BACKTEST_QUANTITIES), list(RATE_SERIES), bt.MIN_POINTS],
+        ).fetchall()
+    } | extra
+    rows: list[bt.BacktestRow] = []
+    choices: dict[SeriesKey, str] = {}
+    for key in sorted(groups):
+        points = history_points(con, key)
+        if len(points) < bt.MIN_POINTS:
             continue
-        members = aggregates[c.target]["members"] if c.target in aggregates else [c.target]
-        if not all(m in base for m in members):
+        series_rows = bt.rolling_origin(key, points)
+        rows += series_rows
+        if (best := bt.best_method(series_rows)) is not None:
+            choices[key] = best
+    return rows, choices
+
+
+def project_as_of(
+    con: duckdb.DuckDBPyConnection,
+    inputs: ForecastInputs,
+    as_of: dt.date | None = None,
+    shift: float = 0.0,
+    focus: SeriesKey | None = None,
+) -> tuple[list[Projection], dict[SeriesKey, dict[int, float]], list[bt.BacktestRow]]:
+    """Projections from all data, or, with `focus` and `as_of`, as they stood for `focus` at that vintage: its own
+    history published on or before `as_of`, every other series up to its base year only (no later information
+    enters through a driver)."""
+    points: dict[SeriesKey, dict[int, Point]] = {k: history_points(con, k) for k in _keys(inputs)}
+    if focus is not None:
+        points[focus] = history_points(con, focus, as_of)
+        if points[focus]:
+            cutoff = max(points[focus])
+            points = {k: p if k == focus else {y: v for y, v in p.items() if y <= cutoff} for k, p in points.items()}
+    hists = {k: values(p) for k, p in points.items()}
+    checked = [a for a in inputs.assumptions if focus is None or (a.series_id, a.geography, a.segment) == focus]
+    problems = _assumption_problems(checked, hists)
+    if problems:
+        raise SourceError(problems)
+    rows, choices = [], {}
+    for a in inputs.assumptions:
+        key = (a.series_id, a.geography, a.segment)
+        if a.method != "best" or key in choices or len(points[key]) < bt.MIN_POINTS:
             continue
-        for pp in SENSITIVITY_PP:
-            total = 0.0
-            for m in members:
-                a = base[m]
-                proj = project(a, hists[(m, a.geography, a.segment)], pp / 100)
-                total += next(p.value for p in proj if p.year == c.year)
-            rows.append(
-                {
-                    "target": c.target,
-                    "claim_id": c.claim_id,
-                    "year": c.year,
-                    "delta_pp": pp,
-                    "value": total,
-                    "claimed": c.value,
-                }
-            )
-    return rows
+        if (best := bt.best_method(bt.rolling_origin(key, points[key]))) is not None:
+            choices[key] = best
+    if focus is None:
+        rows, _ = backtest_all(con, set())
+    only = None if focus is None else {focus[0]}
+    return project_all(inputs.assumptions, hists, inputs.aggregates, choices, shift, only), hists, rows
 
 
-def backtest(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Hold back the last 1 and 2 actuals of every series with ≥5 points; MAPE of each method on them."""
-    groups = con.execute(f"""
-        SELECT series_id, geography, segment FROM core.observations_latest
-        WHERE NOT is_outlook AND quantity IN ({", ".join("'" + q + "'" for q in BACKTEST_QUANTITIES)})
-        GROUP BY ALL HAVING count(DISTINCT year) >= {BACKTEST_MIN_POINTS} ORDER BY ALL""").fetchall()
+def sensitivity(con: duckdb.DuckDBPyConnection, inputs: ForecastInputs, results: list[ClaimResult]) -> list[dict]:
+    """Value of each assessed claim's target in its claim year when every growth rate moves by ±1..5 pp."""
+    shifted = {pp: project_as_of(con, inputs, shift=pp / 100)[0] for pp in SENSITIVITY_PP}
     rows = []
-    for series_id, geo, seg in groups:
-        hist = history(con, series_id, geo, seg)
-        years = sorted(hist)
-        for hold in (1, 2):
-            train = {y: hist[y] for y in years[:-hold]}
-            test = {y: hist[y] for y in years[-hold:]}
-            if len(train) < BACKTEST_MIN_TRAIN:
-                continue
-            last = max(train)
-            candidates = {"naive": 0.0, "cagr": methods.historical_cagr(train)}
-            if len(train) >= 4:
-                candidates["trend"] = methods.fit_log_linear(train).rate
-            for method, rate in candidates.items():
-                fc = methods.compound_growth(train[last], last, rate, list(test))
+    for c in (r for r in results if r.ours is not None and not r.comparator.startswith("cagr")):
+        members = inputs.aggregates.get(c.target, [c.target])
+        for pp, projections in shifted.items():
+            at = {p.series_id: p.value for p in projections if p.scenario == "base" and p.year == c.year}
+            if all(m in at for m in members):
                 rows.append(
                     {
-                        "series_id": series_id,
-                        "geography": geo,
-                        "segment": seg,
-                        "holdout_years": hold,
-                        "train_from": years[0],
-                        "train_to": last,
-                        "method": method,
-                        "rate": rate,
-                        "mape": methods.mape(test, fc),
-                        "n_train": len(train),
+                        "target": c.target,
+                        "claim_id": c.claim_id,
+                        "year": c.year,
+                        "delta_pp": pp,
+                        "value": sum(at[m] for m in members),
+                        "claimed": c.claimed,
                     }
                 )
     return rows
 
 
-def forecast_vs_actual(con: duckdb.DuckDBPyConnection, assumptions: list[Assumption]) -> list[dict]:
-    """For every vintage of a base-scenario series, the forecast made with data as of that vintage vs the actual
-    a later vintage brought for the same year."""
+def forecast_vs_actual(con: duckdb.DuckDBPyConnection, inputs: ForecastInputs) -> list[dict]:
+    """For every vintage of a base-scenario series, the forecast made from its history as published up to that
+    vintage (its basis) against any actual a later vintage brought for a year after the basis."""
     rows = []
-    for a in (a for a in assumptions if a.scenario == "base"):
+    made: dict[tuple[dt.date, SeriesKey], list[Projection] | None] = {}
+    for a in (a for a in inputs.assumptions if a.scenario == "base"):
+        key = (a.series_id, a.geography, a.segment)
         vintages = [
             v
             for (v,) in con.execute(
                 "SELECT DISTINCT vintage FROM core.observations WHERE series_id = ? AND geography = ? AND segment = ? "
                 "ORDER BY vintage",
-                [a.series_id, a.geography, a.segment],
+                list(key),
             ).fetchall()
         ]
         for i, v in enumerate(vintages[:-1]):
-            hist_then = history(con, a.series_id, a.geography, a.segment, as_of=v)
-            if not hist_then:
+            if (v, key) not in made:
+                try:
+                    made[(v, key)] = project_as_of(con, inputs, as_of=v, focus=key)[0]
+                except (SourceError, ValueError):
+                    made[(v, key)] = None
+            if made[(v, key)] is None:
                 continue
-            try:
-                fc = {p.year: p.value for p in project(a, hist_then)}
-            except ValueError:
+            forecast = {p.year: p for p in made[(v, key)] if p.assumption_id == a.assumption_id}
+            if not forecast:
                 continue
+            last_actual = min(forecast.values(), key=lambda p: p.year).base_year
             for later in vintages[i + 1 :]:
                 for year, actual in con.execute(
                     "SELECT year, value FROM core.observations WHERE series_id = ? AND geography = ? AND "
                     "segment = ? AND vintage = ? AND NOT is_outlook",
-                    [a.series_id, a.geography, a.segment, later],
+                    [*key, later],
                 ).fetchall():
-                    if year in fc and year > max(hist_then):
+                    if year in forecast and year > last_actual:
                         rows.append(
                             {
                                 "series_id": a.series_id,
@@ -301,10 +263,10 @@ def forecast_vs_actual(con: duckdb.DuckDBPyConnection, assumptions: list[Assumpt
                                 "segment": a.segment,
                                 "year": year,
                                 "forecast_vintage": v,
-                                "forecast": fc[year],
+                                "forecast": forecast[year].value,
                                 "actual_vintage": later,
                                 "actual": actual,
-                                "error_pct": (fc[year] - actual) / actual * 100,
+                                "error_pct": (forecast[year].value - actual) / actual * 100,
                                 "method": a.method,
                             }
                         )
@@ -318,67 +280,51 @@ def _write(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], columns:
     con.unregister("_frame")
 
 
+def _columns(record: type) -> list[str]:
+    return [f.name for f in fields(record)]
+
+
+def _share_years(con: duckdb.DuckDBPyConnection, bounds: list[Bound]) -> dict[str, dict[int, list[tuple[str, float]]]]:
+    out: dict[str, dict[int, list[tuple[str, float]]]] = {}
+    for b in (b for b in bounds if b.kind == "shares_sum"):
+        for year, geo, value in con.execute(
+            "SELECT year, geography, value FROM core.observations_latest WHERE series_id = ? AND segment = 'total' "
+            "AND NOT is_outlook AND geography <> 'GLOBAL' ORDER BY year, geography",
+            [b.series_id],
+        ).fetchall():
+            out.setdefault(b.series_id, {}).setdefault(int(year), []).append((geo, float(value)))
+    return out
+
+
 def run_forecasts(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
-    """Validate the inputs, compute every forecast table and swap them in one transaction."""
-    known = {s for (s,) in con.execute("SELECT series_id FROM core.series").fetchall()}
-    fx = dict(con.execute("SELECT currency, cny_per_unit FROM core.fx_rates").fetchall())
-    assumptions = read_assumptions(con, known, fx)
-    aggregates = read_aggregates(con, known)
-    targets = {a.series_id for a in assumptions} | set(aggregates)
-    claims = read_claims(con, targets, fx)
-    keys = {(a.series_id, a.geography, a.segment) for a in assumptions}
-    keys |= {(m, "CN", "total") for agg in aggregates.values() for m in agg["members"]}
-    hists = {k: history(con, *k) for k in keys}
-    problems = _assumption_problems(assumptions, hists)
-    if problems:
-        raise SourceError(problems)
-    projections = [p for a in assumptions for p in project(a, hists[(a.series_id, a.geography, a.segment)])]
+    """Validate the inputs, compute every forecast table and swap them in one transaction. Bound violations are
+    written to forecast.violations (the blocking check reads them), not raised."""
+    inputs = read_inputs(con)
+    projections, hists, backtest_rows = project_as_of(con, inputs)
+    results = evaluate_claims(inputs.claims, inputs.aggregates, projections, hists)
+    quantity_of = dict(con.execute("SELECT series_id, quantity FROM core.series").fetchall())
+    violations = check_bounds(inputs.bounds, projections, hists, quantity_of, _share_years(con, inputs.bounds))
     tables = {
-        "assumptions": [asdict(a) for a in assumptions],
+        "assumptions": [asdict(a) for a in inputs.assumptions],
         "projections": [asdict(p) for p in projections],
-        "headlines": evaluate_claims(claims, aggregates, projections, hists),
-        "sensitivity": sensitivity(assumptions, aggregates, claims, hists),
-        "backtest": backtest(con),
-        "forecast_vs_actual": forecast_vs_actual(con, assumptions),
+        "headlines": [asdict(r) for r in results],
+        "sensitivity": sensitivity(con, inputs, results),
+        "backtest": [asdict(r) for r in backtest_rows],
+        "forecast_vs_actual": forecast_vs_actual(con, inputs),
         "aggregates": [
-            {"aggregate_id": k, "member_series_id": m, "name_zh": v["name_zh"], "name_en": v["name_en"]}
-            for k, v in aggregates.items()
-            for m in v["members"]
+            {"aggregate_id": k, "member_series_id": m, "name_zh": inputs.names[k][0], "name_en": inputs.names[k][1]}
+            for k, members in inputs.aggregates.items()
+            for m in members
         ],
+        "bounds": [asdict(b) for b in inputs.bounds],
+        "violations": [asdict(v) for v in violations],
     }
     columns = {
-        "assumptions": list(Assumption.__dataclass_fields__),
-        "projections": list(Projection.__dataclass_fields__),
-        "headlines": [
-            "claim_id",
-            "target",
-            "year",
-            "comparator",
-            "claimed",
-            "tolerance",
-            "ours",
-            "from_year",
-            "from_value",
-            "implied_cagr",
-            "gap",
-            "passed",
-            "text_zh",
-            "text_en",
-            "source",
-        ],
+        "assumptions": _columns(Assumption),
+        "projections": _columns(Projection),
+        "headlines": _columns(ClaimResult),
         "sensitivity": ["target", "claim_id", "year", "delta_pp", "value", "claimed"],
-        "backtest": [
-            "series_id",
-            "geography",
-            "segment",
-            "holdout_years",
-            "train_from",
-            "train_to",
-            "method",
-            "rate",
-            "mape",
-            "n_train",
-        ],
+        "backtest": _columns(bt.BacktestRow),
         "forecast_vs_actual": [
             "series_id",
             "geography",
@@ -392,6 +338,8 @@ def run_forecasts(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
             "method",
         ],
         "aggregates": ["aggregate_id", "member_series_id", "name_zh", "name_en"],
+        "bounds": _columns(Bound),
+        "violations": _columns(Violation),
     }
     con.execute("CREATE SCHEMA IF NOT EXISTS forecast")
     with transaction(con):
@@ -400,22 +348,6 @@ def run_forecasts(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
     return tables
 
 
-def failed_claims(headlines: list[dict]) -> list[str]:
-    """Human-readable messages for the claims the base scenario does not reproduce."""
-    out = []
-    for h in headlines:
-        if h["passed"]:
-            continue
-        if h["ours"] is None:
-            out.append(f"{h['claim_id']} ({h['text_en']}): no base-scenario value for {h['year']}")
-        elif h["comparator"].startswith("cagr"):
-            out.append(
-                f"{h['claim_id']} ({h['text_en']}): implied CAGR {h['implied_cagr']:.1%} vs claimed "
-                f"{h['claimed']:.1%} ({h['gap'] * 100:+.1f} pp)"
-            )
-        else:
-            out.append(
-                f"{h['claim_id']} ({h['text_en']}): base scenario gives {h['ours']:,.4g} vs claimed "
-                f"{h['comparator']} {h['claimed']:,.4g} ({h['gap']:+.1%})"
-            )
-    return out
+def implausible(tables: dict[str, list[dict]]) -> list[str]:
+    """The bound violations of a forecast run, one message each (empty = plausible)."""
+    return [v["message"] for v in tables["violations"]]

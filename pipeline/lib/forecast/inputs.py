@@ -14,9 +14,13 @@ from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.ingest.units import UnknownUnitError, parse_unit
 
 ASSUMPTIONS, AGGREGATES, CLAIMS = "forecast_assumptions", "forecast_aggregates", "forecast_claims"
+BOUNDS = "forecast_bounds"
 SCENARIOS = ("low", "base", "high")
-METHODS = ("cagr", "trend", "target")
+HISTORY_METHODS = ("trend", "hist_cagr", "best")
+DRIVEN_METHODS = ("driver", "share_of")
+METHODS = ("cagr", *HISTORY_METHODS, *DRIVEN_METHODS, "target")
 COMPARATORS = (">=", "<=", "≈", "cagr>=", "cagr≈")
+BOUND_KINDS = ("not_above", "range", "shares_sum", "growth_range")
 RATE_MIN, RATE_MAX = -100.0, 200.0
 
 
@@ -38,11 +42,13 @@ class Assumption:
     rationale_en: str
     source: str
     row: int
+    driver: str | None = None
+    share_series: str | None = None
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One published claim the base scenario must reproduce."""
+    """One published claim, evaluated against the base scenario (never reproduced by construction)."""
 
     claim_id: str
     target: str
@@ -54,6 +60,24 @@ class Claim:
     from_year: int | None
     text_zh: str
     text_en: str
+    source: str
+    row: int
+    stated_growth: float | None = None
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One plausibility bound every projection (and, for shares, every actual) must respect."""
+
+    bound_id: str
+    kind: str
+    series_id: str | None
+    quantity: str | None
+    other_series_id: str | None
+    low: float | None
+    high: float | None
+    rationale_zh: str
+    rationale_en: str
     source: str
     row: int
 
@@ -176,6 +200,20 @@ def read_assumptions(con: duckdb.DuckDBPyConnection, known_series: set[str], fx:
             problems.append(
                 Problem(where, "method target needs target_value, target_unit and target_year", row, "target_value")
             )
+        driver, share_series = r.get("driver") or None, r.get("share_series") or None
+        if r["method"] in DRIVEN_METHODS and driver is None:
+            problems.append(
+                Problem(where, f"method {r['method']} needs a driver (a series or aggregate)", row, "driver")
+            )
+        if r["method"] == "share_of" and share_series not in known_series:
+            problems.append(
+                Problem(
+                    where,
+                    f"method share_of needs share_series, a known series (got {share_series!r})",
+                    row,
+                    "share_series",
+                )
+            )
         horizon = _year(r["horizon"], problems, where, row, "horizon")
         if horizon is None and not any(p.row == row and p.column == "horizon" for p in problems):
             problems.append(Problem(where, "horizon (last projected year) is required", row, "horizon"))
@@ -201,6 +239,8 @@ def read_assumptions(con: duckdb.DuckDBPyConnection, known_series: set[str], fx:
                     r["rationale_en"],
                     r["source"],
                     row,
+                    driver,
+                    share_series,
                 )
             )
     if problems:
@@ -271,6 +311,7 @@ def read_claims(con: duckdb.DuckDBPyConnection, targets: set[str], fx: dict[str,
             else _canonical(raw_value, r["unit"], problems, where, row, "unit", fx)
         )
         tol = _number(r["tolerance_pct"], problems, where, row, "tolerance_pct") or 0.0
+        stated = _number(r.get("stated_growth_pct"), problems, where, row, "stated_growth_pct")
         if r["comparator"].startswith("cagr") and from_year is None:
             problems.append(Problem(where, "a CAGR claim needs from_year", row, "from_year"))
         if len(problems) == n_before:
@@ -286,6 +327,73 @@ def read_claims(con: duckdb.DuckDBPyConnection, targets: set[str], fx: dict[str,
                     from_year,
                     r["text_zh"],
                     r["text_en"],
+                    r["source"],
+                    row,
+                    None if stated is None else stated / 100,
+                )
+            )
+    if problems:
+        raise SourceError(problems)
+    return out
+
+
+def read_bounds(con: duckdb.DuckDBPyConnection, known_series: set[str], quantities: set[str]) -> list[Bound]:
+    """Parse and validate forecast_bounds: what a projection may not do, each bound with its rationale and source."""
+    where = f"sources/{BOUNDS}.csv"
+    rows = _rows(
+        con,
+        BOUNDS,
+        (
+            "bound_id",
+            "kind",
+            "series_id",
+            "quantity",
+            "other_series_id",
+            "low",
+            "high",
+            "rationale_zh",
+            "rationale_en",
+            "source",
+        ),
+    )
+    problems: list[Problem] = []
+    out = []
+    for r in rows:
+        row, n_before = r["_row"], len(problems)
+        kind, sid, qty, other = r["kind"], r["series_id"] or None, r["quantity"] or None, r["other_series_id"] or None
+        if kind not in BOUND_KINDS:
+            problems.append(Problem(where, f"kind {kind!r} not one of {BOUND_KINDS}", row, "kind"))
+        if (sid is None) == (qty is None):
+            problems.append(Problem(where, "give either series_id or quantity", row, "series_id"))
+        if sid is not None and sid not in known_series:
+            problems.append(Problem(where, f"unknown series {sid!r}", row, "series_id"))
+        if qty is not None and qty not in quantities:
+            problems.append(Problem(where, f"unknown quantity {qty!r} (one of {sorted(quantities)})", row, "quantity"))
+        if kind == "not_above" and other not in known_series:
+            problems.append(
+                Problem(
+                    where, f"not_above needs other_series_id, a known series (got {other!r})", row, "other_series_id"
+                )
+            )
+        low = _number(r["low"], problems, where, row, "low")
+        high = _number(r["high"], problems, where, row, "high")
+        if kind in ("range", "shares_sum", "growth_range") and low is None and high is None:
+            problems.append(Problem(where, f"{kind} needs low or high", row, "high"))
+        if not r["source"]:
+            problems.append(Problem(where, "every bound names its source", row, "source"))
+        if len(problems) == n_before:
+            growth = kind == "growth_range"
+            out.append(
+                Bound(
+                    r["bound_id"],
+                    kind,
+                    sid,
+                    qty,
+                    other,
+                    None if low is None else (low / 100 if growth else low),
+                    None if high is None else (high / 100 if growth else high),
+                    r["rationale_zh"],
+                    r["rationale_en"],
                     r["source"],
                     row,
                 )

@@ -16,6 +16,7 @@ LABEL_COLUMNS = ("dimension", "code", "name_zh", "name_en", "aliases")
 QUANTITIES = (
     "money",
     "compute",
+    "operations",
     "count",
     "duration",
     "share",

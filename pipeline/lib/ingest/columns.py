@@ -19,6 +19,7 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("source", "来源", "出处", "资料来源"),
     "note": ("note", "备注", "说明"),
     "formula": ("formula", "公式", "计算公式"),
+    "derived_from": ("derived_from", "推算基础年份", "推算依据年份"),
 }
 ROLE_DOCS: dict[str, str] = {
     "series": "the series of the row: a series id, name or alias of sources/series.csv; a label may carry its "
@@ -33,6 +34,8 @@ ROLE_DOCS: dict[str, str] = {
     "note": "a note kept with the row",
     "formula": "for `derived` rows, the arithmetic that gives the value (`615/1.44`); an empty value is filled from "
     "it, a given value must agree with it",
+    "derived_from": "for `derived` rows, the year(s) of the same series the formula starts from (`2016`, "
+    "`2016;2018`): a backtest never trains on a point derived from a year it holds back",
     "ignore": "a column the pipeline skips (kept in raw)",
     "year_column": "wide layout: one column per year; the unit may sit in the header, a marker makes the values "
     "estimates or forecasts",

@@ -406,6 +406,9 @@ def entry_file_problems(entry: dict[str, Any], text: str, sources_dir: Path, whe
     return _entry_problems(entry, 0, sources_dir, where, line=1, key_lines=key_lines(text))
 
 
+OWN_STATUSES = ("assumption", "derived")
+
+
 def load_manifest(sources_dir: Path) -> list[TableSpec]:
     """Read and validate the manifest; raise SourceError listing every bad entry."""
     path = sources_dir / MANIFEST_FILE
@@ -442,9 +445,30 @@ def load_manifest(sources_dir: Path) -> list[TableSpec]:
             values["rows"] = {str(k): str(v) for k, v in (values.get("rows") or {}).items()}
             values["accept_outliers"] = _acceptances(values.get("accept_outliers"))[0]
             specs.append(TableSpec(**{k: v for k, v in values.items()}))
+    problems += _dating_problems(specs, lines, where)
     if problems:
         raise SourceError(problems)
     return specs
+
+
+def _dating_problems(specs: list[TableSpec], lines: list[int], where: str) -> list[Problem]:
+    """Tables of our own (assumptions, derived values) are dated by their inputs or the edition: never later than
+    the latest table someone else published."""
+    published = [s.published for s in specs if s.status not in OWN_STATUSES]
+    if not published:
+        return []
+    latest = max(published)
+    return [
+        Problem(
+            where,
+            f"{s.id}: published {s.published} is later than every published input (latest {latest}); date a table "
+            "of assumptions or derived values by its inputs or the edition, not by the day it was written",
+            row=lines[i] if i < len(lines) else None,
+            column="published",
+        )
+        for i, s in enumerate(specs)
+        if s.status in OWN_STATUSES and s.published > latest
+    ]
 
 
 def unlisted_files(sources_dir: Path, specs: list[TableSpec]) -> list[str]:

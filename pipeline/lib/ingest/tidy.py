@@ -26,7 +26,7 @@ PROVENANCE = ("_row", "_file", "_sha256", "_loaded_at")
 FULLWIDTH = ("０１２３４５６７８９．，－％～＋", "0123456789.,-%~+")
 NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"  # 3229, 322.9, 5.149E+02 (a spreadsheet's scientific notation)
 NUMBER_PATTERN = (
-    r"^(约|近|超过|超|不低于|不少于|逾|大于|小于|>=|<=|>|≥|<|≤|~|≈)?"
+    r"^(约|近|已超过|已超|超过|超|不低于|不少于|逾|大于|小于|>=|<=|>|≥|<|≤|~|≈)?"
     rf"([-+]?{NUMBER})(?:(?:-|–|—|~|至|到)({NUMBER}))?(以上|以下|余|多|\+)?%?$"
 )
 # What a spreadsheet user does not see around a cell's text: spaces, tabs, line breaks, no-break and ideographic
@@ -54,6 +54,7 @@ TIDY_COLUMNS = (
     "source_note",
     "note",
     "formula",
+    "derived_from",
 )
 
 
@@ -109,6 +110,7 @@ def resolve_columns(
                 "source",
                 "note",
                 "formula",
+                "derived_from",
                 "ignore",
             ),
             "year_column",
@@ -209,7 +211,8 @@ def _long_select(spec: TableSpec, raw: str, cols: list[Column]) -> str:
             f"{label_geo}::VARCHAR AS label_geo, {lit(vc.series)}::VARCHAR AS fixed_series, "
             f"{lit(vc.geography)}::VARCHAR AS fixed_geo, "
             f"coalesce({text('status')}, {lit(spec.status)}) AS status, {text('source')} AS source_note, "
-            f"{text('note')} AS note, {text('formula')} AS formula FROM {raw}{label_join}"
+            f"{text('note')} AS note, {text('formula')} AS formula, {text('derived_from')} AS derived_from "
+            f"FROM {raw}{label_join}"
         )
     return " UNION ALL ".join(parts)
 
@@ -470,7 +473,7 @@ def _tidy_rows_sql(spec: TableSpec) -> str:
                t.value_text, CASE WHEN NOT t.plain THEN nullif(concat(t.p.qual, t.p.suffix), '') END AS qualifier,
                t.unit_text, u.quantity, u.canonical AS canonical_unit, u.factor, u.currency,
                coalesce(t.year_mark, {marker_status_sql("t.year_marker")}, t.status) AS status,
-               t.source_note, t.note, t.formula
+               t.source_note, t.note, t.formula, t.derived_from
         FROM (
             SELECT *, CASE WHEN plain THEN value_text::DOUBLE END AS plain_value,
                    CASE WHEN NOT plain THEN regexp_extract({_number_text("value_text")}, {lit(NUMBER_PATTERN)},

@@ -5,7 +5,8 @@ Canonical units (one per quantity) are what `core.observations` stores:
 | quantity | canonical | parsed from |
 |---|---|---|
 | money    | CNY (yuan)   | 元/万元/亿元/万亿元, 美元/欧元/日元 with the same prefixes, RMB/USD/EUR/JPY bn/tn |
-| compute  | EFLOPS       | FLOPS (次/秒), GFLOPS, TFLOPS, PFLOPS, EFLOPS, ZFLOPS |
+| compute  | EFLOPS       | FLOPS, GFLOPS, TFLOPS, PFLOPS, EFLOPS, ZFLOPS (floating-point operations per second) |
+| operations | ops/s      | 次/秒, 次每秒, ops/s, operations per second (any operation, e.g. additions: not FLOPS) |
 | count    | count        | 个/台/辆/人/家/项/座 with 万/亿 prefixes |
 | duration | years        | 年, 月 |
 | share    | %            | % |
@@ -134,8 +135,8 @@ def parse_unit(text: str) -> Unit:
         return Unit(text, "training", "PF-days", 1.0)
     if low == "tops":
         return Unit(text, "chip", "TOPS", 1.0)
-    if t in ("次/秒", "次每秒"):
-        return Unit(text, "compute", "EFLOPS", 1e-18)
+    if t in ("次/秒", "次每秒", "每秒次") or low in ("ops/s", "operations per second", "operations/s"):
+        return Unit(text, "operations", "ops/s", 1.0)
     m = re.fullmatch(r"([kmgtpez]?)flops", low)
     if m:
         return Unit(text, "compute", "EFLOPS", FLOPS_PREFIXES[m.group(1)])
@@ -158,8 +159,8 @@ def parse_unit(text: str) -> Unit:
         return Unit(text, "count", "count", hit[0])
     raise UnknownUnitError(
         f"unknown unit {text!r}; known forms: 元/万元/亿元/万亿元, 美元/欧元/日元 (same prefixes), RMB/USD bn|tn, "
-        "GFLOPS…ZFLOPS, 次/秒, PF-days, TOPS, 年, 月, %, 倍, 万台/万个/万辆/个/人/家, 亿千瓦时, 万吨 "
-        "(pipeline/lib/ingest/units.py)"
+        "GFLOPS…ZFLOPS, 次/秒 (operations, not FLOPS), PF-days, TOPS, 年, 月, %, 倍, 万台/万个/万辆/个/人/家, "
+        "亿千瓦时, 万吨 (pipeline/lib/ingest/units.py)"
     )
 
 

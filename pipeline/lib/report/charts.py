@@ -34,7 +34,9 @@ def chart_digest(data: dict[str, Any], module_file: Path) -> str:
     for path in sorted(
         {
             module_file,
+            Path(__file__),
             module_file.parent / "_common.py",
+            module_file.parents[1] / "statuses.py",
             module_file.parents[1] / "style.py",
             module_file.parents[1] / "fmt.py",
             templates_dir() / "i18n" / "figures.yaml",
@@ -90,10 +92,16 @@ def warm_up() -> None:
 
 
 def draw_jobs(jobs: list[tuple[str, dict[str, Any], str, str]]) -> list[str]:
-    """Draw (figure id, data, lang, PNG path) jobs one after the other in this process; return the paths."""
-    from pipeline.lib.report.figures import FIGURES
+    """Draw (figure id, data, lang, PNG path) jobs one after the other in this process, each labelled on the chart
+    if its data holds analyst assumptions; return the paths."""
+    from pipeline.lib.report import style
+    from pipeline.lib.report.figures import FIGURES, _common
 
-    return [str(FIGURES[fid].draw(data, lang, Path(path))) for fid, data, lang, path in jobs]
+    drawn = []
+    for fid, data, lang, path in jobs:
+        with style.stamped(_common.assumption_label(data, lang)):
+            drawn.append(str(FIGURES[fid].draw(data, lang, Path(path))))
+    return drawn
 
 
 def draw_charts(

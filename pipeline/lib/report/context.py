@@ -17,6 +17,7 @@ from pipeline.lib.ingest.manifest import publisher_in, reference_in
 from pipeline.lib.report import fmt
 from pipeline.lib.report.facts import format_fact, resolve_facts
 from pipeline.lib.report.queries import labels, sources
+from pipeline.lib.report.statuses import statuses
 from pipeline.lib.report.tables import column_widths
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
@@ -77,12 +78,19 @@ def current_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(sorted(inputs.items()))
 
 
+def edition_date(con: duckdb.DuckDBPyConnection) -> str:
+    """The report's date: the latest publication among the tables it reports on (not assumptions, and not the
+    exchange-rate tables that only convert other tables' amounts)."""
+    return con.execute(
+        "SELECT max(published)::VARCHAR FROM core.sources WHERE status <> 'assumption' AND source_id NOT IN "
+        "(SELECT DISTINCT source_id FROM core.fx_rates)"
+    ).fetchone()[0]
+
+
 def build_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Query everything the report shows; JSON-serialisable, canonical units. The changelog (`changes`) is added
     by the caller (`report.changes.compute_changes`), from the previous edition."""
-    published = con.execute("SELECT max(published)::VARCHAR FROM core.sources WHERE status <> 'assumption'").fetchone()[
-        0
-    ]
+    published = edition_date(con)
     used = {
         b.split(":", 1)[1]
         for part in ("sections", "appendix")
@@ -134,6 +142,19 @@ def _citation(ctx: dict[str, Any], ids: list[str], lang: str) -> str:
     return "; ".join(parts)
 
 
+def assumption_tag(found: list[str | None], t: dict[str, Any]) -> str | None:
+    """The caption tag of a figure or table whose values (their statuses) are all or partly analyst assumptions."""
+    assumed = found.count("assumption")
+    if not assumed:
+        return None
+    return t["assumption_tag"] if assumed == len(found) else t["some_assumptions_tag"]
+
+
+def _source_statuses(ctx: dict[str, Any], ids: list[str]) -> list[str | None]:
+    by_id = {s["source_id"]: s["status"] for s in ctx["sources"]}
+    return [by_id.get(sid) for sid in ids]
+
+
 def _cell(text: str, num: bool = False, flag: bool = False) -> dict[str, Any]:
     return {"text": text, "num": num, "flag": flag}
 
@@ -145,12 +166,17 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
     def series_name(sid: str) -> str:
         return name.get(f"series:{sid}", sid)
 
+    def rate(value: float | None) -> dict[str, Any]:
+        return _cell(fmt.percent(value, lang) if value is not None else "–", True)
+
     headlines = [
         [
             _cell(h[f"text_{lang}"]),
             _cell(fmt.quantity(h["ours"], h["unit"], lang) if h["ours"] is not None else "–", True, True),
-            _cell(fmt.percent(h["implied_cagr"], lang) if h["implied_cagr"] is not None else "–", True),
-            _cell(c["holds"] if h["passed"] else c["fails"]),
+            rate(h["implied_cagr"]),
+            rate(h["needed_cagr"]),
+            rate(h["historical_cagr"]),
+            _cell(t["verdict_words"][h["verdict"]]),
         ]
         for h in ctx["headlines"]
     ]
@@ -160,13 +186,17 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
             rate = f"→ {fmt.quantity(a['target_value'], a['unit'], lang)} ({a['target_year']})"
         elif a["method"] == "cagr":
             rate = fmt.percent(a["rate"], lang)
+        elif a["method"] in ("driver", "share_of"):
+            rate = "× " + " · ".join(
+                name.get(f"series:{d}", name.get(f"aggregate:{d}", d)) for d in (a["share_series"], a["driver"]) if d
+            )
         else:
-            rate = "trend"
+            rate = t["methods"][a["method"]]
         assumptions.append(
             [
                 _cell(series_name(a["series_id"])),
                 _cell(t["scenarios"][a["scenario"]]),
-                _cell(a["method"]),
+                _cell(t["methods"][a["method"]]),
                 _cell(rate, True),
                 _cell(a[f"rationale_{lang}"]),
             ]
@@ -175,7 +205,7 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
         [
             _cell(series_name(b["series_id"])),
             _cell(str(b["holdout_years"]), True),
-            _cell(b["method"]),
+            _cell(t["methods"][b["method"]]),
             _cell(fmt.percent(b["mape"], lang), True),
         ]
         for b in ctx["backtest"]
@@ -198,7 +228,7 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
     forecast_ids = ["forecast_assumptions", "forecast_claims"]
     return {
         "headlines": {
-            "header": [c["claim"], c["ours"], c["cagr"], c["result"]],
+            "header": [c["claim"], c["ours"], c["cagr"], c["needed"], c["history_growth"], c["result"]],
             "rows": headlines,
             "source_ids": forecast_ids,
             "flagged": True,
@@ -242,19 +272,21 @@ def _changes_rows(changes: dict[str, Any], lang: str, t: dict[str, Any]) -> list
     if changes["previous"] is None:
         return [[_cell(c["first_edition"]), _cell("–"), _cell("–"), _cell("–")]]
     rows = [
-        [_cell(c["kind_source"]), _cell(s["source_id"]), _cell(c[f"change_{s['change']}"]), _cell("")]
+        [_cell(c["kind_source"]), _cell(s[f"title_{lang}"]), _cell(c[f"change_{s['change']}"]), _cell("")]
         for s in changes["sources"]
     ]
-    rows += [
-        [_cell(c["kind_number"]), _cell(n["name"]), _cell(n[f"old_{lang}"], True), _cell(n[f"new_{lang}"], True)]
-        for n in changes["numbers"]
-    ]
+    for n in changes["numbers"]:
+        old, new = n[f"old_{lang}"], n[f"new_{lang}"]
+        if n.get("old_year") != n.get("new_year"):  # the latest actual moved to another year: say which
+            old += t["year_aside"].format(year=n["old_year"])
+            new += t["year_aside"].format(year=n["new_year"])
+        rows.append([_cell(c["kind_number"]), _cell(n[f"item_{lang}"]), _cell(old, True), _cell(new, True)])
     rows += [
         [
             _cell(c["kind_forecast"]),
             _cell(f[f"text_{lang}"]),
-            _cell(fmt.quantity(f["old"], f["unit"], lang) if f["old"] is not None else "–", True),
-            _cell(fmt.quantity(f["new"], f["unit"], lang) if f["new"] is not None else "–", True),
+            _cell(f[f"old_{lang}"], True),
+            _cell(f[f"new_{lang}"], True),
         ]
         for f in changes["forecasts"]
     ]
@@ -277,6 +309,23 @@ def _accepted_rows(
         )
         rows.append([_cell(c["kind_accepted"]), _cell(item), _cell("–"), _cell(shown)])
     return rows
+
+
+def prose_values(facts: dict[str, dict[str, Any]], lang: str, t: dict[str, Any]) -> dict[str, Any]:
+    """What the prose's {placeholders} stand for: `<fact>` (formatted; a fact stated in the year of another that
+    has no value for that year carries its own year), `<fact>_year`, and `<fact>_is` (the value after the
+    catalogue's copula, zh 为, which a qualifier replaces: '为1.5万亿元' but '超1.5万亿元')."""
+    values: dict[str, Any] = {}
+    for name, fact in facts.items():
+        text = format_fact(fact, lang, t)
+        anchor = facts.get(fact.get("same_year_as") or "")
+        if anchor is not None and anchor["year"] != fact["year"]:
+            text += t["year_aside"].format(year=fact["year"])
+        values[name] = text
+        values[f"{name}_year"] = fact["year"]
+        prefixed = any((fact.get("qualifier") or "").startswith(q) for q in t["qualifiers"])
+        values[f"{name}_is"] = text if prefixed else f"{t['copula']}{text}"
+    return values
 
 
 IMAGE_SCHEME = "chart:"
@@ -318,6 +367,7 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                         "title": titles[key]["title"][lang],
                         "image": image_url(chart_paths[key]),
                         "flagged": data["flagged"],
+                        "assumption": assumption_tag(statuses(data), t),
                         "source_line": _citation(ctx, data["source_ids"], lang),
                         "note": modules[key].note(data, lang) if hasattr(modules[key], "note") else None,
                     }
@@ -329,10 +379,12 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                         body = modules[key].rows(data, lang)
                         table = {**body, "source_ids": data["source_ids"], "flagged": data["flagged"]}
                         title = titles[key]["title"][lang]
+                        tag = assumption_tag(statuses(data), t)
                     else:
                         refs[f"tab_{key}"] = numbers["table"]
                         table = context_tables[key]
                         title = t["tables"][key]
+                        tag = assumption_tag(_source_statuses(ctx, table["source_ids"]), t)
                     item = {
                         "type": "table",
                         "id": key,
@@ -341,16 +393,14 @@ def edition_view(ctx: dict[str, Any], lang: str, chart_paths: dict[str, Path]) -
                         "header": table["header"],
                         "rows": table["rows"],
                         "flagged": table["flagged"],
+                        "assumption": tag,
                         "widths": column_widths(table["header"], table["rows"], table.get("class", "")),
                         "class": table.get("class", ""),
                         "source_line": _citation(ctx, table["source_ids"], lang),
                     }
                 blocks.append(item)
             parts[part].append({"id": sec["id"], "heading": t["sections"][sec["id"]], "blocks": blocks})
-    values: dict[str, Any] = dict(refs)
-    for name, fact in ctx["facts"].items():
-        values[name] = format_fact(fact, lang, t)
-        values[f"{name}_year"] = fact["year"]
+    values: dict[str, Any] = dict(refs) | prose_values(ctx["facts"], lang, t)
     for item, key in pending:
         item["text"] = t["text"][key].format(**values)
     return {

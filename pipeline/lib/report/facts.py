@@ -27,20 +27,42 @@ def _series_unit(con: duckdb.DuckDBPyConnection, series_id: str) -> str:
     return row[0]
 
 
-def _observation(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[str, Any]:
-    if spec["year"] == "latest":
-        spec = {
-            **spec,
-            "year": con.execute(
-                "SELECT max(year) FROM core.observations_latest WHERE series_id = ? AND geography = ? AND segment = ? "
-                "AND NOT is_outlook",
-                [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total")],
-            ).fetchone()[0],
-        }
+def _latest_actual_year(con: duckdb.DuckDBPyConnection, spec: dict) -> int | None:
+    """The latest year with an actual (not an outlook) of the fact's series, geography and segment."""
+    return con.execute(
+        "SELECT max(year) FROM core.observations_latest WHERE series_id = ? AND geography = ? AND segment = ? "
+        "AND NOT is_outlook",
+        [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total")],
+    ).fetchone()[0]
+
+
+def _has_actual(con: duckdb.DuckDBPyConnection, spec: dict, year: int) -> bool:
+    return (
+        con.execute(
+            "SELECT count(*) FROM core.observations_latest WHERE series_id = ? AND geography = ? AND segment = ? "
+            "AND year = ? AND NOT is_outlook",
+            [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total"), year],
+        ).fetchone()[0]
+        > 0
+    )
+
+
+def _observation(
+    con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """One observation. `year: latest` takes the latest actual; `same_year_as: <fact>` the year of that fact
+    where this series has an actual then, else its own latest actual (the prose then states its year)."""
+    year = spec.get("year")
+    if "same_year_as" in spec:
+        anchor = facts[spec["same_year_as"]]["year"]
+        year = anchor if _has_actual(con, spec, anchor) else _latest_actual_year(con, spec)
+    elif year == "latest":
+        year = _latest_actual_year(con, spec)
+    spec = {**spec, "year": year}
     cur = con.execute(
         "SELECT value, value_low, value_high, unit, quantity, value_orig, unit_orig, currency_orig, qualifier, "
-        "source_id, status, year, is_outlook FROM core.observations_latest WHERE series_id = ? AND geography = ? "
-        "AND segment = ? AND year = ?",
+        "source_id, status, year, is_outlook, series_id, geography, segment FROM core.observations_latest "
+        "WHERE series_id = ? AND geography = ? AND segment = ? AND year = ?",
         [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total"), spec["year"]],
     )
     row = cur.fetchone()
@@ -49,36 +71,46 @@ def _observation(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[
     fact = dict(zip([d[0] for d in cur.description], row, strict=True))
     fact["status"] = "forecast" if fact.pop("is_outlook") and fact["status"] == "solid" else fact["status"]
     fact["source_ids"] = [fact.pop("source_id")]
+    if "same_year_as" in spec:
+        fact["same_year_as"] = spec["same_year_as"]
     return fact
 
 
-def _headline(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[str, Any]:
-    row = con.execute(
-        "SELECT target, year, ours, claimed, implied_cagr FROM forecast.headlines WHERE claim_id = ?", [spec["claim"]]
-    ).fetchone()
+def _headline(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict[str, Any]) -> dict[str, Any]:
+    """A field of one evaluated claim: `ours`/`claimed` (amounts), `implied_cagr`/`needed_cagr`/`historical_cagr`
+    (rates) or `assessment` (the verdict with its gap, worded per language)."""
+    cur = con.execute(
+        "SELECT target, year, ours, claimed, implied_cagr, needed_cagr, historical_cagr, gap, verdict, tolerance "
+        "FROM forecast.headlines WHERE claim_id = ?",
+        [spec["claim"]],
+    )
+    row = cur.fetchone()
     if row is None:
         raise KeyError(f"fact {name!r}: no headline claim {spec['claim']!r}")
-    target, year, ours, claimed, cagr = row
+    h = dict(zip([d[0] for d in cur.description], row, strict=True))
     members = [
         m
         for (m,) in con.execute(
-            "SELECT member_series_id FROM forecast.aggregates WHERE aggregate_id = ?", [target]
+            "SELECT member_series_id FROM forecast.aggregates WHERE aggregate_id = ?", [h["target"]]
         ).fetchall()
-    ] or [target]
+    ] or [h["target"]]
     field = spec["field"]
-    if field == "implied_cagr":
-        return {"value": cagr, "unit": "rate", "year": year, "status": "forecast", "source_ids": FORECAST_SOURCES}
-    value = ours if field == "ours" else claimed
+    common = {"year": h["year"], "source_ids": FORECAST_SOURCES, "claim": spec["claim"], "field": field}
+    if field.endswith("_cagr"):
+        return {"value": h[field], "unit": "rate", "status": "forecast", **common}
+    if field == "assessment":
+        return {"value": h["gap"], "unit": "assessment", "verdict": h["verdict"], "status": "forecast", **common}
+    if field == "ours" and h["ours"] is None:
+        raise KeyError(f"fact {name!r}: claim {spec['claim']!r} has no base-scenario value (not assessed)")
     return {
-        "value": value,
+        "value": h["ours"] if field == "ours" else h["claimed"],
         "unit": _series_unit(con, members[0]),
-        "year": year,
         "status": "forecast" if field == "ours" else "seed",
-        "source_ids": FORECAST_SOURCES,
+        **common,
     }
 
 
-def _projection(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[str, Any]:
+def _projection(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict[str, Any]) -> dict[str, Any]:
     row = con.execute(
         "SELECT value, rate, year FROM forecast.projections WHERE series_id = ? AND scenario = ? AND "
         "year = ? AND geography = ?",
@@ -87,29 +119,44 @@ def _projection(con: duckdb.DuckDBPyConnection, name: str, spec: dict) -> dict[s
     if row is None:
         raise KeyError(f"fact {name!r}: no projection {spec}")
     value, rate, year = row
+    where = {
+        "series_id": spec["series"],
+        "geography": spec.get("geography", "CN"),
+        "scenario": spec.get("scenario", "base"),
+    }
     if spec.get("field") == "rate":
-        return {"value": rate, "unit": "rate", "year": year, "status": "forecast", "source_ids": FORECAST_SOURCES}
+        return {
+            "value": rate,
+            "unit": "rate",
+            "year": year,
+            "status": "forecast",
+            "source_ids": FORECAST_SOURCES,
+            "field": "rate",
+            **where,
+        }
     return {
         "value": value,
         "unit": _series_unit(con, spec["series"]),
         "year": year,
         "status": "forecast",
         "source_ids": FORECAST_SOURCES,
+        **where,
     }
 
 
 def resolve_facts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     """Every fact of facts.yaml with its value (canonical units), year, status and sources."""
     kinds = {"observation": _observation, "headline": _headline, "projection": _projection}
-    facts = {}
+    facts: dict[str, dict[str, Any]] = {}
     for name, spec in fact_specs().items():
-        facts[name] = kinds[spec.get("kind", "observation")](con, name, spec)
+        facts[name] = kinds[spec.get("kind", "observation")](con, name, spec, facts)
         if "format" in spec:
             facts[name]["format"] = spec["format"]
     return facts
 
 
 def _qualified(text: str, qualifier: str | None, lang: str, t: dict[str, Any]) -> str:
+    """`text` with its published qualifier (超 / 约 / 以上 ...) in `lang`'s words: '超1.5万亿元', 'over RMB 1.5 tn'."""
     if not qualifier:
         return text
     prefix = next((q for q in sorted(t["qualifiers"], key=len, reverse=True) if qualifier.startswith(q)), None)
@@ -120,24 +167,36 @@ def _qualified(text: str, qualifier: str | None, lang: str, t: dict[str, Any]) -
     return f"{word} {text}" if word else text
 
 
+def _is_range(fact: dict[str, Any]) -> bool:
+    low, high = fact.get("value_low"), fact.get("value_high")
+    return low is not None and high is not None and abs(high - low) > 1e-12 * max(abs(high), 1)
+
+
 def format_fact(fact: dict[str, Any], lang: str, t: dict[str, Any]) -> str:
-    """The fact as the prose shows it in `lang`: qualifier, range, original currency where it is not CNY."""
+    """The fact as the prose shows it in `lang`: qualifier, range, original currency where it is not CNY, and
+    '(analyst assumption)' where the value is one."""
+    text = _qualified(_value_text(fact, lang, t), fact.get("qualifier"), lang, t)
+    if fact.get("status") == "assumption":
+        text += t["assumption_aside"]
+    return text
+
+
+def _value_text(fact: dict[str, Any], lang: str, t: dict[str, Any]) -> str:
     unit = fact["unit"]
     if unit == "rate":
-        return fmt.percent(fact["value"], lang)
+        return fmt.percent(fact["value"], lang) if fact["value"] is not None else t["verdicts"]["no_rate"]
+    if unit == "assessment":
+        gap = "" if fact["value"] is None else fmt.percent(abs(fact["value"]), lang)
+        return t["verdicts"][fact["verdict"]].format(gap=gap)
     if fact.get("format") == "plain":
-        return _qualified(fmt.number(fact["value"], lang, "#,##0.##"), fact.get("qualifier"), lang, t)
+        return fmt.number(fact["value"], lang, "#,##0.##")
+    ends = (fact["value_low"], fact["value_high"]) if _is_range(fact) else (fact["value"],)
     if unit == "years" and fact.get("unit_orig") in ("月", "个月"):
-        return _qualified(fmt.duration(fact["value"], lang, t["units"], months=True), fact.get("qualifier"), lang, t)
-    low, high = fact.get("value_low"), fact.get("value_high")
-    if low is not None and high is not None and abs(high - low) > 1e-12 * max(abs(high), 1):
-        text = f"{fmt.quantity(low, unit, lang, t['units'])}–{fmt.quantity(high, unit, lang, t['units'])}"
-    else:
-        text = fmt.quantity(fact["value"], unit, lang, t["units"])
+        return fmt.join_range(*(fmt.duration(v, lang, t["units"], months=True) for v in ends))
+    text = fmt.join_range(*(fmt.quantity(v, unit, lang, t["units"]) for v in ends))
     currency = fact.get("currency_orig")
     if unit == "CNY" and currency not in (None, "CNY"):
         original = fmt.money(fact["value_orig"] * parse_unit(fact["unit_orig"]).factor, lang, currency)
         approx = "约" if lang == "zh" else "about "
-        text = f"{original}（{approx}{text}）" if lang == "zh" else f"{original} ({approx}{text})"
-        return _qualified(text, fact.get("qualifier"), lang, t)
-    return _qualified(text, fact.get("qualifier"), lang, t)
+        return f"{original}（{approx}{text}）" if lang == "zh" else f"{original} ({approx}{text})"
+    return text

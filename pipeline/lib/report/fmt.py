@@ -6,6 +6,8 @@ zh money: 万元 / 亿元 / 万亿元;  en money: RMB mn / bn / tn (or the origi
 
 from __future__ import annotations
 
+import re
+
 from babel.numbers import format_decimal
 
 LOCALES = {"zh": "zh_CN", "en": "en_US"}
@@ -14,6 +16,7 @@ EN_CURRENCY = {"CNY": "RMB", "USD": "USD", "EUR": "EUR", "JPY": "JPY"}
 ZH_SCALES = ((1e12, "万亿"), (1e8, "亿"), (1e4, "万"), (1.0, ""))
 EN_SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "mn"), (1.0, ""))
 EN_COUNT_SCALES = ((1e9, " billion"), (1e6, " million"), (1.0, ""))
+_NUMBER = re.compile(r"[0-9][0-9,.]*")
 FLOPS_PREFIXES = ((1.0, "EFLOPS"), (1e-3, "PFLOPS"), (1e-6, "TFLOPS"), (1e-9, "GFLOPS"), (1e-18, "FLOPS"))
 
 
@@ -96,6 +99,15 @@ def carbon(value_t: float, lang: str) -> str:
     return f"{number(scaled, lang, precision_pattern(scaled))} {word}"
 
 
+def operations(value: float, lang: str) -> str:
+    """Operations of any kind per second (never FLOPS): zh '5,000次/秒'; en '5,000 operations per second'."""
+    if lang == "zh":
+        scaled, word = _scale(value, ((1e8, "亿"), (1e4, "万"), (1.0, "")))
+        return f"{number(scaled, lang, precision_pattern(scaled))}{word}次/秒"
+    scaled, word = _scale(value, EN_COUNT_SCALES)
+    return f"{number(scaled, lang, precision_pattern(scaled))}{word} operations per second"
+
+
 def duration(years: float, lang: str, units: dict[str, str], months: bool = False) -> str:
     """Years, or months below one year (or when `months`): '2个月' / '2 months', '75年' / '75 years'."""
     if years < 1 or months:
@@ -125,11 +137,29 @@ def quantity(value: float, unit: str, lang: str, units: dict[str, str] | None = 
         return f"{number(value, lang, '#,##0.#')}{units['x']}"
     if unit == "EFLOPS":
         return compute(value)
+    if unit == "ops/s":
+        return operations(value, lang)
     if unit == "kWh":
         return energy(value, lang)
     if unit == "t":
         return carbon(value, lang)
     return f"{number(value, lang, precision_pattern(value))} {unit}"
+
+
+def quantity_range(low: float, high: float, unit: str, lang: str, units: dict[str, str] | None = None) -> str:
+    """A range with its unit once where both ends share it: '3–4个月', 'RMB 1–2 tn', '100 GFLOPS–2.5 TFLOPS'."""
+    return join_range(quantity(low, unit, lang, units), quantity(high, unit, lang, units))
+
+
+def join_range(low: str, high: str | None = None) -> str:
+    """Two formatted ends as one range, their common unit text written once ('3个月', '4个月' → '3–4个月');
+    one end alone as it is."""
+    if high is None:
+        return low
+    lo, hi = _NUMBER.search(low), _NUMBER.search(high)
+    if lo and hi and low[: lo.start()] == high[: hi.start()] and low[lo.end() :] == high[hi.end() :]:
+        return f"{low[: lo.end()]}–{high[hi.start() :]}"
+    return f"{low}–{high}"
 
 
 def percent(rate: float, lang: str) -> str:

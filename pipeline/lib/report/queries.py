@@ -19,6 +19,16 @@ def labels(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
         f"{d}:{c}": {"zh": zh, "en": en}
         for d, c, zh, en in con.execute("SELECT dimension, code, name_zh, name_en FROM core.labels").fetchall()
     }
+    has_aggregates = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'forecast' AND table_name = 'aggregates'"
+    ).fetchone()[0]
+    if has_aggregates:
+        out |= {
+            f"aggregate:{a}": {"zh": zh, "en": en}
+            for a, zh, en in con.execute(
+                "SELECT DISTINCT aggregate_id, name_zh, name_en FROM forecast.aggregates"
+            ).fetchall()
+        }
     return out
 
 

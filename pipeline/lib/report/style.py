@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +12,32 @@ PALETTE = ("#00338D", "#0091DA", "#483698", "#470A68", "#00A3A1", "#EAAA00", "#6
 APPROX_HATCH = "//"
 FIGSIZE = (6.4, 3.4)
 DPI = 200
+STAMP_COLORS = {"text": "#7A4F00", "face": "#FFF4D6", "edge": "#EAAA00"}
+_stamp: ContextVar[str | None] = ContextVar("stamp", default=None)
+
+
+@contextmanager
+def stamped(label: str | None) -> Iterator[None]:
+    """Charts saved inside this block carry `label` (e.g. 'Analyst assumption') in a box above the plot."""
+    token = _stamp.set(label)
+    try:
+        yield
+    finally:
+        _stamp.reset(token)
+
+
+def _draw_stamp(fig: Any, label: str) -> None:
+    fig.text(
+        0.995,
+        1.0,
+        label,
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        weight="bold",
+        color=STAMP_COLORS["text"],
+        bbox={"boxstyle": "round,pad=0.35", "facecolor": STAMP_COLORS["face"], "edgecolor": STAMP_COLORS["edge"]},
+    )
 
 
 def setup() -> Any:
@@ -42,9 +71,9 @@ class MissingGlyphError(RuntimeError):
 
 
 def save(fig: Any, path: Path) -> Path:
-    """Write an opaque RGB PNG with no timestamp or software metadata (same data → same bytes); fail on missing
-    glyphs. RGB, not matplotlib's RGBA: WeasyPrint splits an alpha channel into a second image and re-encodes
-    both, on every PDF build."""
+    """Write an opaque RGB PNG with no timestamp or software metadata (same data → same bytes), with the label
+    of `stamped` if one is set; fail on missing glyphs. RGB, not matplotlib's RGBA: WeasyPrint splits an alpha
+    channel into a second image and re-encodes both, on every PDF build."""
     import io
     import warnings
 
@@ -52,6 +81,8 @@ def save(fig: Any, path: Path) -> Path:
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    if label := _stamp.get():
+        _draw_stamp(fig, label)
     buffer = io.BytesIO()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

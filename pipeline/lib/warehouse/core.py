@@ -126,7 +126,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
                    t.value_orig, t.unit_text AS unit_orig, t.currency AS currency_orig, t.value_text, t.qualifier,
                    t.source_id, t.status, t.vintage,
                    t.year > year(t.vintage) OR t.status IN ({not_actual}) AS is_outlook,
-                   t.src_row, t.src_col, t.source_note, t.note, t.formula,
+                   t.src_row, t.src_col, t.source_note, t.note, t.formula, t.derived_from,
                    CASE WHEN p.value IS NOT NULL THEN p.value / (t.value_orig * t.factor)
                         ELSE f.cny_per_unit END AS fx_rate,
                    CASE WHEN p.value IS NULL THEN f.year END AS fx_year,

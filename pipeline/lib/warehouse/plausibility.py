@@ -37,6 +37,7 @@ class Bounds:
 BOUNDS = (
     Bounds("money", 0.0, 1e15, "CNY", "1,000万亿元 / RMB 1,000 tn, more than the world's GDP"),
     Bounds("compute", 0.0, 1e6, "EFLOPS", "1,000,000 EFLOPS, ~20x the largest 2030 outlook (56 ZFLOPS)"),
+    Bounds("operations", 0.0, 1e21, "ops/s", "1e21 operations per second, ~1,000x the fastest computer"),
     Bounds("count", 0.0, 1e13, "count", "10 trillion, more than anything these reports count"),
     Bounds("energy", 0.0, 1e14, "kWh", "100,000亿千瓦时, more than the world's electricity use"),
     Bounds("carbon", 0.0, 1e11, "t", "1,000亿吨, more than the world's yearly emissions"),

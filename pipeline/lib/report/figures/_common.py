@@ -14,6 +14,7 @@ from pipeline.config import templates_dir
 from pipeline.lib import yamlio
 from pipeline.lib.ingest.manifest import NOT_ACTUAL_STATUSES
 from pipeline.lib.report import fmt, style
+from pipeline.lib.report.statuses import statuses
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
     import duckdb
@@ -222,6 +223,19 @@ def headlines(con: duckdb.DuckDBPyConnection, target: str) -> list[dict[str, Any
     cur = con.execute("SELECT * FROM forecast.headlines WHERE target = ? ORDER BY year", [target])
     cols = [d[0] for d in cur.description]
     return [clean(dict(zip(cols, r, strict=True))) for r in cur.fetchall()]
+
+
+# --- what the data is ------------------------------------------------------------------------------------------
+
+
+def assumption_label(data: dict[str, Any], lang: str) -> str | None:
+    """The label a chart of analyst-assumed values carries on itself ('分析师假设' when every value is one, '含分析师
+    假设' when some are), from the statuses in its data; None when none is."""
+    found = statuses(data)
+    assumed = found.count("assumption")
+    if not assumed:
+        return None
+    return shared("stamp.assumption" if assumed == len(found) else "stamp.some_assumptions", lang)
 
 
 # --- formatting ------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Backtest: mean absolute percentage error of each forecast method when the last 1 or 2 actual years are held
-out (forecast.backtest), as grouped bars."""
+"""Backtest: rolling-origin mean absolute percentage error of each forecast method one and two years ahead
+(forecast.backtest), as grouped bars."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ KIND = "chart"
 
 
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Groups (series × hold-out) with one MAPE per method, plus the sources of the histories tested."""
+    """Groups (series × horizon) with one MAPE per method, plus the sources of the histories tested."""
     series = c.names(con, "series")
     rows = con.execute(
         "SELECT series_id, geography, segment, holdout_years, train_from, train_to, method, rate, "
@@ -43,7 +43,7 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         g["methods"][method] = {"mape": mape, "rate": rate}
         if method not in methods:
             methods.append(method)
-    order = {m: i for i, m in enumerate(("naive", "cagr", "trend"))}
+    order = {m: i for i, m in enumerate(("naive", "hist_cagr", "trend"))}
     methods.sort(key=lambda m: (order.get(m, len(order)), m))
     ids = set()
     for sid, geo, seg, _hold in groups:

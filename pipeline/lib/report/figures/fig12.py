@@ -58,6 +58,7 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                     "value": claim["claimed"],
                     "comparator": claim["comparator"],
                     "passed": claim["passed"],
+                    "verdict": claim["verdict"],
                     "text": {"zh": claim["text_zh"], "en": claim["text_en"]},
                     "source": claim["source"],
                 },
@@ -79,12 +80,14 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         a, p, cl = it["actual"], it["projection"], it["claim"]
         ax.bar(0, a["value"] / divisor, 0.55, **c.bar_style(color, a["mark"]))
         ax.bar(1, p["base"] / divisor, 0.55, **c.bar_style(color, "projection"))
-        top = max(p["high"] or p["base"], cl["value"] if cl else 0) / divisor
+        top = max(p["high"] or p["base"], p["base"], cl["value"] if cl else 0) / divisor
         if p["low"] is not None and p["high"] is not None:
+            # a driven base scenario may lie outside the low-high range: the whisker spans all three
+            low, high = min(p["low"], p["base"], p["high"]), max(p["low"], p["base"], p["high"])
             ax.errorbar(
                 1,
                 p["base"] / divisor,
-                yerr=[[(p["base"] - p["low"]) / divisor], [(p["high"] - p["base"]) / divisor]],
+                yerr=[[(p["base"] - low) / divisor], [(high - p["base"]) / divisor]],
                 fmt="none",
                 ecolor=c.GREY,
                 elinewidth=1,

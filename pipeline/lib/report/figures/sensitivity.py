@@ -84,11 +84,11 @@ def _scale(p: dict[str, Any], lang: str) -> tuple[float, str]:
 
 
 def _holds(value: float, claim: float, comparator: str, tol: float) -> bool:
-    """Whether a projected value satisfies the claim (same rule as forecast.headlines)."""
+    """Whether a projected value satisfies the claim within its tolerance `tol` (same rule as forecast.claims)."""
     if comparator == ">=":
-        return value >= claim - 1e-9
+        return value >= claim - tol - 1e-9
     if comparator == "<=":
-        return value <= claim + 1e-9
+        return value <= claim + tol + 1e-9
     return abs(value - claim) <= tol + 1e-9
 
 
