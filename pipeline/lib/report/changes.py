@@ -26,6 +26,17 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+# the column heading that names each field of an evaluated claim (i18n columns)
+CLAIM_FIELD_COLUMNS = {
+    "ours": "ours",
+    "claimed": "claim",
+    "implied_cagr": "cagr",
+    "needed_cagr": "needed",
+    "historical_cagr": "history_growth",
+    "assessment": "result",
+}
+
+
 def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str, str]) -> dict[str, Any]:
     """Sources changed, numbers moved (old → new in both languages, under their names in each language), forecasts
     revised, vs the previous edition. A number or forecast is listed only where what the reader sees differs: its
@@ -120,7 +131,7 @@ def fact_name(fact: dict[str, Any], ctx: dict[str, Any], lang: str, t: dict[str,
     if "claim" in fact:
         claim = next((h for h in ctx["headlines"] if h["claim_id"] == fact["claim"]), None)
         what = claim[f"text_{lang}"] if claim else t["columns"]["claim"]
-        detail = [t["columns"][{"ours": "ours", "claimed": "claim", "implied_cagr": "cagr"}[fact["field"]]]]
+        detail = [t["columns"][CLAIM_FIELD_COLUMNS[fact["field"]]]]
     else:
         what = label("series", fact.get("series_id")) or t["columns"]["kind_number"]
         detail = [label("geography", fact.get("geography"))]
