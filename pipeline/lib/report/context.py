@@ -108,8 +108,10 @@ def build_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "headlines": headline_rows(con),
         "assumptions": _rows(
             con,
-            "SELECT * FROM (SELECT a.*, coalesce(any_value(o.unit), 'CNY') AS unit "
+            "SELECT * FROM (SELECT a.*, coalesce(any_value(o.unit), 'CNY') AS unit, "
+            "any_value(p.rate) AS effective_rate, any_value(p.fitted_method) AS fitted_method "
             "FROM forecast.assumptions a LEFT JOIN core.observations o USING (series_id) "
+            "LEFT JOIN forecast.projections p ON p.assumption_id = a.assumption_id AND p.year = a.horizon "
             "GROUP BY ALL) ORDER BY series_id, list_position(['low', 'base', 'high'], scenario)",
         ),
         "backtest": _rows(con, "SELECT * FROM forecast.backtest ORDER BY series_id, holdout_years, method"),
@@ -182,21 +184,21 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
     ]
     assumptions = []
     for a in ctx["assumptions"]:
-        if a["method"] == "target":
-            rate = f"→ {fmt.quantity(a['target_value'], a['unit'], lang)} ({a['target_year']})"
-        elif a["method"] == "cagr":
-            rate = fmt.percent(a["rate"], lang)
+        method = t["methods"][a["method"]]
+        if a["method"] == "best" and a["fitted_method"]:
+            method += t["method_detail"].format(detail=t["methods"][a["fitted_method"]])
         elif a["method"] in ("driver", "share_of"):
-            rate = "× " + " · ".join(
-                name.get(f"series:{d}", name.get(f"aggregate:{d}", d)) for d in (a["share_series"], a["driver"]) if d
-            )
+            drivers = (name.get(f"series:{d}", name.get(f"aggregate:{d}", d)) for d in (a["share_series"], a["driver"]))
+            method += t["method_detail"].format(detail=" × ".join(d for d in drivers if d))
+        if a["method"] == "target":
+            rate = f"→ {fmt.quantity(a['target_value'], a['unit'], lang)} ({int(a['target_year'])})"
         else:
-            rate = t["methods"][a["method"]]
+            rate = "–" if a["effective_rate"] is None else fmt.percent(a["effective_rate"], lang)
         assumptions.append(
             [
                 _cell(series_name(a["series_id"])),
                 _cell(t["scenarios"][a["scenario"]]),
-                _cell(t["methods"][a["method"]]),
+                _cell(method),
                 _cell(rate, True),
                 _cell(a[f"rationale_{lang}"]),
             ]
@@ -240,7 +242,7 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
             "flagged": True,
         },
         "backtest": {
-            "header": [c["series"], c["holdout"], c["method"], c["mape"]],
+            "header": [c["series"], c["horizon"], c["method"], c["mape"]],
             "rows": backtest,
             "source_ids": sorted({s["source_id"] for s in ctx["sources"] if s["source_id"].startswith("fig11")}),
             "flagged": False,

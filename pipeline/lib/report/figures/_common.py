@@ -423,7 +423,10 @@ def draw_projections(
     (diamonds) of some series on one axis; returns the legend handles. `value_label(value, q)` formats a label."""
     colors = colors or list(style.PALETTE)
     years: set[int] = set()
-    base_years = []
+    base_years: list[int] = []
+    first_projected: list[int] = []
+    projected: set[str] = set()
+    banded: set[str] = set()
     marks: set[str | None] = set()
     ends: list[tuple[float, float, str, str]] = []
     outlooks: list[tuple[float, float, str]] = []
@@ -441,22 +444,27 @@ def draw_projections(
             marks.add(h["mark"])
             ax.plot([x], [y], linestyle="none", zorder=4, **point_style(c, h["mark"]))
         base = s["scenarios"].get("base")
+        low, high = s["scenarios"].get("low"), s["scenarios"].get("high")
+        ref = base or (low if low and high else None)  # without a base scenario the low-high band still shows
+        if ref:
+            projected.add(s["series_id"])
+            start = ([ref["base_year"]], [ref["base_value"] / divisor])
+            bx = start[0] + [p["year"] for p in ref["points"]]
+            years |= set(bx)
         if base:
             base_years.append(base["base_year"])
-            start = ([base["base_year"]], [base["base_value"] / divisor])
-            bx = start[0] + [p["year"] for p in base["points"]]
             by = start[1] + [p["value"] / divisor for p in base["points"]]
-            years |= set(bx)
             top = max([top, *by])
             ax.plot(bx, by, color=c, linewidth=1.4, linestyle=(0, (4, 2)), zorder=3)
             ax.plot(bx[-1:], by[-1:], marker="o", markersize=3.5, color=c, zorder=4)
             ends.append((bx[-1], by[-1] * divisor, c, s["series_id"]))
-            low, high = s["scenarios"].get("low"), s["scenarios"].get("high")
-            if low and high:
-                ly = start[1] + [p["value"] / divisor for p in low["points"]]
-                hy2 = start[1] + [p["value"] / divisor for p in high["points"]]
-                top = max([top, *hy2])
-                ax.fill_between(bx, ly, hy2, color=c, alpha=0.14, linewidth=0, zorder=2)
+        if ref and low and high and len(low["points"]) == len(high["points"]) == len(ref["points"]):
+            ly = start[1] + [p["value"] / divisor for p in low["points"]]
+            hy2 = start[1] + [p["value"] / divisor for p in high["points"]]
+            top = max([top, *hy2])
+            ax.fill_between(bx, ly, hy2, color=c, alpha=0.14, linewidth=0, zorder=2)
+            banded.add(s["series_id"])
+            first_projected.append(ref["base_year"])
         for o in s["outlook"]:
             years.add(o["year"])
             top = max(top, o["value"] / divisor)
@@ -476,8 +484,8 @@ def draw_projections(
     ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
     year_axis(ax, sorted(range(min(years), max(years) + 1)))
     number_axis(ax, "y", lang)
-    if base_years:
-        start = min(base_years)
+    if base_years or first_projected:
+        start = min(base_years or first_projected)
         ax.axvspan(start + 0.02, max(years) + 0.5, color=LIGHT_BG, zorder=0, linewidth=0)
         ax.text(
             max(years) + 0.45,
@@ -539,11 +547,11 @@ def draw_projections(
     )
     handles += legend_marks(lang, marks, kind="point", color=handle_color)
     if base_years:
+        handles.append(line_handle(shared("legend.base", lang), handle_color, linewidth=1.4, linestyle=(0, (4, 2))))
+    if banded:
         from matplotlib.patches import Patch
 
-        handles.append(line_handle(shared("legend.base", lang), handle_color, linewidth=1.4, linestyle=(0, (4, 2))))
-        if any(s["scenarios"].get("low") for s in series):
-            handles.append(Patch(color=handle_color, alpha=0.14, linewidth=0, label=shared("legend.band", lang)))
+        handles.append(Patch(color=handle_color, alpha=0.14, linewidth=0, label=shared("legend.band", lang)))
     if outlooks:
         handles.append(
             line_handle(

@@ -84,7 +84,15 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
                 fontsize=c.SMALL,
             )
     labels = [
-        c.text(ID, "group", lang, name=g["name"][lang], n=g["holdout_years"], start=g["train_from"], end=g["train_to"])
+        c.text(
+            ID,
+            "group",
+            lang,
+            name=c.wrap(g["name"][lang], lang, 7 if lang == "zh" else 14),
+            n=g["holdout_years"],
+            start=g["train_from"],
+            end=g["train_to"],
+        )
         for g in groups
     ]
     ax.set_xticks(range(len(groups)), labels)
@@ -96,5 +104,5 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         c.bar_patch(None, c.text(ID, f"method.{m}", lang), style.PALETTE[[0, 1, 4, 5, 2][i % 5]])
         for i, m in enumerate(methods)
     ]
-    c.legend(ax, handles, loc="upper left")
+    c.legend(ax, handles, loc="upper right")
     return style.save(fig, path)
