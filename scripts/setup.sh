@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 
 # libpango*: WeasyPrint's text layout; libharfbuzz-subset0: fast font subsetting when writing PDFs (3-7x);
-# fontconfig: font lookup; poppler-utils: pdftoppm/pdffonts to look at and inspect the PDFs.
-DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils)
+# fontconfig: font lookup; poppler-utils: pdftoppm/pdffonts to look at and inspect the PDFs;
+# postgresql: the team-server profile's instance storage (docs/deploy.md), started on a loopback port by its test.
+DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils postgresql)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -26,5 +27,5 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev,team]'
 echo "setup: ok (.venv ready)"
