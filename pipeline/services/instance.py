@@ -16,6 +16,7 @@ def open_instance():
     """Dagster's instance in DAGSTER_HOME (created with the writer pool limit when new); StateError naming the
     folder and the command to reset it if its run history cannot be read."""
 
+    from pipeline.defs.resources import WRITER_POOL
     from pipeline.lib.warehouse.state import reset_hint
 
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(output_dir() / "dagster_home")))
@@ -28,6 +29,7 @@ def open_instance():
     try:
         instance = instance_without_log_mirroring(home)
         instance.get_runs(limit=1)
+        writer_limit = instance.event_log_storage.get_concurrency_info(WRITER_POOL).limit
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy, YAML and Dagster raise many types for a broken home
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise StateError(
@@ -35,6 +37,12 @@ def open_instance():
             f"set it aside with `{reset_hint(home)}` and run the command again (the editions and the "
             "warehouse are not affected)"
         ) from exc
+    if writer_limit != 1:
+        raise StateError(
+            f"the Dagster instance in {home} lets {writer_limit or 'unlimited'} step(s) of the {WRITER_POOL} pool "
+            "run at once, but DuckDB takes one writer: add `concurrency: {pools: {default_limit: 1}}` to "
+            f"{config} (deploy/team/dagster.yaml has it) or run `dagster instance concurrency set {WRITER_POOL} 1`"
+        )
     return instance
 
 
