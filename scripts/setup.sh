@@ -27,5 +27,5 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev,team]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev,team,cluster]'
 echo "setup: ok (.venv ready)"
