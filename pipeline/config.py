@@ -26,3 +26,10 @@ def warehouse_path() -> Path:
 def templates_dir() -> Path:
     """Jinja2 templates, CSS and fonts of the report."""
     return PROJECT_ROOT / "report_templates"
+
+
+def publish_bucket() -> tuple[str, str | None] | None:
+    """Where published editions are mirrored: (REPORT_PUBLISH_BUCKET `s3://bucket/prefix`, REPORT_S3_ENDPOINT_URL
+    for an S3-compatible server other than AWS), or None (the default: the filesystem only)."""
+    url = os.environ.get("REPORT_PUBLISH_BUCKET", "").strip()
+    return (url, os.environ.get("REPORT_S3_ENDPOINT_URL") or None) if url else None

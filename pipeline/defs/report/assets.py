@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipeline.config import output_dir, sources_dir
+from pipeline.config import output_dir, publish_bucket, sources_dir
 from pipeline.defs.forecast.assets import KEYS as FORECAST_KEYS
 from pipeline.defs.resources import RenderWorkersResource, ReportSlotResource
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES
@@ -165,11 +165,22 @@ def report_publish(context: dg.AssetExecutionContext, report_slot: ReportSlotRes
 
     ctx = read_context(build_dir() / "context.json")
     record = publish(build_dir() / "pdf", output_dir(), ctx, ctx["changes"], ctx["inputs"], context.run_id)
+    mirrored = {}
+    if (target := publish_bucket()) is not None:
+        from pipeline.lib.publish.object_store import Bucket, publish_to_bucket
+
+        bucket = Bucket.parse(*target)
+        pointer = publish_to_bucket(output_dir() / "editions" / record["edition_id"], bucket)
+        mirrored = {
+            "bucket": f"s3://{bucket.name}/{bucket.key('latest.json')}",
+            "bucket_edition": pointer["edition_id"],
+        }
     return dg.MaterializeResult(
         metadata={
             "edition": record["edition_id"],
             "code_version": record["code_version"],
             "latest": dg.MetadataValue.path(str(output_dir() / "latest" / "report.pdf")),
             "previous": record["previous"] or "none",
+            **mirrored,
         }
     )
