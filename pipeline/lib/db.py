@@ -78,13 +78,15 @@ def fetch_records(
 
 class Params:
     """Named parameters for a statement assembled from parts: `p(value)` returns a placeholder (`$p0`, `$p1` …)
-    and remembers the value; pass `p.values` to `execute`."""
+    and remembers the value; pass `p.values` to `execute`. Parts of one statement built by two `Params` need two
+    prefixes."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "p") -> None:
+        self.prefix = prefix
         self.values: dict[str, Any] = {}
 
     def __call__(self, value: Any) -> str:
-        name = f"p{len(self.values)}"
+        name = f"{self.prefix}{len(self.values)}"
         self.values[name] = value
         return f"${name}"
 

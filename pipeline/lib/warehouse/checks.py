@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.lib.db import table_name
 from pipeline.lib.ingest.formula import evaluate
-from pipeline.lib.ingest.tidy import NEGATIVE_OK, TIDY_COLUMNS, YEAR_MAX, YEAR_MIN, lit, q
+from pipeline.lib.ingest.tidy import NEGATIVE_OK, TIDY_COLUMNS, YEAR_MAX, YEAR_MIN
 from pipeline.lib.ingest.units import UnknownUnitError, parse_unit
 from pipeline.lib.warehouse import plausibility
 
@@ -41,7 +42,9 @@ def tidy_schema(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
 def known_units(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """Every unit string parses and its canonical unit was recorded."""
     out = []
-    for text, row in con.execute(f"SELECT unit_text, min(src_row) FROM tidy.{q(table_id)} GROUP BY 1").fetchall():
+    for text, row in con.execute(
+        f"SELECT unit_text, min(src_row) FROM {table_name('tidy', table_id)} GROUP BY 1"
+    ).fetchall():
         try:
             parse_unit(text or "")
         except UnknownUnitError as exc:
@@ -49,7 +52,9 @@ def known_units(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     out += [
         f"row {r[0]}: unit {r[1]!r} has no canonical unit"
         for r in _rows(
-            con, f"SELECT src_row, unit_text FROM tidy.{q(table_id)} WHERE canonical_unit IS NULL OR factor IS NULL"
+            con,
+            f"SELECT src_row, unit_text FROM {table_name('tidy', table_id)} "
+            "WHERE canonical_unit IS NULL OR factor IS NULL",
         )
     ]
     return out
@@ -61,7 +66,7 @@ def plausible_years(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
         f"row {r[0]}: year {r[1]} outside {YEAR_MIN}-{YEAR_MAX}"
         for r in _rows(
             con,
-            f"SELECT src_row, year FROM tidy.{q(table_id)} WHERE year IS NULL OR year NOT BETWEEN ? AND ?",
+            f"SELECT src_row, year FROM {table_name('tidy', table_id)} WHERE year IS NULL OR year NOT BETWEEN ? AND ?",
             [YEAR_MIN, YEAR_MAX],
         )
     ]
@@ -73,7 +78,7 @@ def unique_keys(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
         f"rows {r[4]}: duplicate key {r[0]}/{r[1]}/{r[2]}/{r[3]}"
         for r in _rows(
             con,
-            f"SELECT series_id, geography, segment, year, list(src_row) FROM tidy.{q(table_id)} "
+            f"SELECT series_id, geography, segment, year, list(src_row) FROM {table_name('tidy', table_id)} "
             "GROUP BY ALL HAVING count(*) > 1",
         )
     ]
@@ -81,13 +86,14 @@ def unique_keys(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
 
 def no_negative_sizes(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """Sizes (everything but growth rates and 'other') are not negative."""
-    ok = ", ".join(map(lit, NEGATIVE_OK))
     return [
         f"row {r[0]}: negative value {r[1]:g} for {r[2]}"
         for r in _rows(
             con,
-            f"SELECT t.src_row, t.value_orig, t.series_id FROM tidy.{q(table_id)} t LEFT JOIN raw.series_catalog c "
-            f"ON c.series_id = t.series_id WHERE t.value_orig < 0 AND coalesce(c.quantity, '') NOT IN ({ok})",
+            f"SELECT t.src_row, t.value_orig, t.series_id FROM {table_name('tidy', table_id)} t "
+            "LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id "
+            "WHERE t.value_orig < 0 AND NOT list_contains(?, coalesce(c.quantity, ''))",
+            [list(NEGATIVE_OK)],
         )
     ]
 
@@ -104,14 +110,17 @@ TABLE_CHECKS = {
 def totals_consistent(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Where a source gives both a total and ≥2 parts (e.g. global compute = basic + intelligent +
     supercomputing), the parts add up to the total within 1%."""
-    rows = con.execute(f"""
+    rows = con.execute(
+        """
         WITH parts AS (
             SELECT series_id, geography, year, vintage, sum(value) AS parts, count(*) AS n, list(segment) AS segs
-            FROM core.observations WHERE segment <> 'total' AND quantity IN ({", ".join(map(lit, ADDITIVE))})
+            FROM core.observations WHERE segment <> 'total' AND list_contains($additive, quantity)
             GROUP BY ALL HAVING count(*) >= 2)
         SELECT o.series_id, o.geography, o.year, o.value, p.parts, p.segs FROM core.observations o
         JOIN parts p USING (series_id, geography, year, vintage)
-        WHERE o.segment = 'total' AND abs(p.parts - o.value) > {TOTAL_TOLERANCE} * abs(o.value)""").fetchall()
+        WHERE o.segment = 'total' AND abs(p.parts - o.value) > $tolerance * abs(o.value)""",
+        {"additive": list(ADDITIVE), "tolerance": TOTAL_TOLERANCE},
+    ).fetchall()
     return [
         f"{s}/{g}/{y}: parts {segs} add up to {parts:,.6g}, total is {total:,.6g}"
         for s, g, y, total, parts, segs in rows
