@@ -18,7 +18,8 @@ ADDITIVE = ("money", "compute", "count", "energy", "carbon")
 TOTAL_TOLERANCE = 0.01
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+def _first_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    """The first 20 rows of `sql` (what a check lists)."""
     return con.execute(sql + " LIMIT 20", params or []).fetchall()
 
 
@@ -51,7 +52,7 @@ def known_units(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
             out.append(f"row {row}: {exc}")
     out += [
         f"row {r[0]}: unit {r[1]!r} has no canonical unit"
-        for r in _rows(
+        for r in _first_rows(
             con,
             f"SELECT src_row, unit_text FROM {table_name('tidy', table_id)} "
             "WHERE canonical_unit IS NULL OR factor IS NULL",
@@ -64,7 +65,7 @@ def plausible_years(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """Years within the plausible range."""
     return [
         f"row {r[0]}: year {r[1]} outside {YEAR_MIN}-{YEAR_MAX}"
-        for r in _rows(
+        for r in _first_rows(
             con,
             f"SELECT src_row, year FROM {table_name('tidy', table_id)} WHERE year IS NULL OR year NOT BETWEEN ? AND ?",
             [YEAR_MIN, YEAR_MAX],
@@ -76,7 +77,7 @@ def unique_keys(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """No two rows share series × geography × segment × year."""
     return [
         f"rows {r[4]}: duplicate key {r[0]}/{r[1]}/{r[2]}/{r[3]}"
-        for r in _rows(
+        for r in _first_rows(
             con,
             f"SELECT series_id, geography, segment, year, list(src_row) FROM {table_name('tidy', table_id)} "
             "GROUP BY ALL HAVING count(*) > 1",
@@ -88,7 +89,7 @@ def no_negative_sizes(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str
     """Sizes (everything but growth rates and 'other') are not negative."""
     return [
         f"row {r[0]}: negative value {r[1]:g} for {r[2]}"
-        for r in _rows(
+        for r in _first_rows(
             con,
             f"SELECT t.src_row, t.value_orig, t.series_id FROM {table_name('tidy', table_id)} t "
             "LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id "
@@ -142,7 +143,7 @@ def formulas_hold(con: duckdb.DuckDBPyConnection) -> list[str]:
             out.append(f"{sid} row {row}: value {value:g} but formula {formula} = {expected:g}")
     out += [
         f"{r[0]} row {r[1]}: derived value without a formula or note"
-        for r in _rows(
+        for r in _first_rows(
             con,
             "SELECT source_id, src_row FROM core.observations WHERE status = 'derived' "
             "AND formula IS NULL AND note IS NULL",
@@ -155,7 +156,7 @@ def every_row_sourced(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every observation points at a source table with a publisher and a reference, and has a status."""
     return [
         f"{r[0]}/{r[1]}/{r[2]}: source {r[3]!r} missing or without citation"
-        for r in _rows(
+        for r in _first_rows(
             con,
             "SELECT o.series_id, o.geography, o.year, o.source_id FROM core.observations o "
             "LEFT JOIN core.sources s USING (source_id) WHERE s.publisher IS NULL OR s.reference IS NULL "
