@@ -16,7 +16,7 @@ import gc
 import sys
 from pathlib import Path
 
-from pipeline.config import sources_dir
+from pipeline.config import SettingsError, settings, sources_dir
 from pipeline.lib.warehouse.locking import LockTimeout
 from pipeline.services.instance import StateError
 from pipeline.services.runs import FAILED, INTERRUPTED, OK, build, latest_name, manifest_ok, refresh, reset_caches
@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return USAGE if exc.code else OK
+    try:
+        settings()  # a bad environment variable: one message naming it, before anything runs
+    except SettingsError as exc:
+        print(f"reportctl {args.command}: {exc}", file=sys.stderr)
+        return FAILED
     latest = latest_name()
     try:
         return _run(args)

@@ -107,3 +107,34 @@ def test_raw_table_keeps_provenance(sources_copy: Path, tmp_path: Path) -> None:
     assert file == "fig11_market_size.csv"
     assert sha == hashlib.sha256((sources_copy / "fig11_market_size.csv").read_bytes()).hexdigest()
     assert loaded is not None
+
+
+def test_quotes_and_semicolons_round_trip_through_ingest(sources_copy: Path, tmp_path: Path) -> None:
+    """Cells, headers, row labels and the file name with quotes, semicolons and SQL comment marks reach raw and
+    tidy unchanged: they are bound as parameters or quoted identifiers, never spliced into SQL."""
+    header = "value 'a'; \"b\" --"
+    note = 'it\'s "quoted"; DROP TABLE raw.series_catalog; --'
+    source = "O'Brien; 'x' || '"
+    ignored = "合计'; SELECT 1; --"
+    (sources_copy / "t_o'quote;.csv").write_text(
+        f'series,year,"{header.replace(chr(34), chr(34) * 2)}",unit,note,source\n'
+        f'cloud_market,2021,100,亿元,"{note.replace(chr(34), chr(34) * 2)}",{source}\n'
+        f"{ignored},2021,999,亿元,,\n",
+        encoding="utf-8",
+    )
+    _add_entry(
+        sources_copy,
+        id="t_quote",
+        file="t_o'quote;.csv",
+        columns={header: "value"},
+        rows={ignored: "ignore"},
+        status="solid",
+    )
+    con = _ingest(sources_copy, "t_quote", tmp_path)
+    tidy = con.execute(
+        "SELECT series_id, value_orig, src_col, note, source_note, unit_text FROM tidy.t_quote"
+    ).fetchall()
+    assert tidy == [("cloud_market", 100.0, header, note, source, "亿元")]
+    raw = con.execute("SELECT series, note, source, _file FROM raw.t_quote ORDER BY _row").fetchall()
+    assert raw == [("cloud_market", note, source, "t_o'quote;.csv"), (ignored, None, None, "t_o'quote;.csv")]
+    assert con.execute("SELECT count(*) FROM raw.series_catalog").fetchone()[0] > 0

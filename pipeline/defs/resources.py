@@ -1,17 +1,23 @@
-"""Resources shared by every layer: the DuckDB warehouse (path from REPORT_WAREHOUSE), opened under a lock, with a
-memory limit (REPORT_DUCKDB_MEMORY_LIMIT, default 700MB); the run's warm render workers (charts and PDFs)."""
+"""Resources shared by every layer: the DuckDB warehouse, opened under a lock, with a memory limit; the run's warm
+render workers (charts and PDFs); the report slot.
 
+Their settings come from `pipeline.config.settings()` (checked once, one error naming each bad variable). A setting
+whose variable is set is handed over as a `dg.EnvVar` field, so the Dagster UI shows which variable it comes
+from; an unset one as its default value."""
+
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
-from pipeline.config import output_dir, warehouse_path
+from pipeline import config
 from pipeline.defs.run_health import record_owner
-from pipeline.lib.db import duckdb_config
+from pipeline.lib.db import connection_config
 from pipeline.lib.report.workers import RenderWorkers, started_earlier
 from pipeline.lib.warehouse.locking import held, warehouse_lock
 
@@ -20,7 +26,16 @@ REPORT_LOCK = ".report.lock"
 
 
 class LockedDuckDBResource(DuckDBResource):
-    """dagster-duckdb's resource, plus the project's cross-process writer lock around every connection."""
+    """dagster-duckdb's resource, plus the project's cross-process writer lock around every connection and the
+    pipeline's DuckDB limits (added to `connection_config`)."""
+
+    memory_limit: str = Field(
+        default=config.DEFAULT_MEMORY_LIMIT, description="DuckDB's buffer pool (REPORT_DUCKDB_MEMORY_LIMIT)"
+    )
+    threads: int | None = Field(default=None, description="DuckDB threads, None = one per core (REPORT_DUCKDB_THREADS)")
+    lock_timeout_s: int = Field(
+        default=config.DEFAULT_LOCK_TIMEOUT_S, description="seconds to wait for the writer lock (REPORT_LOCK_TIMEOUT)"
+    )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Tag the run with this process (`run_health`), so that a slot it holds is freed if the process dies."""
@@ -30,16 +45,29 @@ class LockedDuckDBResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with warehouse_lock(self.database), super().get_connection() as con:
+        limits = connection_config(self.memory_limit, self.threads)
+        with (
+            warehouse_lock(self.database, self.lock_timeout_s),
+            self._with_config({**limits, **self.connection_config}).base_connection() as con,
+        ):
+            yield con
+
+    def _with_config(self, connection_config: dict) -> "LockedDuckDBResource":
+        return self.model_copy(update={"connection_config": connection_config})
+
+    @contextmanager
+    def base_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """dagster-duckdb's connection (no lock)."""
+        with super().get_connection() as con:
             yield con
 
 
 class RenderWorkersResource(dg.ConfigurableResource):
     """Render worker processes for the run (`pipeline.lib.report.workers`): started when a run that draws charts or
     PDFs starts, so they import matplotlib and WeasyPrint while the warehouse steps run; stopped when it ends.
-    `count` 0 = REPORT_RENDER_WORKERS or the default."""
+    `count` 0 = the default (`workers.default_count`)."""
 
-    count: int = 0
+    count: int = Field(default=0, description="render processes, 0 = CPUs, 2 to 4 (REPORT_RENDER_WORKERS)")
     _workers: RenderWorkers | None = PrivateAttr(default=None)
     _owned: bool = PrivateAttr(default=False)
 
@@ -68,12 +96,17 @@ class ReportSlotResource(dg.ConfigurableResource):
     publish. A waiting run prints who holds it and gives up after REPORT_LOCK_TIMEOUT. The report steps are not
     in the writer pool: they never hold a DuckDB slot while they wait here."""
 
+    output_dir: str = Field(description="folder of generated files, holds the lock (REPORT_OUTPUT_DIR)")
+    lock_timeout_s: int = Field(
+        default=config.DEFAULT_LOCK_TIMEOUT_S, description="seconds to wait for the report lock (REPORT_LOCK_TIMEOUT)"
+    )
     _stack: ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._stack = ExitStack()
         run_id = context.run.run_id if context.run is not None else "outside a run"
-        self._stack.enter_context(held(output_dir() / REPORT_LOCK, f"report of run {run_id}"))
+        lock = Path(self.output_dir) / REPORT_LOCK
+        self._stack.enter_context(held(lock, f"report of run {run_id}", float(self.lock_timeout_s)))
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._stack is not None:
@@ -81,21 +114,38 @@ class ReportSlotResource(dg.ConfigurableResource):
         self._stack = None
 
 
-def warehouse_resource() -> LockedDuckDBResource:
-    """The DuckDB resource; the file is opened only when an asset asks for a connection. Its DuckDB settings
-    (a memory limit, REPORT_DUCKDB_MEMORY_LIMIT) come from `duckdb_config`."""
-    return LockedDuckDBResource(database=str(warehouse_path()), connection_config=duckdb_config())
+def _from_env(variable: str, value: object, as_int: bool = False) -> object:
+    """`dg.EnvVar(variable)` when the variable is set (the UI then names it), else the settings' value."""
+    if not os.environ.get(variable):
+        return value
+    return dg.EnvVar.int(variable) if as_int else dg.EnvVar(variable)
+
+
+def warehouse_resource(settings: config.Settings | None = None) -> LockedDuckDBResource:
+    """The DuckDB resource; the file is opened only when an asset asks for a connection."""
+    settings = settings or config.settings()
+    return LockedDuckDBResource(
+        database=_from_env(config.WAREHOUSE, str(settings.warehouse)),
+        memory_limit=_from_env(config.DUCKDB_MEMORY_LIMIT, settings.duckdb_memory_limit),
+        threads=_from_env(config.DUCKDB_THREADS, settings.duckdb_threads, as_int=True),
+        lock_timeout_s=_from_env(config.LOCK_TIMEOUT, settings.lock_timeout_s, as_int=True),
+    )
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
     """Bind the warehouse resource under the name `duckdb` and the render workers under `render`; run steps in one
-    process (a step per process costs ~1 s of start-up each, and DuckDB allows a single writer anyway)."""
+    process (a step per process costs ~1 s of start-up each, and DuckDB allows a single writer anyway). Reading
+    the settings here checks them: a bad value stops the definitions from loading, naming the variable."""
+    settings = config.settings()
     return dg.Definitions(
         resources={
-            "duckdb": warehouse_resource(),
-            "render": RenderWorkersResource(),
-            "report_slot": ReportSlotResource(),
+            "duckdb": warehouse_resource(settings),
+            "render": RenderWorkersResource(count=_from_env(config.RENDER_WORKERS, 0, as_int=True)),
+            "report_slot": ReportSlotResource(
+                output_dir=_from_env(config.OUTPUT_DIR, str(settings.output_dir)),
+                lock_timeout_s=_from_env(config.LOCK_TIMEOUT, settings.lock_timeout_s, as_int=True),
+            ),
         },
         executor=dg.in_process_executor,
     )

@@ -4,7 +4,7 @@
 import dagster as dg
 import duckdb
 
-from pipeline.lib.ingest.tidy import q
+from pipeline.lib.db import table_name
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, object]:
@@ -15,7 +15,7 @@ def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> d
         "ORDER BY ordinal_position",
         [schema, table],
     ).fetchall()
-    rows = con.execute(f"SELECT count(*) FROM {q(schema)}.{q(table)}").fetchone()[0] if columns else 0
+    rows = con.execute(f"SELECT count(*) FROM {table_name(schema, table)}").fetchone()[0] if columns else 0
     return {
         "dagster/table_name": f"warehouse.{schema}.{table}",
         "dagster/row_count": int(rows),

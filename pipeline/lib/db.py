@@ -1,25 +1,35 @@
-"""DuckDB helpers shared by every layer: connection settings and transactions."""
+"""DuckDB helpers shared by every layer: connection settings, transactions, rows as records, identifiers and bound
+parameters.
+
+The SQL rule (docs/architecture.md, "SQL"): a value enters a statement only as a bound parameter (`?`, or `$name`
+through `Params`); only identifiers are written into the SQL text, and only through `ident`/`table_name`.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import duckdb
 
-MEMORY_LIMIT_ENV = "REPORT_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "700MB"
+from pipeline.config import Settings, settings
 
 
-def duckdb_config() -> dict[str, str]:
+def duckdb_config(config: Settings | None = None) -> dict[str, Any]:
     """DuckDB settings for the pipeline's warehouse connections (the Dagster resource, the benchmark).
 
-    `memory_limit` caps DuckDB's buffer pool: REPORT_DUCKDB_MEMORY_LIMIT (any DuckDB size such as `2GB`),
-    default 700MB. Past it DuckDB spills to its temporary directory (`<warehouse file>.tmp`) instead of growing;
-    DuckDB's own default would be 80 % of the machine's RAM."""
-    return {"memory_limit": os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT}
+    `memory_limit` caps DuckDB's buffer pool (REPORT_DUCKDB_MEMORY_LIMIT, default 700MB): past it DuckDB spills to
+    its temporary directory (`<warehouse file>.tmp`) instead of growing to its own default of 80 % of the RAM.
+    `threads` (REPORT_DUCKDB_THREADS) only when set: DuckDB's default is one per core."""
+    config = config or settings()
+    return connection_config(config.duckdb_memory_limit, config.duckdb_threads)
+
+
+def connection_config(memory_limit: str, threads: int | None) -> dict[str, Any]:
+    """DuckDB's `config` for a memory limit and an optional thread count."""
+    return {"memory_limit": memory_limit} | ({"threads": threads} if threads else {})
 
 
 @contextmanager
@@ -35,3 +45,51 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
         raise
+
+
+def ident(name: str) -> str:
+    """An SQL identifier, quoted (the only way a name enters SQL text)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_name(schema: str, table: str) -> str:
+    """`schema.table`, both quoted."""
+    return f"{ident(schema)}.{ident(table)}"
+
+
+def records(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The rows of an executed statement as dicts keyed by column name."""
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def record(cur: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """The next row of an executed statement as a dict, or None."""
+    row = cur.fetchone()
+    return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
+
+
+def fetch_records(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Run `sql` with bound `params` and return its rows as dicts."""
+    return records(con.execute(sql, params))
+
+
+class Params:
+    """Named parameters for a statement assembled from parts: `p(value)` returns a placeholder (`$p0`, `$p1` …)
+    and remembers the value; pass `p.values` to `execute`. Parts of one statement built by two `Params` need two
+    prefixes."""
+
+    def __init__(self, prefix: str = "p") -> None:
+        self.prefix = prefix
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, value: Any) -> str:
+        name = f"{self.prefix}{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+    def text(self, value: str | None) -> str:
+        """A placeholder for a text value typed VARCHAR (also when it is None)."""
+        return f"{self(value)}::VARCHAR"

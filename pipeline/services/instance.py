@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.config import output_dir
+from pipeline.config import DAGSTER_HOME, settings
 
 
 class StateError(RuntimeError):
@@ -19,7 +19,8 @@ def open_instance():
     from pipeline.defs.resources import WRITER_POOL
     from pipeline.lib.warehouse.state import reset_hint
 
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(output_dir() / "dagster_home")))
+    home = settings().dagster_home
+    os.environ[DAGSTER_HOME] = str(home)  # Dagster reads it itself
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from pipeline.config import settings
 from pipeline.services.instance import open_instance
 from pipeline.services.runs import OK
 
@@ -28,7 +29,7 @@ def ui(port: str) -> int:
     import threading
 
     open_instance()
-    workspace = Path(os.environ["DAGSTER_HOME"]) / "workspace.yaml"
+    workspace = settings().dagster_home / "workspace.yaml"
     workspace.write_text(WORKSPACE, encoding="utf-8")
     dagster = str(Path(sys.executable).with_name("dagster"))  # the venv's, even when the venv is not activated
     proc = subprocess.Popen(

@@ -18,12 +18,12 @@ from pipeline.defs.checks_util import result_from
 from pipeline.defs.failures import reported_as_failure
 from pipeline.defs.resources import WRITER_POOL
 from pipeline.defs.table_metadata import table_metadata
+from pipeline.lib.db import table_name
 from pipeline.lib.errors import SourceError
 from pipeline.lib.ingest.catalog import load_catalogs
 from pipeline.lib.ingest.inputs import table_of
 from pipeline.lib.ingest.manifest import MANIFEST_FILE, TableSpec, load_manifest
 from pipeline.lib.ingest.tables import ensure_schemas, ingest_table
-from pipeline.lib.ingest.tidy import q
 from pipeline.lib.warehouse.checks import TABLE_CHECKS
 
 CATALOG_KEY = dg.AssetKey(["raw", "catalog"])
@@ -128,7 +128,7 @@ def catalog(duckdb: DuckDBResource) -> dg.MaterializeResult:
 
 
 def _preview(con: duckdb.DuckDBPyConnection, table: str, limit: int = 8) -> str:
-    frame = con.execute(f"SELECT * EXCLUDE (_file, _sha256, _loaded_at) FROM {table} LIMIT {limit}").df()
+    frame = con.execute(f"SELECT * EXCLUDE (_file, _sha256, _loaded_at) FROM {table} LIMIT ?", [limit]).df()
     return frame.astype(object).where(frame.notna(), "").to_markdown(index=False)  # empty cells, not "nan"
 
 
@@ -165,7 +165,7 @@ def ingest_spec(spec: TableSpec) -> dg.AssetSpec:
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, spec: TableSpec, check_keys: set[dg.AssetCheckKey]) -> Iterator[Any]:
     result = ingest_table(con, spec, sources_dir())
-    preview = _preview(con, f"raw.{q(spec.id)}")
+    preview = _preview(con, table_name("raw", spec.id))
     checks = (
         [
             result_from(fn(con, spec.id), check_name=name, asset_key=table_key(spec.id))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import codecs
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from pipeline.lib.db import Params, ident
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.ingest.inputs import file_sha256
 
@@ -129,12 +131,23 @@ def _csv_head(path: Path, encoding: str) -> list[list[str]]:
         return list(itertools.islice(csv.reader(fh), TITLE_SCAN_ROWS))
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+Constant = tuple[str, object, str]  # a column added to every row: name, value, SQL type
+
+
+def _constants_sql(constants: Sequence[Constant]) -> tuple[str, dict[str, object]]:
+    """The select-list tail that adds `constants` (`, $c0::TYPE AS "name"` …) and its parameters."""
+    p = Params("c")
+    sql = "".join(f", {p(value)}::{sql_type} AS {ident(name)}" for name, value, sql_type in constants)
+    return sql, p.values
 
 
 def load_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str, encoding: str, extra: str = ""
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    label: str,
+    table: str,
+    encoding: str,
+    constants: Sequence[Constant] = (),
 ) -> list[str]:
     """CREATE OR REPLACE `table` from a CSV, all columns VARCHAR, failing on any malformed row."""
     source = path
@@ -145,15 +158,16 @@ def load_csv(
         source.write_text(path.read_text(encoding=encoding), encoding="utf-8")
     head = _csv_head(source, "utf-8-sig")
     skip = header_offset(head)
+    extra, params = _constants_sql(constants)
     try:
         # `_row` is filled in afterwards from the table's row ids: numbering the rows with a window function
         # here would make DuckDB read the file on a single thread (about twice as slow).
         con.execute(
             f"CREATE OR REPLACE TABLE {table} AS SELECT NULL::INTEGER AS _row, *{extra} "
-            "FROM read_csv(?, all_varchar=true, header=true, delim=',', quote='\"', escape='\"', "
+            "FROM read_csv($source, all_varchar=true, header=true, delim=',', quote='\"', escape='\"', "
             "store_rejects=true, ignore_errors=true, rejects_table='_csv_rejects', rejects_scan='_csv_scans', "
-            "sample_size=-1, skip=?)",
-            [str(source), skip],
+            "sample_size=-1, skip=$skip)",
+            {"source": str(source), "skip": skip, **params},
         )
         rejects = con.execute(
             "SELECT line, column_name, error_type, error_message FROM _csv_rejects ORDER BY line LIMIT 20"
@@ -296,7 +310,7 @@ def load_xlsx(
     table: str,
     sheet: str | None,
     header_rows: int,
-    extra: str = "",
+    constants: Sequence[Constant] = (),
 ) -> tuple[str, list[str]]:
     """CREATE OR REPLACE `table` from one sheet of an XLSX workbook (values as text); returns the sheet's name and
     the title rows above its header."""
@@ -349,8 +363,9 @@ def load_xlsx(
     )
     frame["_row"] = frame["_row"].astype("int32")
     con.register("_xlsx_frame", frame)
-    cols = ", ".join(f"CAST({_quote(h)} AS VARCHAR) AS {_quote(h)}" for h in headers)
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT _row, {cols}{extra} FROM _xlsx_frame")
+    cols = ", ".join(f"CAST({ident(h)} AS VARCHAR) AS {ident(h)}" for h in headers)
+    extra, params = _constants_sql(constants)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT _row, {cols}{extra} FROM _xlsx_frame", params)
     con.unregister("_xlsx_frame")
     return ws.title, [" ".join(str(v).strip() for v in row if v not in (None, "")) for row in all_rows[:top]]
 
@@ -372,14 +387,14 @@ def load_file(
     encoding: str,
     sheet: str | None,
     header_rows: int,
-    extra: str = "",
+    constants: Sequence[Constant] = (),
 ) -> Loaded:
-    """Dispatch on the file type; `extra` is SQL appended to the select list (provenance columns)."""
+    """Dispatch on the file type; `constants` are columns added to every row (provenance), bound as parameters."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        titles = load_csv(con, path, label, table, encoding, extra)
+        titles = load_csv(con, path, label, table, encoding, constants)
     elif suffix in (".xlsx", ".xlsm"):
-        sheet_name, titles = load_xlsx(con, path, label, table, sheet, header_rows, extra)
+        sheet_name, titles = load_xlsx(con, path, label, table, sheet, header_rows, constants)
         label = sheet_label(label, sheet_name)
     else:
         raise SourceError(

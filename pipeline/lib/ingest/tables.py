@@ -12,13 +12,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.lib.db import transaction
+from pipeline.lib.db import table_name, transaction
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.ingest.catalog import build_alias_table
 from pipeline.lib.ingest.labels import unit_in_titles
 from pipeline.lib.ingest.manifest import TableSpec
 from pipeline.lib.ingest.readers import inspect_file, load_file
-from pipeline.lib.ingest.tidy import build_tidy, lit, q
+from pipeline.lib.ingest.tidy import build_tidy
 
 SCHEMAS = ("raw", "tidy", "core", "forecast", "report")
 
@@ -66,20 +66,22 @@ def ingest_table(
     stamp = (loaded_at or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()
     ensure_schemas(con)
     with transaction(con):
-        raw = f"raw.{q(spec.id)}"
-        provenance = (
-            f", {lit(spec.file)} AS _file, {lit(facts.sha256)} AS _sha256, {lit(stamp)}::TIMESTAMPTZ AS _loaded_at"
-        )
+        raw = table_name("raw", spec.id)
+        provenance = [
+            ("_file", spec.file, "VARCHAR"),
+            ("_sha256", facts.sha256, "VARCHAR"),
+            ("_loaded_at", stamp, "TIMESTAMPTZ"),
+        ]
         loaded = load_file(con, path, label, raw, spec.encoding, spec.sheet, spec.header_rows, provenance)
         tidy_rows = 0
         if spec.kind == "observations":
             build_alias_table(con)
             if spec.unit is None and (title_unit := unit_in_titles(loaded.titles)):
                 spec = dataclasses.replace(spec, unit=title_unit)  # `单位：亿元` above the header: the default unit
-            tidy_rows = build_tidy(con, spec, loaded.label, raw, f"tidy.{q(spec.id)}")
+            tidy_rows = build_tidy(con, spec, loaded.label, raw, table_name("tidy", spec.id))
         else:
-            con.execute(f"DROP TABLE IF EXISTS tidy.{q(spec.id)}")
-        raw_rows = con.execute(f"SELECT count(*) FROM raw.{q(spec.id)}").fetchone()[0]
+            con.execute(f"DROP TABLE IF EXISTS {table_name('tidy', spec.id)}")
+        raw_rows = con.execute(f"SELECT count(*) FROM {raw}").fetchone()[0]
         con.execute(
             f"INSERT OR REPLACE INTO {INGEST_LOG} VALUES (?, ?, ?, ?)",
             [spec.id, facts.sha256, spec.entry_sha256, stamp],

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import duckdb
 
+from pipeline.lib.db import Params, ident
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.ingest.columns import Column, classify
 from pipeline.lib.ingest.formula import evaluate
@@ -56,25 +58,6 @@ TIDY_COLUMNS = (
     "formula",
     "derived_from",
 )
-
-
-def q(name: str) -> str:
-    """Quote an SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: object) -> str:
-    """An SQL literal for a str/int/None."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def lit_list(values: list[str]) -> str:
-    """An SQL list literal of strings."""
-    return "[" + ", ".join(map(lit, values)) + "]"
 
 
 def resolve_columns(
@@ -149,30 +132,30 @@ IGNORE = "ignore"  # a `rows:` target: the row is kept in raw.<id> only (a total
 TOTAL_WORDS = ("合计", "总计", "小计", "总和", "total", "subtotal", "sum")
 
 
-def _trim(expr: str) -> str:
+def _trim(expr: str, p: Params) -> str:
     """SQL for `expr` without surrounding blanks (BLANKS)."""
-    return f"trim({expr}, {lit(BLANKS)})"
+    return f"trim({expr}, {p(BLANKS)})"
 
 
-def _cell(expr: str) -> str:
+def _cell(expr: str, p: Params) -> str:
     """SQL for a text cell: trimmed, '' → NULL."""
-    return f"nullif({_trim(expr)}, '')"
+    return f"nullif({_trim(expr, p)}, '')"
 
 
-def _text(col: Column | None, default: object = None, table: str = "") -> str:
+def _text(col: Column | None, p: Params, default: str | None = None, table: str = "") -> str:
     """SQL (over the raw table, optionally qualified by its alias `table`) for a column's text, or the manifest
     default when the table has no such column."""
-    return _cell(f"{table}.{q(col.header)}" if table else q(col.header)) if col else lit(default)
+    return _cell(f"{table}.{ident(col.header)}" if table else ident(col.header), p) if col else p.text(default)
 
 
 def _by_role(cols: list[Column]) -> dict[str, Column]:
     return {c.role: c for c in cols if c.role not in ("year_column", "ignore")}
 
 
-def _dimension_sql(spec: TableSpec, cols: list[Column], dim: str, table: str = "") -> str:
+def _dimension_sql(spec: TableSpec, cols: list[Column], dim: str, p: Params, table: str = "") -> str:
     """SQL (over the raw table, alias `table`) for the text of a series/geography/segment, as the checks report
     it."""
-    return f"coalesce({_text(_by_role(cols).get(dim), table=table)}, {lit(getattr(spec, dim))})"
+    return f"coalesce({_text(_by_role(cols).get(dim), p, table=table)}, {p.text(getattr(spec, dim))})"
 
 
 VALUE_ROLES = ("value", "year_column", "series_column")
@@ -182,43 +165,45 @@ def _value_columns(cols: list[Column]) -> list[Column]:
     return [c for c in cols if c.role in VALUE_ROLES]
 
 
-def _long_select(spec: TableSpec, raw: str, cols: list[Column]) -> str:
+def _long_select(spec: TableSpec, raw: str, cols: list[Column], p: Params) -> str:
     """One row per non-empty value cell (a long table has one value column, a wide one a column per year).
 
     Series, geography and segment stay as the raw cells (`<dim>_cell`, NULL without such a column): they are
     looked up through `_codes`, which maps each distinct cell to its code."""
     by_role = _by_role(cols)
 
-    def text(role: str, default: object = None) -> str:
-        return _text(by_role.get(role), default)
+    def text(role: str, default: str | None = None) -> str:
+        return _text(by_role.get(role), p, default)
 
     parts = []
     series_col = by_role.get("series")
     label_join = (
-        f" LEFT JOIN _label_parts ON _label_parts._lp_cell = {raw}.{q(series_col.header)}" if series_col else ""
+        f" LEFT JOIN _label_parts ON _label_parts._lp_cell = {raw}.{ident(series_col.header)}" if series_col else ""
     )
     label_unit, label_geo = ("_label_parts._lp_unit", "_label_parts._lp_geo") if series_col else ("NULL", "NULL")
     for vc in _value_columns(cols):
         cells = ", ".join(
-            f"{q(by_role[d].header) if d in by_role else 'NULL::VARCHAR'} AS {d}_cell" for d in DIMENSIONS
+            f"{ident(by_role[d].header) if d in by_role else 'NULL::VARCHAR'} AS {d}_cell" for d in DIMENSIONS
         )
-        year_expr = lit(str(vc.year)) if vc.role == "year_column" else text("year")
+        year_expr = p.text(str(vc.year)) if vc.role == "year_column" else text("year")
         parts.append(
-            f"SELECT _row AS src_row, {lit(vc.header)} AS src_col, {cells}, {year_expr} AS year_text, "
-            f"{lit(vc.year_status)}::VARCHAR AS year_mark, {_trim(q(vc.header))} AS value_text, "
-            f"coalesce({text('unit')}, {lit(vc.unit)}, {label_unit}, {lit(spec.unit)}) AS unit_text, "
-            f"{label_unit}::VARCHAR AS label_unit, {lit(vc.unit)}::VARCHAR AS header_unit, "
-            f"{label_geo}::VARCHAR AS label_geo, {lit(vc.series)}::VARCHAR AS fixed_series, "
-            f"{lit(vc.geography)}::VARCHAR AS fixed_geo, "
-            f"coalesce({text('status')}, {lit(spec.status)}) AS status, {text('source')} AS source_note, "
+            f"SELECT _row AS src_row, {p.text(vc.header)} AS src_col, {cells}, {year_expr} AS year_text, "
+            f"{p.text(vc.year_status)} AS year_mark, {_trim(ident(vc.header), p)} AS value_text, "
+            f"coalesce({text('unit')}, {p.text(vc.unit)}, {label_unit}, {p.text(spec.unit)}) AS unit_text, "
+            f"{label_unit}::VARCHAR AS label_unit, {p.text(vc.unit)} AS header_unit, "
+            f"{label_geo}::VARCHAR AS label_geo, {p.text(vc.series)} AS fixed_series, "
+            f"{p.text(vc.geography)} AS fixed_geo, "
+            f"coalesce({text('status')}, {p.text(spec.status)}) AS status, {text('source')} AS source_note, "
             f"{text('note')} AS note, {text('formula')} AS formula, {text('derived_from')} AS derived_from "
             f"FROM {raw}{label_join}"
         )
     return " UNION ALL ".join(parts)
 
 
-def _collect(con: duckdb.DuckDBPyConnection, sql: str, make: Callable[[tuple], Problem]) -> list[Problem]:
-    return [make(r) for r in con.execute(sql + " LIMIT 20").fetchall()]
+def _collect(
+    con: duckdb.DuckDBPyConnection, sql: str, make: Callable[[tuple], Problem], params: dict[str, object]
+) -> list[Problem]:
+    return [make(r) for r in con.execute(sql + " LIMIT 20", params).fetchall()]
 
 
 def _series_header_reader(con: duckdb.DuckDBPyConnection) -> Callable[[str], Column | None]:
@@ -257,8 +242,10 @@ def _build_label_parts(con: duckdb.DuckDBPyConnection, cols: list[Column], raw: 
         for d in ("series", "geography")
     }
     rows = []
+    p = Params()
     for (cell,) in con.execute(
-        f"SELECT DISTINCT {q(series_col.header)} FROM {raw} WHERE {_cell(q(series_col.header))} IS NOT NULL"
+        f"SELECT DISTINCT {ident(series_col.header)} FROM {raw} WHERE {_cell(ident(series_col.header), p)} IS NOT NULL",
+        p.values,
     ).fetchall():
         if cell.strip().lower() in aliases["series"]:
             continue
@@ -285,19 +272,21 @@ def _build_lookups(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[C
     A cell or unit that does not resolve is left out, so its rows get a NULL code or unit and the checks name
     them (only rows with a value count, as before)."""
     by_role = _by_role(cols)
+    p = Params()
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _codes AS "
         + " UNION ALL ".join(
-            f"SELECT {lit(d)} AS dimension, c.cell, a.code FROM ("
+            f"SELECT {(dim := p.text(d))} AS dimension, c.cell, a.code FROM ("
             + (
-                f"SELECT DISTINCT {q(by_role[d].header)} AS cell FROM {raw}"
+                f"SELECT DISTINCT {ident(by_role[d].header)} AS cell FROM {raw}"
                 if d in by_role
                 else "SELECT NULL::VARCHAR AS cell"
             )
-            + f") c JOIN _aliases a ON a.dimension = {lit(d)} "
-            f"AND a.alias = lower(trim(coalesce({_cell('c.cell')}, {lit(getattr(spec, d))})))"
+            + f") c JOIN _aliases a ON a.dimension = {dim} "
+            f"AND a.alias = lower(trim(coalesce({_cell('c.cell', p)}, {p.text(getattr(spec, d))})))"
             for d in DIMENSIONS
-        )
+        ),
+        p.values,
     )
     con.execute(
         "INSERT INTO _codes SELECT 'series', _lp_cell, _lp_series FROM _label_parts WHERE _lp_series IS NOT NULL"
@@ -305,7 +294,7 @@ def _build_lookups(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[C
     if "series" in by_role:  # the entry's own row labels (`rows:`), for this table only, before any alias
         mapped = [
             (cell, spec.rows[cell.strip()])
-            for (cell,) in con.execute(f"SELECT DISTINCT {q(by_role['series'].header)} FROM {raw}").fetchall()
+            for (cell,) in con.execute(f"SELECT DISTINCT {ident(by_role['series'].header)} FROM {raw}").fetchall()
             if cell is not None and spec.rows.get(cell.strip(), IGNORE) != IGNORE
         ]
         known = {code for (code,) in con.execute("SELECT series_id FROM raw.series_catalog").fetchall()}
@@ -325,12 +314,14 @@ def _build_lookups(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[C
     label_units = {u for (u,) in con.execute("SELECT DISTINCT _lp_unit FROM _label_parts").fetchall()}
     fallbacks = sorted(({vc.unit or spec.unit for vc in _value_columns(cols)} | label_units) - {None})
     if "unit" in by_role:
+        p = Params()
         texts = [
             r[0]
             for r in con.execute(
-                f"SELECT DISTINCT coalesce({_cell('c.cell')}, f.fallback) FROM "
-                f"(SELECT DISTINCT {q(by_role['unit'].header)} AS cell FROM {raw}) c, "
-                f"(SELECT unnest({lit_list(fallbacks)}::VARCHAR[]) AS fallback UNION ALL SELECT NULL) f"
+                f"SELECT DISTINCT coalesce({_cell('c.cell', p)}, f.fallback) FROM "
+                f"(SELECT DISTINCT {ident(by_role['unit'].header)} AS cell FROM {raw}) c, "
+                f"(SELECT unnest({p(fallbacks)}::VARCHAR[]) AS fallback UNION ALL SELECT NULL) f",
+                p.values,
             ).fetchall()
         ]
     else:
@@ -353,13 +344,14 @@ def _build_lookups(con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[C
 
 
 def _unit_problems(
-    con: duckdb.DuckDBPyConnection, label: str, table: str, first: str, unit_col: dict[str, str]
+    con: duckdb.DuckDBPyConnection, label: str, table: str, order: Order, unit_col: dict[str, str]
 ) -> list[Problem]:
     """Every unit text of a valued row that is missing or unknown, at its first row."""
     problems = []
     for text, row, src_col in con.execute(
-        f"SELECT unit_text, min(src_row), arg_min(src_col, {first}) FROM {table} WHERE quantity IS NULL "
-        f"GROUP BY unit_text ORDER BY min({first})"
+        f"SELECT unit_text, min(src_row), arg_min(src_col, {order.first}) FROM {table} WHERE quantity IS NULL "
+        f"GROUP BY unit_text ORDER BY min({order.first})",
+        order.params,
     ).fetchall():
         if text is None:
             problems.append(
@@ -379,12 +371,13 @@ def _unit_problems(
     return problems
 
 
-def _unit_conflicts(con: duckdb.DuckDBPyConnection, label: str) -> list[Problem]:
+def _unit_conflicts(con: duckdb.DuckDBPyConnection, label: str, stage: Stage) -> list[Problem]:
     """A row label and a column header that state different units for the same cells, once per pair."""
     problems = []
     for label_unit, header_unit, row, col in con.execute(
-        "SELECT label_unit, header_unit, min(src_row), arg_min(src_col, src_row) FROM _tidy_stage "
-        "WHERE label_unit IS NOT NULL AND header_unit IS NOT NULL GROUP BY ALL ORDER BY 3"
+        f"{stage.sql} SELECT label_unit, header_unit, min(src_row), arg_min(src_col, src_row) FROM _tidy_stage "
+        "WHERE label_unit IS NOT NULL AND header_unit IS NOT NULL GROUP BY ALL ORDER BY 3",
+        stage.params,
     ).fetchall():
         try:
             a, b = parse_unit(label_unit), parse_unit(header_unit)
@@ -403,9 +396,10 @@ def _unit_conflicts(con: duckdb.DuckDBPyConnection, label: str) -> list[Problem]
     return problems
 
 
-def _apply_formulas(con: duckdb.DuckDBPyConnection, label: str, table: str, order: str) -> list[Problem]:
+def _apply_formulas(con: duckdb.DuckDBPyConnection, label: str, table: str, order: Order) -> list[Problem]:
     rows = con.execute(
-        f"SELECT rowid, src_row, formula, value_orig FROM {table} WHERE formula IS NOT NULL ORDER BY {order}"
+        f"SELECT rowid, src_row, formula, value_orig FROM {table} WHERE formula IS NOT NULL ORDER BY {order.rows}",
+        order.params,
     ).fetchall()
     problems = []
     for rowid, src_row, formula, value in rows:
@@ -431,37 +425,37 @@ def _apply_formulas(con: duckdb.DuckDBPyConnection, label: str, table: str, orde
     return problems
 
 
-def _unfullwidth(expr: str) -> str:
+def _unfullwidth(expr: str, p: Params) -> str:
     """`expr` with full-width digits and signs made ASCII; translate() only runs on text that has one."""
     return (
-        f"CASE WHEN regexp_matches({expr}, {lit('[' + FULLWIDTH[0] + ']')}) "
-        f"THEN translate({expr}, {lit(FULLWIDTH[0])}, {lit(FULLWIDTH[1])}) ELSE {expr} END"
+        f"CASE WHEN regexp_matches({expr}, {p('[' + FULLWIDTH[0] + ']')}) "
+        f"THEN translate({expr}, {p(FULLWIDTH[0])}, {p(FULLWIDTH[1])}) ELSE {expr} END"
     )
 
 
-def _number_text(expr: str) -> str:
+def _number_text(expr: str, p: Params) -> str:
     """The text the number pattern is matched against: ASCII digits, no thousands separators or spaces."""
-    return f"replace(replace({_unfullwidth(expr)}, ',', ''), ' ', '')"
+    return f"replace(replace({_unfullwidth(expr, p)}, ',', ''), ' ', '')"
 
 
-def _tidy_rows_sql(spec: TableSpec) -> str:
+def _tidy_rows_sql(spec: TableSpec, p: Params) -> str:
     """SELECT of the tidy rows (TIDY_COLUMNS, in order) from the staged rows, parsed and looked up in one pass.
 
     The lookups are LEFT JOINs, so a row whose series/geography/segment/unit is unknown stays (with a NULL code)
     and the checks can name it. A plain ASCII number (most cells) skips the number pattern, and a plain
     four-digit year skips the full-width translation; both give what the general expression gives."""
     plain_year = "regexp_full_match(year_text, '(19|20)[0-9]{2}')"
-    label = f"regexp_extract({_unfullwidth('year_text')}, {lit('(?i)' + YEAR_LABEL)}, ['year', 'marker'])"
+    label = f"regexp_extract({_unfullwidth('year_text', p)}, {p('(?i)' + YEAR_LABEL)}, ['year', 'marker'])"
     year = (
         f"CASE WHEN {plain_year} THEN year_text::INTEGER ELSE TRY_CAST({label}.year AS INTEGER) END AS year, "
         f"CASE WHEN NOT {plain_year} THEN lower({label}.marker) END AS year_marker"
     )
     joins = "\n".join(
-        f"LEFT JOIN _codes {d} ON {d}.dimension = {lit(d)} AND {d}.cell IS NOT DISTINCT FROM t.{d}_cell"
+        f"LEFT JOIN _codes {d} ON {d}.dimension = {p(d)} AND {d}.cell IS NOT DISTINCT FROM t.{d}_cell"
         for d in DIMENSIONS
     )
     return f"""
-        SELECT {lit(spec.id)} AS source_id, t.src_row, t.src_col, coalesce(t.fixed_series, series.code) AS series_id,
+        SELECT {p.text(spec.id)} AS source_id, t.src_row, t.src_col, coalesce(t.fixed_series, series.code) AS series_id,
                CASE WHEN t.fixed_geo IS NOT NULL THEN t.fixed_geo
                     WHEN t.geography_cell IS NULL AND t.label_geo IS NOT NULL THEN t.label_geo
                     ELSE geography.code END AS geography, segment.code AS segment, t.year,
@@ -472,11 +466,11 @@ def _tidy_rows_sql(spec: TableSpec) -> str:
                     WHEN t.p.lo <> '' THEN t.p.lo::DOUBLE END AS high_orig,
                t.value_text, CASE WHEN NOT t.plain THEN nullif(concat(t.p.qual, t.p.suffix), '') END AS qualifier,
                t.unit_text, u.quantity, u.canonical AS canonical_unit, u.factor, u.currency,
-               coalesce(t.year_mark, {marker_status_sql("t.year_marker")}, t.status) AS status,
+               coalesce(t.year_mark, {marker_status_sql("t.year_marker", p)}, t.status) AS status,
                t.source_note, t.note, t.formula, t.derived_from
         FROM (
             SELECT *, CASE WHEN plain THEN value_text::DOUBLE END AS plain_value,
-                   CASE WHEN NOT plain THEN regexp_extract({_number_text("value_text")}, {lit(NUMBER_PATTERN)},
+                   CASE WHEN NOT plain THEN regexp_extract({_number_text("value_text", p)}, {p(NUMBER_PATTERN)},
                                                            ['qual', 'lo', 'hi', 'suffix']) END AS p
             FROM (SELECT *, regexp_full_match(value_text, '[0-9]*\\.?[0-9]+') AS plain, {year}
                   FROM _tidy_stage)) t
@@ -507,10 +501,12 @@ def _unknown_dimension(
     code = "series_id" if dim == "series" else dim
     if not con.execute(f"SELECT count(*) FROM {table} WHERE {code} IS NULL").fetchone()[0]:
         return []
+    p = Params()
     rows = con.execute(
-        f"SELECT text, min(src_row) FROM (SELECT t.src_row, {_dimension_sql(spec, cols, dim, 'r')} AS text "
+        f"SELECT text, min(src_row) FROM (SELECT t.src_row, {_dimension_sql(spec, cols, dim, p, 'r')} AS text "
         f"FROM {table} t JOIN {raw} r ON r._row = t.src_row WHERE t.{code} IS NULL) "
-        "GROUP BY text ORDER BY text IS NOT NULL, min(src_row) LIMIT 20"
+        "GROUP BY text ORDER BY text IS NOT NULL, min(src_row) LIMIT 20",
+        p.values,
     ).fetchall()
     column = _by_role(cols)[dim].header if dim in _by_role(cols) else dim
     return [
@@ -565,16 +561,17 @@ def _unknown_text_message(con: duckdb.DuckDBPyConnection, dim: str, text: str) -
 
 
 def _year_problems(
-    con: duckdb.DuckDBPyConnection, label: str, raw: str, table: str, order: str, year_col: dict[str, str]
+    con: duckdb.DuckDBPyConnection, label: str, raw: str, table: str, order: Order, year_col: dict[str, str]
 ) -> list[Problem]:
     """Rows whose year is missing, not a year label, or outside YEAR_MIN-YEAR_MAX, with the text found."""
     problems = []
     for row, src_col, year in con.execute(
-        f"SELECT src_row, src_col, year FROM {table} WHERE year IS NULL OR year NOT BETWEEN {YEAR_MIN} AND "
-        f"{YEAR_MAX} ORDER BY {order} LIMIT 20"
+        f"SELECT src_row, src_col, year FROM {table} WHERE year IS NULL OR year NOT BETWEEN $year_min AND "
+        f"$year_max ORDER BY {order.rows} LIMIT 20",
+        {"year_min": YEAR_MIN, "year_max": YEAR_MAX, **order.params},
     ).fetchall():
         header = year_col[src_col]
-        found = con.execute(f"SELECT {q(header)} FROM {raw} WHERE _row = ?", [row]).fetchone()
+        found = con.execute(f"SELECT {ident(header)} FROM {raw} WHERE _row = ?", [row]).fetchone()
         text = (found[0] or "").strip() if found else ""
         what = (
             f"year {text!r} is not understood"
@@ -585,6 +582,45 @@ def _year_problems(
         )
         problems.append(Problem(label, f"{what}; expected {ACCEPTED_FORMS}", row, header))
     return problems
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The staged rows (`_long_select` over the raw table) as a `WITH _tidy_stage AS (…)` clause and its
+    parameters (named `$s…`): the tidy pass and the unit check read them."""
+
+    sql: str
+    params: dict[str, object]
+
+
+def _stage(spec: TableSpec, raw: str, cols: list[Column]) -> Stage:
+    """Value cells that hold something (or a formula), without the rows the entry ignores (`rows: {…: ignore}`)."""
+    p = Params("s")
+    ignored = [label_text for label_text, target in spec.rows.items() if target == IGNORE]
+    skip = f" AND NOT list_contains({p(ignored)}::VARCHAR[], coalesce(trim(series_cell), ''))" if ignored else ""
+    return Stage(
+        f"WITH _tidy_stage AS (SELECT * FROM ({_long_select(spec, raw, cols, p)}) "
+        f"WHERE (value_text IS NOT NULL AND value_text <> '' OR formula IS NOT NULL){skip})",
+        p.values,
+    )
+
+
+@dataclass(frozen=True)
+class Order:
+    """How checks list rows: `rows` sorts them as they are staged (value column by value column, then file row);
+    the minimum of `first` is a group's first row in the file (on a tie, the leftmost value column). A wide
+    table's value columns are the parameter `$value_cols`."""
+
+    rows: str
+    first: str
+    params: dict[str, object]
+
+    @classmethod
+    def of(cls, values: list[Column]) -> Order:
+        if len(values) == 1:
+            return cls("src_row", "src_row", {})
+        position = "list_position($value_cols::VARCHAR[], src_col)"
+        return cls(f"{position}, src_row", f"[src_row, {position}]", {"value_cols": [vc.header for vc in values]})
 
 
 def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw: str, target: str) -> int:
@@ -603,33 +639,33 @@ def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw:
     year_col = {vc.header: vc.header if vc.role == "year_column" else by_role["year"].header for vc in values}
     unit_col = {vc.header: by_role["unit"].header if "unit" in by_role else vc.header for vc in values}
     _build_label_parts(con, cols, raw)
-    ignored = [label_text for label_text, target in spec.rows.items() if target == IGNORE]
-    skip = f" AND coalesce(trim(series_cell), '') NOT IN ({', '.join(map(lit, ignored))})" if ignored else ""
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _tidy_stage AS SELECT * FROM ({_long_select(spec, raw, cols)}) "
-        f"WHERE (value_text IS NOT NULL AND value_text <> '' OR formula IS NOT NULL){skip}"
-    )
+    stage = _stage(spec, raw, cols)
     _build_lookups(con, spec, cols, raw)
     table = target if len(values) == 1 else "_tidy_rows"
-    # `order` sorts rows as they are staged (value column by value column, then file row); the minimum of `first`
-    # is a group's first row in the file (on a tie, the leftmost value column)
-    position = f"list_position({lit_list([vc.header for vc in values])}, src_col)"
-    order, first = ("src_row", "src_row") if len(values) == 1 else (f"{position}, src_row", f"[src_row, {position}]")
+    order = Order.of(values)
     with _unordered_inserts(con):
-        con.execute(f"CREATE OR REPLACE {'' if table == target else 'TEMP '}TABLE {table} AS {_tidy_rows_sql(spec)}")
-    problems = _unit_conflicts(con, label)
-    problems += _unit_problems(con, label, table, first, unit_col)
+        rows = Params("r")
+        con.execute(
+            f"CREATE OR REPLACE {'' if table == target else 'TEMP '}TABLE {table} AS {stage.sql} "
+            f"{_tidy_rows_sql(spec, rows)}",
+            stage.params | rows.values,
+        )
+    problems = _unit_conflicts(con, label, stage)
+    problems += _unit_problems(con, label, table, order, unit_col)
+    number = Params()
     problems += _collect(
         con,
         f"SELECT src_row, src_col, value_text FROM {table} WHERE value_orig IS NULL AND value_text IS NOT NULL "
-        f"AND {_number_text('value_text')} <> '' ORDER BY {order}",
+        f"AND {_number_text('value_text', number)} <> '' ORDER BY {order.rows}",
         lambda r: Problem(label, f"not a number: {r[2]!r} (expected e.g. 3,229 / 约100 / 200-300)", r[0], r[1]),
+        number.values | order.params,
     )
     problems += _year_problems(con, label, raw, table, order, year_col)
     problems += _collect(
         con,
-        f"SELECT src_row, status FROM {table} WHERE status NOT IN ({', '.join(map(lit, STATUSES))}) ORDER BY {order}",
+        f"SELECT src_row, status FROM {table} WHERE NOT list_contains($statuses, status) ORDER BY {order.rows}",
         lambda r: Problem(label, f"status {r[1]!r} is not one of {', '.join(STATUSES)}", r[0], "status"),
+        {"statuses": list(STATUSES), **order.params},
     )
     for dim in DIMENSIONS:
         problems += _unknown_dimension(con, spec, cols, label, raw, table, dim)
@@ -640,30 +676,31 @@ def build_tidy(con: duckdb.DuckDBPyConnection, spec: TableSpec, label: str, raw:
         con,
         f"SELECT t.src_row, t.src_col, t.series_id, t.value_orig FROM {table} t "
         "LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id WHERE t.value_orig < 0 AND "
-        f"coalesce(c.quantity, '') NOT IN ({', '.join(map(lit, NEGATIVE_OK))}) ORDER BY {order}",
+        f"NOT list_contains($negative_ok, coalesce(c.quantity, '')) ORDER BY {order.rows}",
         lambda r: Problem(label, f"negative value {r[3]:g} for {r[2]} (sizes cannot be negative)", r[0], r[1]),
+        {"negative_ok": list(NEGATIVE_OK), **order.params},
     )
     for series_id, series_q, unit_q, unit_text, row, col in con.execute(
         "SELECT t.series_id, c.quantity, t.quantity, t.unit_text, t.row, t.col FROM ("
-        f"SELECT series_id, quantity, unit_text, min(src_row) AS row, arg_min(src_col, {first}) AS col "
-        f"FROM {table} GROUP BY ALL) t LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id"
+        f"SELECT series_id, quantity, unit_text, min(src_row) AS row, arg_min(src_col, {order.first}) AS col "
+        f"FROM {table} GROUP BY ALL) t LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id",
+        order.params,
     ).fetchall():
         fits = UNIT_FITS.get(series_q, (series_q,))
         if fits and unit_q not in fits:
             problems.append(
                 Problem(label, f"unit {unit_text!r} ({unit_q}) does not fit series {series_id} ({series_q})", row, col)
             )
-    problems += _duplicates(con, label, table, first)
+    problems += _duplicates(con, label, table, order)
     if problems:
         raise SourceError(problems)
     if table != target:
         con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {table} ORDER BY src_row, src_col")
         con.execute(f"DROP TABLE {table}")
-    con.execute("DROP VIEW _tidy_stage")
     return con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
 
 
-def _duplicates(con: duckdb.DuckDBPyConnection, label: str, table: str, first: str) -> list[Problem]:
+def _duplicates(con: duckdb.DuckDBPyConnection, label: str, table: str, order: Order) -> list[Problem]:
     """Rows sharing series × geography × segment × year. Sorting one 64-bit hash per row first shows whether any
     key can repeat (cheaper than grouping by the four keys; a hash collision only costs the exact query)."""
     key = "series_id, geography, segment, year"
@@ -671,14 +708,15 @@ def _duplicates(con: duckdb.DuckDBPyConnection, label: str, table: str, first: s
         return []
     return _collect(
         con,
-        f"SELECT list(src_row ORDER BY src_row), arg_min(src_col, {first}), {key} FROM {table} "
-        f"GROUP BY {key} HAVING count(*) > 1 ORDER BY min({first})",
+        f"SELECT list(src_row ORDER BY src_row), arg_min(src_col, {order.first}), {key} FROM {table} "
+        f"GROUP BY {key} HAVING count(*) > 1 ORDER BY min({order.first})",
         lambda r: Problem(
             label,
             f"duplicate key {r[2]}/{r[3]}/{r[4]}/{r[5]} (also in rows {', '.join(map(str, r[0][1:]))})",
             r[0][0],
             r[1],
         ),
+        order.params,
     )
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pipeline.lib.db import Params
+
 # marker (lower case) → the status the value gets; None: an explicit actual (2022A, 2022年（实际）)
 YEAR_MARKERS: dict[str, str | None] = {
     "e": "estimate",
@@ -37,7 +39,9 @@ def parse_year_label(text: str) -> tuple[int, str | None] | None:
     return int(m.group(1)), YEAR_MARKERS.get((m.group(2) or "").lower())
 
 
-def marker_status_sql(marker_expr: str) -> str:
-    """SQL mapping a lower-cased marker (as captured by YEAR_LABEL) to its status, NULL for none."""
-    cases = " ".join(f"WHEN '{m}' THEN '{s}'" for m, s in YEAR_MARKERS.items() if s is not None)
-    return f"CASE {marker_expr} {cases} END"
+def marker_status_sql(marker_expr: str, p: Params) -> str:
+    """SQL mapping a lower-cased marker (as captured by YEAR_LABEL) to its status, NULL for none; the markers and
+    statuses are bound through `p`."""
+    marked = {m: s for m, s in YEAR_MARKERS.items() if s is not None}
+    position = f"list_position({p(list(marked))}::VARCHAR[], {marker_expr})"
+    return f"list_extract({p(list(marked.values()))}::VARCHAR[], {position})"

@@ -15,10 +15,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.config import settings
 from pipeline.lib.ingest.manifest import LABELS_FILE, MANIFEST_FILE, SERIES_FILE, TableSpec
 
 INDEX_NAME = "source-files.csv"
@@ -33,8 +33,8 @@ class AttachmentPlan:
     left_out: list[tuple[str, str]]
 
 
-def _cap(variable: str, default_mb: float) -> int:
-    return round(float(os.environ.get(variable) or default_mb) * MB)
+def _cap(megabytes: float) -> int:
+    return round(megabytes * MB)
 
 
 def _sha256(path: Path) -> str:
@@ -47,8 +47,8 @@ def _sha256(path: Path) -> str:
 
 def plan_attachments(sources_dir: Path, specs: list[TableSpec], index_dir: Path) -> AttachmentPlan:
     """Choose the attachments and write the index (`index_dir/source-files.csv`)."""
-    per_file = _cap("REPORT_ATTACHMENT_MAX_MB", 20)
-    total_cap = _cap("REPORT_ATTACHMENTS_MAX_MB", 50)
+    per_file = _cap(settings().attachment_max_mb)
+    total_cap = _cap(settings().attachments_max_mb)
     names = sorted({MANIFEST_FILE, SERIES_FILE, LABELS_FILE} | {s.file for s in specs})
     chosen, left_out, rows, total = [], [], [], 0
     for name in names:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
+from pipeline.lib.db import fetch_records
 from pipeline.lib.ingest.manifest import publisher_in, reference_in
 from pipeline.lib.report import fmt
 from pipeline.lib.report.facts import format_fact, resolve_facts
@@ -48,15 +49,9 @@ def figure_modules() -> dict[str, Any]:
     return FIGURES
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cur = con.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 def headline_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """forecast.headlines with the canonical unit of each claim's target (a series, or an aggregate's members)."""
-    return _rows(
+    return fetch_records(
         con,
         "SELECT h.*, coalesce(any_value(o.unit), 'CNY') AS unit FROM forecast.headlines h "
         "LEFT JOIN forecast.aggregates a ON a.aggregate_id = h.target "
@@ -106,7 +101,7 @@ def build_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "facts": resolve_facts(con),
         "figures": figures,
         "headlines": headline_rows(con),
-        "assumptions": _rows(
+        "assumptions": fetch_records(
             con,
             "SELECT * FROM (SELECT a.*, coalesce(any_value(o.unit), 'CNY') AS unit, "
             "any_value(p.rate) AS effective_rate, any_value(p.fitted_method) AS fitted_method "
@@ -114,10 +109,10 @@ def build_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             "LEFT JOIN forecast.projections p ON p.assumption_id = a.assumption_id AND p.year = a.horizon "
             "GROUP BY ALL) ORDER BY series_id, list_position(['low', 'base', 'high'], scenario)",
         ),
-        "backtest": _rows(con, "SELECT * FROM forecast.backtest ORDER BY series_id, holdout_years, method"),
+        "backtest": fetch_records(con, "SELECT * FROM forecast.backtest ORDER BY series_id, holdout_years, method"),
         "sources": sources(con),
         "glossary": _yaml("glossary.yaml"),
-        "accepted_outliers": _rows(
+        "accepted_outliers": fetch_records(
             con,
             "SELECT a.*, any_value(o.unit) AS unit FROM core.accepted_outliers a "
             "LEFT JOIN core.observations o USING (source_id, series_id, geography, "

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
+from pipeline.lib.db import record
 from pipeline.lib.ingest.units import parse_unit
 from pipeline.lib.report import fmt
 
@@ -65,10 +66,9 @@ def _observation(
         "WHERE series_id = ? AND geography = ? AND segment = ? AND year = ?",
         [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total"), spec["year"]],
     )
-    row = cur.fetchone()
-    if row is None:
+    fact = record(cur)
+    if fact is None:
         raise KeyError(f"fact {name!r}: no observation {spec}")
-    fact = dict(zip([d[0] for d in cur.description], row, strict=True))
     fact["status"] = "forecast" if fact.pop("is_outlook") and fact["status"] == "solid" else fact["status"]
     fact["source_ids"] = [fact.pop("source_id")]
     if "same_year_as" in spec:
@@ -84,10 +84,9 @@ def _headline(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict
         "FROM forecast.headlines WHERE claim_id = ?",
         [spec["claim"]],
     )
-    row = cur.fetchone()
-    if row is None:
+    h = record(cur)
+    if h is None:
         raise KeyError(f"fact {name!r}: no headline claim {spec['claim']!r}")
-    h = dict(zip([d[0] for d in cur.description], row, strict=True))
     members = [
         m
         for (m,) in con.execute(

@@ -42,6 +42,6 @@ def sources(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None) -> lis
     if ids is not None:
         sql += f" WHERE source_id IN ({', '.join('?' * len(ids))})"
         params = list(ids)
-    cur = con.execute(sql + " ORDER BY source_id", params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    from pipeline.lib.db import fetch_records  # here: importing db imports duckdb
+
+    return fetch_records(con, sql + " ORDER BY source_id", params)

@@ -33,6 +33,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from pipeline.config import settings
+
 _HEADER = struct.Struct("!Q")
 # What a worker can prepare for as soon as it starts: a name → the function that warms it up. Requests and
 # warm-ups name their function (`module:function`) so that this module never imports the code it runs.
@@ -51,9 +53,9 @@ class WorkerDied(RuntimeError):
 
 def default_count() -> int:
     """REPORT_RENDER_WORKERS, else the number of CPUs bounded to 2..4 (the two editions always run side by side)."""
-    wanted = os.environ.get("REPORT_RENDER_WORKERS")
+    wanted = settings().render_workers
     if wanted:
-        return max(1, int(wanted))
+        return wanted
     return min(max(2, os.cpu_count() or 1), 4)
 
 

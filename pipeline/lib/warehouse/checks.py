@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.lib.db import table_name
 from pipeline.lib.ingest.formula import evaluate
-from pipeline.lib.ingest.tidy import NEGATIVE_OK, TIDY_COLUMNS, YEAR_MAX, YEAR_MIN, lit, q
+from pipeline.lib.ingest.tidy import NEGATIVE_OK, TIDY_COLUMNS, YEAR_MAX, YEAR_MIN
 from pipeline.lib.ingest.units import UnknownUnitError, parse_unit
 from pipeline.lib.warehouse import plausibility
 
@@ -17,7 +18,8 @@ ADDITIVE = ("money", "compute", "count", "energy", "carbon")
 TOTAL_TOLERANCE = 0.01
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+def _first_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    """The first 20 rows of `sql` (what a check lists)."""
     return con.execute(sql + " LIMIT 20", params or []).fetchall()
 
 
@@ -41,15 +43,19 @@ def tidy_schema(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
 def known_units(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """Every unit string parses and its canonical unit was recorded."""
     out = []
-    for text, row in con.execute(f"SELECT unit_text, min(src_row) FROM tidy.{q(table_id)} GROUP BY 1").fetchall():
+    for text, row in con.execute(
+        f"SELECT unit_text, min(src_row) FROM {table_name('tidy', table_id)} GROUP BY 1"
+    ).fetchall():
         try:
             parse_unit(text or "")
         except UnknownUnitError as exc:
             out.append(f"row {row}: {exc}")
     out += [
         f"row {r[0]}: unit {r[1]!r} has no canonical unit"
-        for r in _rows(
-            con, f"SELECT src_row, unit_text FROM tidy.{q(table_id)} WHERE canonical_unit IS NULL OR factor IS NULL"
+        for r in _first_rows(
+            con,
+            f"SELECT src_row, unit_text FROM {table_name('tidy', table_id)} "
+            "WHERE canonical_unit IS NULL OR factor IS NULL",
         )
     ]
     return out
@@ -59,9 +65,9 @@ def plausible_years(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """Years within the plausible range."""
     return [
         f"row {r[0]}: year {r[1]} outside {YEAR_MIN}-{YEAR_MAX}"
-        for r in _rows(
+        for r in _first_rows(
             con,
-            f"SELECT src_row, year FROM tidy.{q(table_id)} WHERE year IS NULL OR year NOT BETWEEN ? AND ?",
+            f"SELECT src_row, year FROM {table_name('tidy', table_id)} WHERE year IS NULL OR year NOT BETWEEN ? AND ?",
             [YEAR_MIN, YEAR_MAX],
         )
     ]
@@ -71,9 +77,9 @@ def unique_keys(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """No two rows share series × geography × segment × year."""
     return [
         f"rows {r[4]}: duplicate key {r[0]}/{r[1]}/{r[2]}/{r[3]}"
-        for r in _rows(
+        for r in _first_rows(
             con,
-            f"SELECT series_id, geography, segment, year, list(src_row) FROM tidy.{q(table_id)} "
+            f"SELECT series_id, geography, segment, year, list(src_row) FROM {table_name('tidy', table_id)} "
             "GROUP BY ALL HAVING count(*) > 1",
         )
     ]
@@ -81,13 +87,14 @@ def unique_keys(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
 
 def no_negative_sizes(con: duckdb.DuckDBPyConnection, table_id: str) -> list[str]:
     """Sizes (everything but growth rates and 'other') are not negative."""
-    ok = ", ".join(map(lit, NEGATIVE_OK))
     return [
         f"row {r[0]}: negative value {r[1]:g} for {r[2]}"
-        for r in _rows(
+        for r in _first_rows(
             con,
-            f"SELECT t.src_row, t.value_orig, t.series_id FROM tidy.{q(table_id)} t LEFT JOIN raw.series_catalog c "
-            f"ON c.series_id = t.series_id WHERE t.value_orig < 0 AND coalesce(c.quantity, '') NOT IN ({ok})",
+            f"SELECT t.src_row, t.value_orig, t.series_id FROM {table_name('tidy', table_id)} t "
+            "LEFT JOIN raw.series_catalog c ON c.series_id = t.series_id "
+            "WHERE t.value_orig < 0 AND NOT list_contains(?, coalesce(c.quantity, ''))",
+            [list(NEGATIVE_OK)],
         )
     ]
 
@@ -104,14 +111,17 @@ TABLE_CHECKS = {
 def totals_consistent(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Where a source gives both a total and ≥2 parts (e.g. global compute = basic + intelligent +
     supercomputing), the parts add up to the total within 1%."""
-    rows = con.execute(f"""
+    rows = con.execute(
+        """
         WITH parts AS (
             SELECT series_id, geography, year, vintage, sum(value) AS parts, count(*) AS n, list(segment) AS segs
-            FROM core.observations WHERE segment <> 'total' AND quantity IN ({", ".join(map(lit, ADDITIVE))})
+            FROM core.observations WHERE segment <> 'total' AND list_contains($additive, quantity)
             GROUP BY ALL HAVING count(*) >= 2)
         SELECT o.series_id, o.geography, o.year, o.value, p.parts, p.segs FROM core.observations o
         JOIN parts p USING (series_id, geography, year, vintage)
-        WHERE o.segment = 'total' AND abs(p.parts - o.value) > {TOTAL_TOLERANCE} * abs(o.value)""").fetchall()
+        WHERE o.segment = 'total' AND abs(p.parts - o.value) > $tolerance * abs(o.value)""",
+        {"additive": list(ADDITIVE), "tolerance": TOTAL_TOLERANCE},
+    ).fetchall()
     return [
         f"{s}/{g}/{y}: parts {segs} add up to {parts:,.6g}, total is {total:,.6g}"
         for s, g, y, total, parts, segs in rows
@@ -133,7 +143,7 @@ def formulas_hold(con: duckdb.DuckDBPyConnection) -> list[str]:
             out.append(f"{sid} row {row}: value {value:g} but formula {formula} = {expected:g}")
     out += [
         f"{r[0]} row {r[1]}: derived value without a formula or note"
-        for r in _rows(
+        for r in _first_rows(
             con,
             "SELECT source_id, src_row FROM core.observations WHERE status = 'derived' "
             "AND formula IS NULL AND note IS NULL",
@@ -146,7 +156,7 @@ def every_row_sourced(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every observation points at a source table with a publisher and a reference, and has a status."""
     return [
         f"{r[0]}/{r[1]}/{r[2]}: source {r[3]!r} missing or without citation"
-        for r in _rows(
+        for r in _first_rows(
             con,
             "SELECT o.series_id, o.geography, o.year, o.source_id FROM core.observations o "
             "LEFT JOIN core.sources s USING (source_id) WHERE s.publisher IS NULL OR s.reference IS NULL "

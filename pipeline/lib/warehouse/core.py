@@ -18,11 +18,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.lib.db import transaction
+from pipeline.lib.db import table_name, transaction
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.ingest.manifest import NOT_ACTUAL_STATUSES, TableSpec
 from pipeline.lib.ingest.tables import INGEST_LOG, ensure_schemas
-from pipeline.lib.ingest.tidy import lit, q, repeated_hash
+from pipeline.lib.ingest.tidy import repeated_hash
 from pipeline.lib.warehouse import plausibility
 
 FX_SERIES = "fx_rate"  # CNY per unit of the segment's currency, annual average of the row's year
@@ -37,7 +37,7 @@ def _sources_rows(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> lis
     rows = []
     for s in specs:
         prov = con.execute(
-            f"SELECT any_value(_sha256), any_value(_loaded_at)::VARCHAR, count(*) FROM raw.{q(s.id)}"
+            f"SELECT any_value(_sha256), any_value(_loaded_at)::VARCHAR, count(*) FROM {table_name('raw', s.id)}"
         ).fetchone()
         rows.append(
             (
@@ -89,8 +89,10 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
     obs_specs = [s for s in specs if s.kind == "observations" and s.id in tidy_tables]
 
     def union(tables: list[TableSpec]) -> str:
+        """The tidy tables with their vintage (the table's `published` date, from `_vintages`)."""
         return " UNION ALL ".join(
-            f"SELECT t.*, {lit(s.published.isoformat())}::DATE AS vintage FROM tidy.{q(s.id)} t" for s in tables
+            f"SELECT t.*, v.vintage FROM {table_name('tidy', s.id)} t JOIN _vintages v ON v.source_id = t.source_id"
+            for s in tables
         )
 
     # The sorted CREATE of core.observations reads the biggest tidy table first: DuckDB 2.0.1 runs out of memory
@@ -103,13 +105,14 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
     )
     biggest_first = sorted(obs_specs, key=lambda s: -sizes.get(s.id, 0))
     with transaction(con):
-        # a view, not a copy: every statement below reads the tidy tables directly
+        # a view, not a copy: every statement below reads the tidy tables directly (the vintages bound once)
+        con.execute("CREATE OR REPLACE TEMP TABLE _vintages (source_id VARCHAR PRIMARY KEY, vintage DATE)")
+        con.executemany("INSERT INTO _vintages VALUES (?, ?)", [(s.id, s.published) for s in obs_specs])
         con.execute("CREATE OR REPLACE TEMP VIEW _all_tidy AS " + union(obs_specs))
         files = {s.id: f"sources/{s.file}" for s in specs}
         problems = _build_fx_rates(con, files)
         problems += _published_rmb(con, files)
         problems += _missing_rates(con, files)
-        not_actual = ", ".join(map(lit, NOT_ACTUAL_STATUSES))
         con.execute(
             f"""
             CREATE OR REPLACE TABLE core.observations AS
@@ -125,7 +128,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
                    t.quantity,
                    t.value_orig, t.unit_text AS unit_orig, t.currency AS currency_orig, t.value_text, t.qualifier,
                    t.source_id, t.status, t.vintage,
-                   t.year > year(t.vintage) OR t.status IN ({not_actual}) AS is_outlook,
+                   t.year > year(t.vintage) OR list_contains(?, t.status) AS is_outlook,
                    t.src_row, t.src_col, t.source_note, t.note, t.formula, t.derived_from,
                    CASE WHEN p.value IS NOT NULL THEN p.value / (t.value_orig * t.factor)
                         ELSE f.cny_per_unit END AS fx_rate,
@@ -137,7 +140,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
             LEFT JOIN core.fx_rates f ON f.currency = t.currency AND f.year = t.year AND t.currency <> 'CNY'
                 AND t.series_id NOT IN (?, ?) AND p.value IS NULL
             ORDER BY t.series_id, t.geography, t.segment, t.year, t.vintage""",
-            [*RATE_SERIES, PUBLISHED, *RATE_SERIES],
+            [*RATE_SERIES, list(NOT_ACTUAL_STATUSES), PUBLISHED, *RATE_SERIES],
         )
         dups = (
             con.execute("""
@@ -177,6 +180,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
             entry_sha256 VARCHAR, loaded_at VARCHAR, raw_rows BIGINT)""")
         con.executemany("INSERT INTO core.sources VALUES (" + ", ".join("?" * 17) + ")", _sources_rows(con, specs))
         con.execute("DROP VIEW _all_tidy")
+        con.execute("DROP TABLE _vintages")
         con.execute("DROP TABLE _published_rmb")
         counts = {
             t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-DEFAULT_TIMEOUT_S = 1800.0
+from pipeline.config import settings
 
 
 class LockTimeout(RuntimeError):
@@ -33,8 +33,8 @@ class LockTimeout(RuntimeError):
 
 
 def lock_timeout() -> float:
-    """REPORT_LOCK_TIMEOUT in seconds (default 1800)."""
-    return float(os.environ.get("REPORT_LOCK_TIMEOUT") or DEFAULT_TIMEOUT_S)
+    """REPORT_LOCK_TIMEOUT in seconds (default 1800, `pipeline.config`)."""
+    return float(settings().lock_timeout_s)
 
 
 def lock_path(database: Path | str) -> Path:
