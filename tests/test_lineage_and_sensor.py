@@ -24,28 +24,28 @@ def _upstream(defs: dg.Definitions, key: str) -> set[str]:
 
 
 def test_figure_11_chart_lineage(defs: dg.Definitions) -> None:
-    up = _upstream(defs, "charts/fig11")
+    up = _upstream(defs, "charts/market_size_dc_cloud_ai")
     assert {
         "raw/fig11_market_size",
         "raw/fig11_market_history_derived",
-        "core/observations",
+        "core/dataset/fig11_market_size",
         "forecast/projections",
         "raw/forecast_assumptions",
-        "report/context",
     } <= up
+    assert not {"report/context", "core/observations", "raw/fig09_global_compute_by_region"} & up
     raw = defs.resolve_asset_graph().get(dg.AssetKey.from_user_string("raw/fig11_market_size"))
     assert dg.AssetKey.from_user_string("sources/fig11_market_size") in raw.parent_keys
 
 
 def test_pdf_and_publish_lineage(defs: dg.Definitions) -> None:
     up = _upstream(defs, "report/publish")
-    assert {"report/pdf", "charts/fig11", "forecast/headlines", "raw/fx_rates", "raw/catalog"} <= up
+    assert {"report/pdf", "charts/market_size_dc_cloud_ai", "forecast/headlines", "raw/fx_rates", "raw/catalog"} <= up
 
 
 def test_groups_owners_and_kinds(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     node = graph.get(dg.AssetKey.from_user_string("raw/fig11_market_size"))
-    assert node.group_name == "ingest" and "duckdb" in node.kinds and node.owners
+    assert node.group_name == "raw" and "duckdb" in node.kinds and node.owners
     assert graph.get(dg.AssetKey.from_user_string("forecast/headlines")).group_name == "forecast"
 
 
@@ -64,6 +64,7 @@ def test_sensor_requests_only_the_changed_table_and_downstream(defs: dg.Definiti
     selected = {k.to_user_string() for k in request.asset_selection}
     assert "raw/fig12_core_related_industry" in selected
     assert {"core/observations", "forecast/headlines", "report/pdf", "report/publish"} <= selected
+    assert "charts/core_related_industry" in selected and "charts/global_compute_by_region" not in selected
     assert not any(k.startswith("raw/") and k != "raw/fig12_core_related_industry" for k in selected)
     assert [o.asset_key.to_user_string() for o in result.asset_events] == ["sources/fig12_core_related_industry"]
 

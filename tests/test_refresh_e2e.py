@@ -97,7 +97,13 @@ def test_new_vintage_refreshes_only_what_depends_on_it(project: dict) -> None:
     assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
     built = set(re.findall(r"built\s+(\S+)", refreshed.stdout))
     assert {k for k in built if k.startswith("raw/")} == {"raw/cloud_market_2023"}
-    assert {"core/observations", "forecast/projections", "charts/fig11", "report/pdf", "report/publish"} <= built
+    assert {
+        "core/observations",
+        "forecast/projections",
+        "charts/market_size_dc_cloud_ai",
+        "report/pdf",
+        "report/publish",
+    } <= built
 
     latest = (out / "latest").resolve()
     assert latest != project["first"]

@@ -68,7 +68,9 @@ class Progress:
             print(f"  built   {event.asset_key.to_user_string()}", flush=True)
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
-            if not data.passed:
+            if not data.passed and getattr(data.severity, "value", None) == "WARN":  # reported, not a failure
+                print(f"  warning {data.asset_key.to_user_string()}:{data.check_name}", flush=True)
+            elif not data.passed:
                 problems = data.metadata.get("problems")
                 detail = f"\n{problems.value}" if problems is not None else ""
                 print(

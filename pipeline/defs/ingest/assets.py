@@ -18,6 +18,7 @@ from pipeline.defs.checks_util import result_from
 from pipeline.defs.failures import reported_as_failure
 from pipeline.defs.resources import WRITER_POOL
 from pipeline.defs.table_metadata import table_metadata
+from pipeline.defs.versions import code_version
 from pipeline.lib.db import table_name
 from pipeline.lib.errors import SourceError
 from pipeline.lib.ingest.catalog import load_catalogs
@@ -28,6 +29,8 @@ from pipeline.lib.warehouse.checks import TABLE_CHECKS
 
 CATALOG_KEY = dg.AssetKey(["raw", "catalog"])
 CATALOG_SOURCE_KEY = dg.AssetKey(["sources", "catalog"])
+CODE_VERSION = code_version("lib/ingest", "lib/warehouse/checks", "defs/ingest")
+SOURCE_VERSION = "1"  # files in sources/: Dagster does not compute them
 
 
 def manifest_specs() -> list[TableSpec]:
@@ -73,8 +76,11 @@ CATALOG_SOURCE = dg.AssetSpec(
     CATALOG_SOURCE_KEY,
     group_name="sources",
     owners=["team:analysts"],
-    description="sources/series.csv and sources/labels.csv (data version = the files' hashes, recorded by "
-    "`reportctl` and the sources sensor as observations).",
+    kinds={"csv", "file"},
+    code_version=SOURCE_VERSION,
+    description="sources/series.csv and sources/labels.csv, the series catalogue and bilingual labels the analysts "
+    "maintain (data version = the files' hashes, recorded by `reportctl` and the sources sensor as observations, "
+    "with the files' sizes and hashes as metadata).",
     metadata={"files": "sources/series.csv, sources/labels.csv"},
 )
 
@@ -85,17 +91,34 @@ DATA_VERSION_TAG = "dagster/data_version"
 def source_observations(changed: list[str], hashes: dict[str, str]) -> list[dg.AssetObservation]:
     """Observations of the source assets behind `changed` input names (table ids, catalog:<file>), carrying each
     file's hash as its data version, so the UI marks exactly what a changed file feeds as unsynced."""
-    known = {s.id for s in manifest_specs()}
+    known = {s.id: s for s in manifest_specs()}
     events = [
-        dg.AssetObservation(asset_key=source_key(name), tags={DATA_VERSION_TAG: hashes[name]})
+        dg.AssetObservation(
+            asset_key=source_key(name),
+            tags={DATA_VERSION_TAG: hashes[name]},
+            metadata=_file_metadata(known[name].file, hashes[name]),
+        )
         for name in changed
         if name in known and hashes.get(name)
     ]
     if any(name.startswith("catalog:") for name in changed):
+        files = {k.split(":", 1)[1]: h for k, h in hashes.items() if k.startswith("catalog:")}
+        metadata = {f"{f}_{k}": v for f, h in sorted(files.items()) for k, v in _file_metadata(f, h).items()}
         events.append(
-            dg.AssetObservation(asset_key=CATALOG_SOURCE_KEY, tags={DATA_VERSION_TAG: catalog_version(hashes)})
+            dg.AssetObservation(
+                asset_key=CATALOG_SOURCE_KEY, tags={DATA_VERSION_TAG: catalog_version(hashes)}, metadata=metadata
+            )
         )
     return events
+
+
+def _file_metadata(file: str, sha256: str) -> dict[str, object]:
+    """Size and hash of a file in sources/ for an observation (size -1 when it is gone)."""
+    try:
+        size = (sources_dir() / file).stat().st_size
+    except OSError:
+        size = -1
+    return {"size_bytes": size, "sha256": sha256, "path": dg.MetadataValue.path(f"sources/{file}")}
 
 
 def source_spec(spec: TableSpec) -> dg.AssetSpec:
@@ -105,18 +128,23 @@ def source_spec(spec: TableSpec) -> dg.AssetSpec:
         source_key(spec.id),
         group_name="sources",
         owners=["team:analysts"],
-        description=f"sources/{spec.file} (data version = sha256 of the file).",
+        kinds={spec.file.rsplit(".", 1)[-1].lower(), "file"},
+        code_version=SOURCE_VERSION,
+        description=f"sources/{spec.file}: {spec.title_en} / {spec.title_zh} ({spec.publisher}, {spec.published}, "
+        f"{spec.reference}), as the analysts received it. Data version = sha256 of the file, recorded with its "
+        "size as an observation by `reportctl` and the sources sensor.",
         metadata={"file": f"sources/{spec.file}"},
     )
 
 
 @dg.asset(
     key=CATALOG_KEY,
-    group_name="ingest",
+    group_name="raw",
     kinds={"duckdb", "csv"},
     pool=WRITER_POOL,
     deps=[CATALOG_SOURCE_KEY],
     owners=["team:analysts"],
+    code_version=CODE_VERSION,
     description="Series catalogue (sources/series.csv) and bilingual labels (sources/labels.csv).",
 )
 def catalog(duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -146,9 +174,10 @@ def ingest_spec(spec: TableSpec) -> dg.AssetSpec:
     """The asset of one manifest entry: raw.<id> (and tidy.<id>), fed by its file in sources/."""
     return dg.AssetSpec(
         table_key(spec.id),
-        group_name="ingest",
+        group_name="raw",
         deps=[CATALOG_KEY, source_key(spec.id)],
         skippable=True,
+        code_version=CODE_VERSION,
         kinds={"duckdb", spec.file.rsplit(".", 1)[-1].lower()},
         owners=["team:analysts"],
         description=f"{spec.title_en} / {spec.title_zh}. {spec.publisher}, {spec.published}, {spec.reference}. "
@@ -190,6 +219,16 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, spec: TableSpec, check_keys: set
     yield from checks
 
 
+def _checks_alone(
+    con: duckdb.DuckDBPyConnection, assets: set[dg.AssetKey], checks: set[dg.AssetCheckKey]
+) -> Iterator[dg.AssetCheckResult]:
+    """Checks selected without their table (e.g. "Execute" on one check): evaluated on the table as it is."""
+    for check in sorted(checks, key=str):
+        if check.asset_key not in assets and check.name in TABLE_CHECKS:
+            table_id = check.asset_key.path[-1]
+            yield result_from(TABLE_CHECKS[check.name](con, table_id), check_name=check.name, asset_key=check.asset_key)
+
+
 @dg.multi_asset(
     name="ingest_tables",
     specs=[ingest_spec(s) for s in manifest_specs()],
@@ -206,6 +245,7 @@ def ingest_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         current = {s.id: s for s in load_manifest(sources_dir())}
     failures: list[str] = []
     with duckdb.get_connection() as con:
+        yield from _checks_alone(con, context.selected_asset_keys, context.selected_asset_check_keys)
         for key in sorted(context.selected_asset_keys, key=str):
             spec = current.get(key.path[-1])
             if spec is None:

@@ -1,19 +1,28 @@
-"""Report layer: context (every number the report shows), one chart asset per figure, the PDFs, the publish."""
+"""Report layer: one chart asset per figure (each depends on exactly the datasets and forecast tables its query
+reads), the context (every number, label and citation the text shows), the PDFs and the publish."""
 
 import base64
+import json
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import output_dir, publish_bucket, sources_dir
+from pipeline.defs.checks_util import result_from
 from pipeline.defs.forecast.assets import KEYS as FORECAST_KEYS
+from pipeline.defs.ingest.assets import table_key
 from pipeline.defs.resources import RenderWorkersResource, ReportSlotResource
-from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES
+from pipeline.defs.versions import bytes_version, code_version
+from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES, dataset_key
 
 CONTEXT = dg.AssetKey(["report", "context"])
 PDF = dg.AssetKey(["report", "pdf"])
 PUBLISH = dg.AssetKey(["report", "publish"])
+PDF_CHECK = "pdfs_sound"
 
 
 def build_dir() -> Path:
@@ -21,20 +30,63 @@ def build_dir() -> Path:
     return output_dir() / "build"
 
 
+REPORT_CODE = code_version("lib/report", "defs/report")
+PUBLISH_CODE = code_version("lib/publish", "defs/report")
+OWNERS = ["team:analysts"]
+
+
+def chart_modules() -> dict[str, ModuleType]:
+    """{figure id: module} of every registered chart (tables are rendered by the PDF asset)."""
+    from pipeline.lib.report.figures import FIGURES
+
+    return {fid: m for fid, m in FIGURES.items() if getattr(m, "KIND", "chart") == "chart"}
+
+
 def chart_key(figure_id: str) -> dg.AssetKey:
-    """Asset key of a figure's chart."""
-    return dg.AssetKey(["charts", figure_id])
+    """Asset key of a figure's chart: charts/<subject> (e.g. charts/global_compute_by_region)."""
+    return dg.AssetKey(["charts", chart_modules()[figure_id].SUBJECT])
 
 
 def chart_figures() -> dict[str, str]:
-    """{figure id: module docstring} of every registered chart (tables are rendered by the PDF asset)."""
-    from pipeline.lib.report.figures import FIGURES
+    """{figure id: full module docstring} of every registered chart."""
+    return {fid: " ".join((m.__doc__ or fid).split()) for fid, m in chart_modules().items()}
 
-    return {
-        fid: (m.__doc__ or fid).strip().splitlines()[0]
-        for fid, m in FIGURES.items()
-        if getattr(m, "KIND", "chart") == "chart"
-    }
+
+def chart_inputs(figure_id: str) -> list[dg.AssetKey]:
+    """The assets a chart's query reads, as its module declares them (DATASETS, FORECASTS, RAW_TABLES), plus the
+    series and label catalogue every chart names things with."""
+    m = chart_modules()[figure_id]
+    return [
+        SERIES,
+        *(dataset_key(d) for d in m.DATASETS),
+        *(FORECAST_KEYS[t] for t in m.FORECASTS),
+        *(table_key(t) for t in m.RAW_TABLES),
+    ]
+
+
+def chart_spec(figure_id: str) -> dg.AssetSpec:
+    """The asset of one chart, with its seed figure number and module as metadata."""
+    m = chart_modules()[figure_id]
+    return dg.AssetSpec(
+        chart_key(figure_id),
+        group_name="charts",
+        deps=chart_inputs(figure_id),
+        kinds={"matplotlib", "png"},
+        description=chart_figures()[figure_id],
+        owners=OWNERS,
+        code_version=code_version(
+            f"lib/report/figures/{m.__name__.rsplit('.', 1)[-1]}",
+            "lib/report/figures/_common",
+            "lib/report/style",
+            "lib/report/charts",
+        ),
+        skippable=True,
+        metadata={
+            "figure_id": figure_id,
+            "seed_figure": m.SEED_FIGURE if m.SEED_FIGURE is not None else "none (text series)",
+            "module": m.__name__,
+        },
+    )
 
 
 @dg.asset(
@@ -42,9 +94,12 @@ def chart_figures() -> dict[str, str]:
     group_name="report",
     deps=[OBSERVATIONS, SERIES, SOURCES, *FORECAST_KEYS.values()],
     kinds={"duckdb", "json"},
-    owners=["team:analysts"],
-    description="Every number, label and citation the report needs, read from core.* and forecast.*, "
-    "plus the changes since the last published edition.",
+    owners=OWNERS,
+    code_version=REPORT_CODE,
+    description="Every number, label and citation the report's text and tables need (facts, headline claims, "
+    "assumptions, sources, each figure's data for its caption), read from core.* and forecast.*, plus the changes "
+    "since the last published edition; stored as output/build/context.json. The charts do not read it: they query "
+    "their own inputs, so a table feeds the charts that use it directly.",
 )
 def report_context(duckdb: DuckDBResource, report_slot: ReportSlotResource) -> dg.MaterializeResult:
     """Query the warehouse into output/build/context.json."""
@@ -58,6 +113,7 @@ def report_context(duckdb: DuckDBResource, report_slot: ReportSlotResource) -> d
     path = write_context(ctx, build_dir() / "context.json")
     changes = ctx["changes"]
     return dg.MaterializeResult(
+        data_version=bytes_version(path.read_bytes()),
         metadata={
             "path": dg.MetadataValue.path(str(path)),
             "facts": len(ctx["facts"]),
@@ -65,39 +121,52 @@ def report_context(duckdb: DuckDBResource, report_slot: ReportSlotResource) -> d
             "changed_sources": len(changes["sources"]),
             "moved_numbers": len(changes["numbers"]),
             **{f"headline_{h['claim_id']}": float(h["ours"] or 0) for h in ctx["headlines"]},
-        }
+        },
     )
+
+
+CHART_CHECK = "drawn"
 
 
 @dg.multi_asset(
     name="charts",
-    specs=[
-        dg.AssetSpec(
-            chart_key(fid),
-            group_name="charts",
-            deps=[CONTEXT],
-            kinds={"matplotlib", "png"},
-            description=description,
-            owners=["team:analysts"],
-            skippable=True,
+    specs=[chart_spec(fid) for fid in chart_modules()],
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHART_CHECK,
+            asset=chart_key(fid),
+            blocking=True,
+            description="Both PNGs (zh, en) exist, open as images and are not blank.",
         )
-        for fid, description in chart_figures().items()
+        for fid in chart_modules()
     ],
     can_subset=True,
 )
-def charts(context: dg.AssetExecutionContext, render: RenderWorkersResource, report_slot: ReportSlotResource):
-    """Draw each selected figure in both languages (one asset per figure, one step for all): only figures whose
-    data or code changed are redrawn, split over the run's render workers."""
-    from pipeline.lib.report.build import read_context
-    from pipeline.lib.report.charts import chart_digest, draw_charts, is_current, png_paths, thumbnail_path
-    from pipeline.lib.report.context import figure_modules
+def charts(
+    context: dg.AssetExecutionContext,
+    duckdb: DuckDBResource,
+    render: RenderWorkersResource,
+    report_slot: ReportSlotResource,
+) -> Iterator[Any]:
+    """Query and draw each selected figure in both languages (one asset per figure, one step for all): only
+    figures whose data or code changed are redrawn, split over the run's render workers."""
+    from pipeline.lib.report.charts import (
+        chart_digest,
+        chart_problems,
+        draw_charts,
+        is_current,
+        png_paths,
+        thumbnail_path,
+    )
 
-    ctx = read_context(build_dir() / "context.json")
+    modules = chart_modules()
     chart_dir = build_dir() / "charts"
-    selected = [fid for fid in chart_figures() if chart_key(fid) in context.selected_asset_keys]
-    digests = {fid: chart_digest(ctx["figures"][fid], Path(figure_modules()[fid].__file__)) for fid in selected}
+    selected = [fid for fid in modules if chart_key(fid) in context.selected_asset_keys]
+    with duckdb.get_connection() as con:
+        data = {fid: json.loads(json.dumps(modules[fid].query(con), default=str)) for fid in selected}
+    digests = {fid: chart_digest(data[fid], Path(modules[fid].__file__)) for fid in selected}
     stale = [fid for fid in selected if not is_current(chart_dir, fid, digests[fid])]
-    draw_charts({fid: ctx["figures"][fid] for fid in stale}, digests, chart_dir, render.workers)
+    draw_charts({fid: data[fid] for fid in stale}, digests, chart_dir, render.workers)
     for fid in selected:
         paths = png_paths(chart_dir, fid)
         thumb = base64.b64encode(thumbnail_path(chart_dir, fid).read_bytes()).decode()
@@ -106,20 +175,34 @@ def charts(context: dg.AssetExecutionContext, render: RenderWorkersResource, rep
             data_version=dg.DataVersion(digests[fid][:16]),
             metadata={
                 "redrawn": fid in stale,
-                "sources": ", ".join(ctx["figures"][fid]["source_ids"]),
+                "sources": ", ".join(data[fid]["source_ids"]),
                 **{lang: dg.MetadataValue.path(str(p)) for lang, p in paths.items()},
                 "preview": dg.MetadataValue.md(f"![{fid}](data:image/png;base64,{thumb})"),
             },
         )
+        if dg.AssetCheckKey(chart_key(fid), CHART_CHECK) in context.selected_asset_check_keys:
+            yield result_from(chart_problems(paths), check_name=CHART_CHECK, asset_key=chart_key(fid))
 
 
 @dg.asset(
     key=PDF,
     group_name="report",
-    deps=[CONTEXT, *(chart_key(f) for f in chart_figures())],
-    kinds={"pdf"},
-    owners=["team:analysts"],
-    description="The zh, en and bilingual PDFs, staged in output/build/pdf.",
+    deps=[CONTEXT, *(chart_key(f) for f in chart_modules())],
+    kinds={"pdf", "weasyprint"},
+    owners=OWNERS,
+    code_version=REPORT_CODE,
+    description="The zh, en and bilingual PDFs (PDF/A-3b, the source files attached), laid out from the context and "
+    "the charts by two render workers and staged in output/build/pdf; checked before the publish (they open, have "
+    "pages and embed every font).",
+    check_specs=[
+        dg.AssetCheckSpec(
+            PDF_CHECK,
+            asset=PDF,
+            blocking=True,
+            description="Each staged PDF opens, has pages (the volume as many as both editions) and embeds "
+            "every font it uses.",
+        )
+    ],
 )
 def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -> dg.MaterializeResult:
     """Lay out and write both editions in the run's render workers, side by side, then join them into the
@@ -128,6 +211,7 @@ def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -
     from pipeline.lib.ingest.manifest import load_manifest
     from pipeline.lib.report.attachments import plan_attachments
     from pipeline.lib.report.build import build_pdfs
+    from pipeline.lib.report.pdf_checks import pdf_problems
 
     plan = plan_attachments(sources_dir(), load_manifest(sources_dir()), build_dir() / "attachments")
     result = build_pdfs(
@@ -139,14 +223,19 @@ def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -
         image_cache=build_dir() / "pdf_images",
     )
     pdfs = {k: v for k, v in result.items() if k not in ("numbers", "timing")}
+    editions = [v["pages"] for k, v in pdfs.items() if k != "bilingual"]
+    problems = [
+        p for k, v in pdfs.items() for p in pdf_problems(Path(v["path"]), sum(editions) if k == "bilingual" else 1)
+    ]
     return dg.MaterializeResult(
+        check_results=[result_from(problems, check_name=PDF_CHECK, asset_key=PDF, pdfs=len(pdfs))],
         metadata={
             "attachments": len(plan.files),
             "not_attached": dg.MetadataValue.md("\n".join(f"- {n}: {why}" for n, why in plan.left_out) or "none"),
             **{f"{k}_path": dg.MetadataValue.path(v["path"]) for k, v in pdfs.items()},
             **{f"{k}_pages": v["pages"] for k, v in pdfs.items()},
             **result["timing"],
-        }
+        },
     )
 
 
@@ -154,9 +243,11 @@ def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -
     key=PUBLISH,
     group_name="report",
     deps=[PDF],
-    kinds={"pdf"},
-    owners=["team:analysts"],
-    description="Archive the staged PDFs as a new edition and point output/latest at it (atomic).",
+    kinds={"pdf", "filesystem"},
+    owners=OWNERS,
+    code_version=PUBLISH_CODE,
+    description="Archive the staged PDFs, context and changelog as a new edition under output/editions/<id> and "
+    "switch output/latest (and the top-level PDFs that link into it) to it in one rename.",
 )
 def report_publish(context: dg.AssetExecutionContext, report_slot: ReportSlotResource) -> dg.MaterializeResult:
     """Validate, archive under output/editions/<id>, switch output/latest (the top-level PDFs link into it)."""

@@ -129,3 +129,20 @@ def draw_charts(
     for fid in figures:
         _write_thumbnail(chart_dir, fid)
         _stamp(chart_dir, fid).write_text(digests[fid])
+
+
+def chart_problems(paths: dict[str, Path]) -> list[str]:
+    """What is wrong with a chart's PNGs: missing, unreadable or blank (a single colour)."""
+    from PIL import Image
+
+    problems = []
+    for lang, path in sorted(paths.items()):
+        try:
+            with Image.open(path) as img:
+                lo_hi = img.convert("L").getextrema()
+        except OSError as exc:
+            problems.append(f"{lang}: {path.name} does not open as an image ({exc})")
+            continue
+        if lo_hi[0] == lo_hi[1]:
+            problems.append(f"{lang}: {path.name} is blank")
+    return problems

@@ -172,3 +172,19 @@ def values_plausible(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 CORE_CHECKS = (totals_consistent, formulas_hold, every_row_sourced, values_plausible)
+
+
+STALE_AFTER_YEARS = 3
+
+
+def stale_series(con: duckdb.DuckDBPyConnection, years: int = STALE_AFTER_YEARS) -> list[str]:
+    """Series whose latest vintage is more than `years` years older than the newest vintage in the warehouse (a
+    warning: the report still publishes them, dated)."""
+    rows = _first_rows(
+        con,
+        "WITH v AS (SELECT series_id, max(vintage) AS latest FROM core.observations GROUP BY series_id) "
+        "SELECT series_id, latest, (SELECT max(latest) FROM v) AS newest FROM v "
+        "WHERE latest < (SELECT max(latest) FROM v) - to_years(?) ORDER BY series_id",
+        [years],
+    )
+    return [f"{sid}: latest vintage {latest} (newest in the warehouse {newest})" for sid, latest, newest in rows]

@@ -13,6 +13,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "autonomous_tops"
 KIND = "chart"
+SUBJECT = "autonomous_driving_tops"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = None  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("text_nev_auto",)  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "autonomous_driving_chip_compute"
 
 

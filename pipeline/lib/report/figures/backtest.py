@@ -13,6 +13,17 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "backtest"
 KIND = "chart"
+SUBJECT = "forecast_backtest"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = None  # figure number in the seed report
+DATASETS: tuple[str, ...] = (
+    "caict_digital_economy_2023",
+    "fig11_market_history_derived",
+    "fig11_market_size",
+    "gdp_caict_basis",
+    "text_digital_economy",
+)  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ("backtest",)  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 
 
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -13,6 +13,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "dc_energy"
 KIND = "chart"
+SUBJECT = "data_centre_energy"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = None  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("text_data_centre",)  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ("projections", "assumptions")  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "dc_energy_consumption"
 
 

@@ -13,6 +13,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "digital_economy"
 KIND = "chart"
+SUBJECT = "digital_economy"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = None  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("caict_digital_economy_2023", "text_digital_economy")  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ("projections", "assumptions")  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "digital_economy_size"
 
 

@@ -12,6 +12,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "fig03"
 KIND = "chart"
+SUBJECT = "time_to_100m_users"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = 3  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("fig03_time_to_100m_users",)  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "time_to_100m_users"
 
 

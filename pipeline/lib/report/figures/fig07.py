@@ -13,6 +13,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "fig07"
 KIND = "chart"
+SUBJECT = "national_investment_plans"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = 7  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("fig07_national_investment_plans",)  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "investment_plan"
 PUBLISHED = "published_rmb"  # core.observations.fx_basis of an RMB amount given by the publisher itself
 

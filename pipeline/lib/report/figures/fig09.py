@@ -15,6 +15,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "fig09"
 KIND = "chart"
+SUBJECT = "global_compute_by_region"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = 9  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("fig09_global_compute_by_region",)  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 CAPACITY, SHARE = "compute_capacity", "compute_share"
 WORLD, TOTAL = "GLOBAL", "total"
 

@@ -13,6 +13,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "fig10"
 KIND = "chart"
+SUBJECT = "compute_by_type_cn_us"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = 10  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("fig10_compute_by_type_2021",)  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 CAPACITY, SHARE, RATIO = "compute_capacity", "compute_share", "intelligent_compute_ratio_cn_us"
 WORLD, TOTAL = "GLOBAL", "total"
 

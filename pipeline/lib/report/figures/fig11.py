@@ -13,6 +13,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "fig11"
 KIND = "chart"
+SUBJECT = "market_size_dc_cloud_ai"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = 11  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("fig11_market_size", "fig11_market_history_derived")  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ("projections", "assumptions", "aggregates")  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 AGGREGATE = "dc_cloud_ai"
 
 

@@ -13,6 +13,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "fig12"
 KIND = "chart"
+SUBJECT = "core_related_industry"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = 12  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("fig12_core_related_industry",)  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ("projections", "assumptions", "headlines")  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = ("core_industry", "related_industry")
 CLAIM_X = 1.45  # the claim marker sits right of the projection bar
 

@@ -15,6 +15,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "fig16"
 KIND = "chart"
+SUBJECT = "industry_it_spending"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = 16  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("fig16_it_spending_public", "fig17_industry_assumptions")  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SIZE, GROWTH = "industry_it_spending_relative_size", "industry_it_spending_growth"
 PUBLIC_SPEND, PUBLIC_GROWTH = "it_spending", "it_spending_growth"
 WORLD, TOTAL = "GLOBAL", "total"

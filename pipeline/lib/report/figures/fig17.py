@@ -14,6 +14,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "fig17"
 KIND = "chart"
+SUBJECT = "industry_demand_quadrant"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = 17  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("fig17_industry_assumptions",)  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ("fig17_industry_classes",)  # raw.<id> reference tables the query reads
 X, Y, SIZE = "inclusive_demand_score", "intelligent_demand_score", "industry_it_spending_relative_size"
 CLASSES = "fig17_industry_classes"
 HIGH = ("高", "high")

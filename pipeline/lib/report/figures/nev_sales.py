@@ -13,6 +13,11 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "nev_sales"
 KIND = "chart"
+SUBJECT = "nev_sales"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = None  # figure number in the seed report
+DATASETS: tuple[str, ...] = ("caam_2021_annual", "text_nev_auto")  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ("projections", "assumptions")  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "nev_sales"
 
 

@@ -14,6 +14,19 @@ from pipeline.lib.report.figures import _common as c
 
 ID = "sensitivity"
 KIND = "chart"
+SUBJECT = "claim_sensitivity"  # asset key charts/<SUBJECT>
+SEED_FIGURE: int | None = None  # figure number in the seed report
+DATASETS: tuple[str, ...] = (
+    "caam_2021_annual",
+    "caict_digital_economy_2023",
+    "fig11_market_history_derived",
+    "fig11_market_size",
+    "fig12_core_related_industry",
+    "text_digital_economy",
+    "text_nev_auto",
+)  # core datasets the query reads
+FORECASTS: tuple[str, ...] = ("sensitivity", "aggregates", "headlines")  # forecast tables the query reads
+RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 FINE = 301  # points of the interpolated curve that colours the met / missed band
 
 
