@@ -209,7 +209,6 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
     ]
     sources_rows = [
         [
-            _cell(s["source_id"]),
             _cell(publisher_in(s["publisher"], lang)),
             _cell(s[f"title_{lang}"]),
             _cell(s["published"]),
@@ -243,7 +242,7 @@ def _context_tables(ctx: dict[str, Any], lang: str, t: dict[str, Any]) -> dict[s
             "flagged": False,
         },
         "sources": {
-            "header": [c["source_id"], c["publisher"], c["title"], c["date"], c["reference"], c["status"]],
+            "header": [c["publisher"], c["title"], c["date"], c["reference"], c["status"]],
             "rows": sources_rows,
             "source_ids": [],
             "flagged": False,
