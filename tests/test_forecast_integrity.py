@@ -246,3 +246,14 @@ def test_our_own_tables_are_not_dated_by_the_build_clock(sources_copy: Path) -> 
     with pytest.raises(SourceError) as caught:
         load_manifest(sources_copy)
     assert "fig17_industry_assumptions" in str(caught.value) and "2026-11-26" in str(caught.value)
+
+
+def test_a_bound_with_one_open_end_names_its_limit() -> None:
+    from pipeline.lib.forecast.bounds import check_bounds
+    from pipeline.lib.forecast.inputs import Bound
+
+    bound = Bound("share_cap", "range", "s", None, None, None, 100.0, "zh", "en", "definition", 7)
+    hists = {("s", "CN", "total"): {2021: 99.0, 2022: 104.5}}
+    [violation] = check_bounds([bound], [], hists, {"s": "share"}, {})
+    assert (violation.year, violation.value, violation.limit) == (2022, 104.5, 100.0)
+    assert "outside […, 100]" in violation.message and "row 7" in violation.message

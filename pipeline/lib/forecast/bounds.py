@@ -37,16 +37,29 @@ def show(value: float, quantity: str | None) -> str:
     return f"{value:,.4g}"
 
 
+def _broken_limit(value: float, b: Bound) -> float | None:
+    """The limit of `b` that `value` breaks (low or high), or None when it lies inside."""
+    if b.low is not None and value < b.low:
+        return b.low
+    if b.high is not None and value > b.high:
+        return b.high
+    return None
+
+
+def _interval(b: Bound, pattern: str) -> str:
+    """`[low, high]` with an open end shown as … (e.g. `[-30%, 60%]`, `[…, 100]`)."""
+    return "[" + ", ".join("…" if v is None else format(v, pattern) for v in (b.low, b.high)) + "]"
+
+
 def check_bounds(
     bounds: list[Bound],
     projections: list[Projection],
     hists: dict[SeriesKey, dict[int, float]],
     quantity_of: dict[str, str],
-    share_years: dict[int, list[tuple[str, float]]],
+    share_years: dict[str, dict[int, list[tuple[str, float]]]],
 ) -> list[Violation]:
     """Every violation of every bound; `share_years` holds, per series checked by `shares_sum`, the actual shares
     of each year as (geography, value)."""
-    out: list[Violation] = []
     scenario_value = {(p.series_id, p.scenario, p.year): p.value for p in projections if p.geography == "CN"}
 
     def at(series_id: str, scenario: str, year: int) -> float | None:
@@ -55,87 +68,49 @@ def check_bounds(
                 return scenario_value[(series_id, s, year)]
         return hists.get((series_id, "CN", "total"), {}).get(year)
 
+    out: list[Violation] = []
     for b in bounds:
         label = f"bound {b.bound_id!r} ({WHERE}, row {b.row})"
         if b.kind == "not_above":
+            q = quantity_of.get(b.series_id)
             for p in (p for p in projections if p.series_id == b.series_id):
                 whole = at(b.other_series_id, p.scenario, p.year)
-                q = quantity_of.get(b.series_id)
                 if whole is None:
-                    out.append(
-                        Violation(
-                            b.bound_id,
-                            p.series_id,
-                            p.scenario,
-                            p.year,
-                            p.value,
-                            float("nan"),
-                            f"{label}: {b.other_series_id} has no {p.year} value to check "
-                            f"{p.series_id} ({p.scenario}) against; give it an assumption up to "
-                            f"{p.year}",
-                        )
+                    message = (
+                        f"{label}: {b.other_series_id} has no {p.year} value to check {p.series_id} "
+                        f"({p.scenario}) against; give it an assumption up to {p.year}"
                     )
                 elif p.value > whole:
-                    out.append(
-                        Violation(
-                            b.bound_id,
-                            p.series_id,
-                            p.scenario,
-                            p.year,
-                            p.value,
-                            whole,
-                            f"{label}: {p.series_id} ({p.scenario}) {p.year} = {show(p.value, q)} "
-                            f"is above {b.other_series_id} {p.year} = {show(whole, q)}",
-                        )
+                    message = (
+                        f"{label}: {p.series_id} ({p.scenario}) {p.year} = {show(p.value, q)} is above "
+                        f"{b.other_series_id} {p.year} = {show(whole, q)}"
                     )
+                else:
+                    continue
+                limit = float("nan") if whole is None else whole
+                out.append(Violation(b.bound_id, p.series_id, p.scenario, p.year, p.value, limit, message))
         elif b.kind == "range":
             points = [(p.scenario, p.year, p.value) for p in projections if p.series_id == b.series_id]
             points += [("actual", y, v) for (s, _g, _seg), h in hists.items() if s == b.series_id for y, v in h.items()]
             for scenario, year, value in points:
-                if (b.low is not None and value < b.low) or (b.high is not None and value > b.high):
-                    out.append(
-                        Violation(
-                            b.bound_id,
-                            b.series_id,
-                            scenario,
-                            year,
-                            value,
-                            b.high if b.high is not None and value > b.high else b.low,
-                            f"{label}: {b.series_id} ({scenario}) {year} = {value:,.4g} outside "
-                            f"[{b.low:g}, {b.high:g}]",
-                        )
-                    )
+                if (limit := _broken_limit(value, b)) is not None:
+                    message = f"{label}: {b.series_id} ({scenario}) {year} = {value:,.4g} outside {_interval(b, 'g')}"
+                    out.append(Violation(b.bound_id, b.series_id, scenario, year, value, limit, message))
         elif b.kind == "shares_sum":
             for year, parts in sorted(share_years.get(b.series_id, {}).items()):
                 total = sum(v for _g, v in parts)
                 if b.high is not None and total > b.high:
                     listed = ", ".join(f"{g} {v:g}" for g, v in parts)
-                    out.append(
-                        Violation(
-                            b.bound_id,
-                            b.series_id,
-                            "actual",
-                            year,
-                            total,
-                            b.high,
-                            f"{label}: {b.series_id} {year} adds up to {total:g} ({listed}), above {b.high:g}",
-                        )
-                    )
+                    message = f"{label}: {b.series_id} {year} adds up to {total:g} ({listed}), above {b.high:g}"
+                    out.append(Violation(b.bound_id, b.series_id, "actual", year, total, b.high, message))
         else:
             for p in projections:
                 if not (p.series_id == b.series_id or (b.quantity and quantity_of.get(p.series_id) == b.quantity)):
                     continue
-                if (b.low is not None and p.rate < b.low) or (b.high is not None and p.rate > b.high):
-                    out.append(
-                        Violation(
-                            b.bound_id,
-                            p.series_id,
-                            p.scenario,
-                            p.year,
-                            p.rate,
-                            b.high if b.high is not None and p.rate > b.high else b.low,
-                            f"{label}: {p.series_id} ({p.scenario}) grows {p.rate:.1%} a year from "
-                            f"{p.base_year} to {p.year}, outside [{b.low:.0%}, {b.high:.0%}]",
-                        )
+                if (limit := _broken_limit(p.rate, b)) is not None:
+                    message = (
+                        f"{label}: {p.series_id} ({p.scenario}) grows {p.rate:.1%} a year from {p.base_year} to "
+                        f"{p.year}, outside {_interval(b, '.0%')}"
                     )
+                    out.append(Violation(b.bound_id, p.series_id, p.scenario, p.year, p.rate, limit, message))
     return out
