@@ -54,7 +54,7 @@ if str(ROOT) not in sys.path:
 
 TABLE_ID = "bench_market"
 CSV_NAME = f"{TABLE_ID}.csv"
-YEARS = 10
+YEARS = 8  # 2015-2022: the years the bundled exchange-rate table covers
 FIRST_YEAR = 2015
 INDUSTRIES = 50
 SEGMENTS = 100
@@ -81,7 +81,7 @@ class Shape:
 
     @classmethod
     def for_rows(cls, rows: int) -> Shape:
-        """Scale the number of countries to `rows` (50 industries × 100 segments × 10 years per country)."""
+        """Scale the number of countries to `rows` (50 industries × 100 segments × 8 years per country)."""
         return cls(rows=rows, countries=max(1, math.ceil(rows / ROWS_PER_COUNTRY)))
 
     def describe(self) -> str:
@@ -189,21 +189,11 @@ def write_catalogue(folder: Path, shape: Shape) -> None:
         for code, zh, en in (("USD", "美元", "US dollar"), ("EUR", "欧元", "Euro"), ("JPY", "日元", "Japanese yen")):
             w.writerow(["segment", code, zh, en, ""])
     shutil.copyfile(ROOT / "sources" / "fx_rates.csv", folder / "fx_rates.csv")
+    bundled = yaml.safe_load((ROOT / "sources" / "manifest.yaml").read_text(encoding="utf-8"))
+    fx_entry = next(e for e in bundled["tables"] if e["id"] == "fx_rates")  # as the bundled sources cite it
     manifest = {
         "tables": [
-            {
-                "id": "fx_rates",
-                "file": "fx_rates.csv",
-                "publisher": "KPMG China (derived)",
-                "title_zh": "原报告图7隐含的汇率",
-                "title_en": "Exchange rates implied by the seed's figure 7",
-                "published": dt.date(2023, 7, 1),
-                "reference": "图7 / Figure 7 (p. 21)",
-                "measure": "exchange rate",
-                "status": "derived",
-                "layout": "long",
-                "geography": "CN",
-            },
+            fx_entry,
             {
                 "id": TABLE_ID,
                 "file": CSV_NAME,
@@ -212,7 +202,7 @@ def write_catalogue(folder: Path, shape: Shape) -> None:
                 "title_zh": "合成的分国家、行业、细分IT支出",
                 "title_en": "Synthetic IT spending by country, industry and segment",
                 "published": dt.date(2025, 1, 1),
-                "reference": "scripts/bench_ingest.py",
+                "reference": "第1页 / p. 1",
                 "measure": "IT spending",
                 "status": "solid",
                 "layout": "long",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
+from pipeline.lib.db import duckdb_config, table_name
 from pipeline.lib.errors import SourceError
 from pipeline.lib.ingest.manifest import load_manifest
 from pipeline.lib.warehouse.build import build_warehouse
@@ -107,3 +109,30 @@ def test_every_manifest_entry_loads(warehouse_con) -> None:
     kinds = {spec.file.rsplit(".", 1)[-1] for spec in specs}
     assert {"csv", "xlsx"} <= kinds
     assert any(spec.encoding.lower() == "gbk" for spec in specs)
+
+
+def test_hundreds_of_tables_fit_in_the_default_memory_limit(built_warehouse: Path, tmp_path: Path) -> None:
+    """Three hundred observation tables of ~50 rows (copies of one, each with its own series) build under the
+    default memory limit: a view over a UNION ALL of every tidy table ran out of memory here."""
+    db = tmp_path / "warehouse.duckdb"
+    db.write_bytes(built_warehouse.read_bytes())
+    specs = load_manifest(Path(__file__).resolve().parents[1] / "sources")
+    template = next(s for s in specs if s.id == "caict_digital_economy_2023")
+    con = duckdb.connect(str(db), config=duckdb_config())
+    copies = []
+    for n in range(300):
+        spec = dataclasses.replace(template, id=f"copy_{n:03d}", file=f"copy_{n:03d}.csv")
+        raw, tidy = table_name("raw", spec.id), table_name("tidy", spec.id)
+        con.execute(f"CREATE TABLE {raw} AS SELECT * FROM {table_name('raw', template.id)}")
+        con.execute(
+            f"CREATE TABLE {tidy} AS SELECT t.* REPLACE (? AS source_id, t.series_id || ? || r.range AS series_id) "
+            f"FROM {table_name('tidy', template.id)} t, range(4) r",
+            [spec.id, f"_{n:03d}_"],
+        )
+        copies.append(spec)
+    counts = build_core(con, [*specs, *copies])
+    per_copy = 4 * con.execute(f"SELECT count(*) FROM {table_name('tidy', template.id)}").fetchone()[0]
+    assert counts["sources"] == len(specs) + 300
+    assert con.execute("SELECT count(*) FROM core.observations WHERE source_id LIKE 'copy_%'").fetchone()[0] == (
+        300 * per_copy
+    )

@@ -88,33 +88,14 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
         )
     obs_specs = [s for s in specs if s.kind == "observations" and s.id in tidy_tables]
 
-    def union(tables: list[TableSpec]) -> str:
-        """The tidy tables with their vintage (the table's `published` date, from `_vintages`)."""
-        return " UNION ALL ".join(
-            f"SELECT t.*, v.vintage FROM {table_name('tidy', s.id)} t JOIN _vintages v ON v.source_id = t.source_id"
-            for s in tables
-        )
-
-    # The sorted CREATE of core.observations reads the biggest tidy table first: DuckDB 2.0.1 runs out of memory
-    # under a memory limit when a sort's input is a UNION ALL whose first branch is smaller than a later one.
-    sizes = dict(
-        con.execute(
-            "SELECT table_name, estimated_size FROM duckdb_tables() "
-            "WHERE database_name = current_database() AND schema_name = 'tidy'"
-        ).fetchall()
-    )
-    biggest_first = sorted(obs_specs, key=lambda s: -sizes.get(s.id, 0))
     with transaction(con):
-        # a view, not a copy: every statement below reads the tidy tables directly (the vintages bound once)
-        con.execute("CREATE OR REPLACE TEMP TABLE _vintages (source_id VARCHAR PRIMARY KEY, vintage DATE)")
-        con.executemany("INSERT INTO _vintages VALUES (?, ?)", [(s.id, s.published) for s in obs_specs])
-        con.execute("CREATE OR REPLACE TEMP VIEW _all_tidy AS " + union(obs_specs))
+        _collect_tidy(con, obs_specs)
         files = {s.id: f"sources/{s.file}" for s in specs}
         problems = _build_fx_rates(con, files)
         problems += _published_rmb(con, files)
         problems += _missing_rates(con, files)
         con.execute(
-            f"""
+            """
             CREATE OR REPLACE TABLE core.observations AS
             SELECT t.series_id, t.geography, t.segment, t.year,
                    CASE WHEN p.value IS NOT NULL THEN p.value
@@ -135,7 +116,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
                    CASE WHEN p.value IS NULL THEN f.year END AS fx_year,
                    coalesce(p.rmb_source_id, f.source_id) AS fx_source_id,
                    CASE WHEN p.value IS NOT NULL THEN ? ELSE f.basis END AS fx_basis
-            FROM ({union(biggest_first)}) t
+            FROM _all_tidy t
             LEFT JOIN _published_rmb p USING (series_id, geography, segment, year, source_id)
             LEFT JOIN core.fx_rates f ON f.currency = t.currency AND f.year = t.year AND t.currency <> 'CNY'
                 AND t.series_id NOT IN (?, ?) AND p.value IS NULL
@@ -179,7 +160,7 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
             reference VARCHAR, measure VARCHAR, status VARCHAR, url VARCHAR, note VARCHAR, sha256 VARCHAR,
             entry_sha256 VARCHAR, loaded_at VARCHAR, raw_rows BIGINT)""")
         con.executemany("INSERT INTO core.sources VALUES (" + ", ".join("?" * 17) + ")", _sources_rows(con, specs))
-        con.execute("DROP VIEW _all_tidy")
+        con.execute("DROP TABLE _all_tidy")
         con.execute("DROP TABLE _vintages")
         con.execute("DROP TABLE _published_rmb")
         counts = {
@@ -187,6 +168,22 @@ def build_core(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[s
             for t in ("observations", "series", "sources", "labels", "fx_rates")
         }
     return counts
+
+
+def _collect_tidy(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> None:
+    """_all_tidy: the tidy rows of every observation table with its vintage (the table's `published` date), copied
+    once, table by table. The statements below read it several times; a view over a UNION ALL of hundreds of tables
+    would be re-planned by each of them and ran out of memory at 300 tables (docs/benchmarks.md)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _vintages (source_id VARCHAR PRIMARY KEY, vintage DATE)")
+    con.executemany("INSERT INTO _vintages VALUES (?, ?)", [(s.id, s.published) for s in specs])
+    for i, spec in enumerate(specs):
+        select = (
+            f"SELECT t.*, v.vintage FROM {table_name('tidy', spec.id)} t JOIN _vintages v ON v.source_id = t.source_id"
+        )
+        if i == 0:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _all_tidy AS {select}")
+        else:
+            con.execute(f"INSERT INTO _all_tidy BY NAME {select}")
 
 
 def _build_fx_rates(con: duckdb.DuckDBPyConnection, files: dict[str, str]) -> list[Problem]:
