@@ -27,7 +27,7 @@ def _number(text: Any) -> float | None:
     try:
         return float(str(text).replace(",", ""))
     except ValueError:
-        raise ValueError(f"not a number: {text!r}") from None
+        raise ValueError(f"not a number: {text!r}; expected a number such as 20 or 1,000.5") from None
 
 
 def _year(text: Any) -> int | None:
