@@ -15,16 +15,6 @@ def test_readme_is_up_to_date() -> None:
     assert readme == updated_readme(readme, PROJECT_ROOT / "sources"), "run: .venv/bin/python scripts/sources_table.py"
 
 
-def test_documented_keys_are_the_entry_fields() -> None:
-    """The key list the validator and the README use is exactly what a manifest entry holds."""
-    from pipeline.lib.ingest.manifest import ENTRY_KEYS, TableSpec
-
-    assert [k.name for k in ENTRY_KEYS] == list(TableSpec.__dataclass_fields__)
-    readme = (PROJECT_ROOT / "sources" / "README.md").read_text(encoding="utf-8")
-    for key in ENTRY_KEYS:
-        assert f"| `{key.name}` |" in readme
-
-
 def test_every_column_role_is_documented() -> None:
     from pipeline.lib.ingest.columns import ROLE_ALIASES, ROLE_DOCS, ROLES
 

@@ -54,8 +54,8 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> ForecastInputs:
     fx = dict(con.execute("SELECT currency, cny_per_unit FROM core.fx_rates").fetchall())
     assumptions = read_assumptions(con, set(known), fx)
     raw_aggregates = read_aggregates(con, set(known))
-    aggregates = {k: v["members"] for k, v in raw_aggregates.items()}
-    names = {k: (v["name_zh"], v["name_en"]) for k, v in raw_aggregates.items()}
+    aggregates = {k: v.members for k, v in raw_aggregates.items()}
+    names = {k: (v.name_zh, v.name_en) for k, v in raw_aggregates.items()}
     claims = read_claims(con, {a.series_id for a in assumptions} | set(aggregates), fx)
     bounds = read_bounds(con, set(known), set(known.values()))
     problems = []

@@ -1,27 +1,27 @@
 """Forecast inputs as data: assumptions, aggregates and published claims (sources/forecast_*.csv).
 
-They are ingested like every source table (raw.<id>); this module reads and validates them, naming the file,
-row and column of every problem, before any forecast table is replaced.
+They are ingested like every source table (raw.<id>); this module reads each row through its model (`rows`), checks
+what needs the warehouse (known series, units, FX) and names the file, row and column of every problem, before any
+forecast table is replaced.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import duckdb
 
+from pipeline.lib.db import records, table_name
 from pipeline.lib.errors import Problem, SourceError
+from pipeline.lib.forecast.rows import DRIVEN_METHODS, AggregateRow, AssumptionRow, BoundRow, ClaimRow
+from pipeline.lib.ingest.tidy import PROVENANCE
 from pipeline.lib.ingest.units import UnknownUnitError, parse_unit
+from pipeline.lib.validation import InputModel, header_problems, validate
 
 ASSUMPTIONS, AGGREGATES, CLAIMS = "forecast_assumptions", "forecast_aggregates", "forecast_claims"
 BOUNDS = "forecast_bounds"
-SCENARIOS = ("low", "base", "high")
-HISTORY_METHODS = ("trend", "hist_cagr", "best")
-DRIVEN_METHODS = ("driver", "share_of")
-METHODS = ("cagr", *HISTORY_METHODS, *DRIVEN_METHODS, "target")
-COMPARATORS = (">=", "<=", "≈", "cagr>=", "cagr≈")
-BOUND_KINDS = ("not_above", "range", "shares_sum", "growth_range")
-RATE_MIN, RATE_MAX = -100.0, 200.0
+Row = TypeVar("Row", bound=InputModel)
 
 
 @dataclass(frozen=True)
@@ -82,35 +82,24 @@ class Bound:
     row: int
 
 
-def _rows(con: duckdb.DuckDBPyConnection, table: str, required: tuple[str, ...]) -> list[dict[str, str]]:
-    cur = con.execute(f"SELECT * FROM raw.{table} ORDER BY _row")
-    names = [d[0] for d in cur.description]
-    missing = [c for c in required if c not in names]
-    if missing:
-        raise SourceError(Problem(f"sources/{table}.csv", f"missing column(s) {missing}", 1))
-    return [
-        {k: (v.strip() if isinstance(v, str) else v) for k, v in zip(names, r, strict=True)} for r in cur.fetchall()
-    ]
-
-
-def _number(text: str | None, problems: list[Problem], where: str, row: int, column: str) -> float | None:
-    if text in (None, ""):
-        return None
-    try:
-        return float(str(text).replace(",", ""))
-    except ValueError:
-        problems.append(Problem(where, f"not a number: {text!r}", row, column))
-        return None
-
-
-def _year(text: str | None, problems: list[Problem], where: str, row: int, column: str) -> int | None:
-    value = _number(text, problems, where, row, column)
-    if value is None:
-        return None
-    if not value.is_integer() or not 1940 <= value <= 2060:
-        problems.append(Problem(where, f"implausible year {text!r}", row, column))
-        return None
-    return int(value)
+def _read_rows(
+    con: duckdb.DuckDBPyConnection, table: str, model: type[Row]
+) -> tuple[list[tuple[int, Row]], list[Problem]]:
+    """The rows of raw.<table> as `model` records with their line in the file, and the problems of the rows that are
+    not; a header without a required column or with a column the model does not know is refused at once."""
+    where = f"sources/{table}.csv"
+    cur = con.execute(f"SELECT * FROM {table_name('raw', table)} ORDER BY _row")
+    header = [d[0] for d in cur.description if d[0] not in PROVENANCE]
+    if problems := header_problems(model, header, where):
+        raise SourceError(problems)
+    out: list[tuple[int, Row]] = []
+    for r in records(cur):
+        values = {k: (v.strip() if isinstance(v, str) else v) for k, v in r.items() if k not in PROVENANCE}
+        record, bad = validate(model, values, where, r["_row"], noun="column")
+        problems += bad
+        if record is not None:
+            out.append((r["_row"], record))
+    return out, problems
 
 
 def _canonical(
@@ -142,105 +131,57 @@ def _canonical(
 def read_assumptions(con: duckdb.DuckDBPyConnection, known_series: set[str], fx: dict[str, float]) -> list[Assumption]:
     """Parse and validate forecast_assumptions; raise SourceError listing every bad row."""
     where = f"sources/{ASSUMPTIONS}.csv"
-    rows = _rows(
-        con,
-        ASSUMPTIONS,
-        (
-            "assumption_id",
-            "series_id",
-            "scenario",
-            "method",
-            "rate_pct",
-            "target_value",
-            "target_unit",
-            "target_year",
-            "horizon",
-            "rationale_zh",
-            "rationale_en",
-            "source",
-        ),
-    )
-    problems: list[Problem] = []
+    rows, problems = _read_rows(con, ASSUMPTIONS, AssumptionRow)
     out: list[Assumption] = []
-    seen: set[tuple[str, str, str, str]] = set()
-    for r in rows:
-        row = r["_row"]
+    seen: set[tuple[str | None, str, str, str]] = set()
+    for row, r in rows:
         n_before = len(problems)
-        if r["series_id"] not in known_series:
+        if r.series_id not in known_series:
             problems.append(
-                Problem(
-                    where,
-                    f"assumption {r['assumption_id']!r} names unknown series {r['series_id']!r}",
-                    row,
-                    "series_id",
-                )
+                Problem(where, f"assumption {r.assumption_id!r} names unknown series {r.series_id!r}", row, "series_id")
             )
-        if r["scenario"] not in SCENARIOS:
-            problems.append(Problem(where, f"scenario {r['scenario']!r} not one of {SCENARIOS}", row, "scenario"))
-        if r["method"] not in METHODS:
-            problems.append(Problem(where, f"method {r['method']!r} not one of {METHODS}", row, "method"))
-        rate = _number(r["rate_pct"], problems, where, row, "rate_pct")
-        if rate is not None and not RATE_MIN < rate <= RATE_MAX:
-            problems.append(
-                Problem(where, f"growth rate {rate:g}% outside ({RATE_MIN:g}%, {RATE_MAX:g}%]", row, "rate_pct")
-            )
-        if r["method"] == "cagr" and rate is None:
+        if r.method == "cagr" and r.rate_pct is None:
             problems.append(Problem(where, "method cagr needs rate_pct", row, "rate_pct"))
-        target = _canonical(
-            _number(r["target_value"], problems, where, row, "target_value"),
-            r["target_unit"],
-            problems,
-            where,
-            row,
-            "target_unit",
-            fx,
-        )
-        target_year = _year(r["target_year"], problems, where, row, "target_year")
-        if r["method"] == "target" and (target is None or target_year is None):
+        target = _canonical(r.target_value, r.target_unit, problems, where, row, "target_unit", fx)
+        if r.method == "target" and (target is None or r.target_year is None):
             problems.append(
                 Problem(where, "method target needs target_value, target_unit and target_year", row, "target_value")
             )
-        driver, share_series = r.get("driver") or None, r.get("share_series") or None
-        if r["method"] in DRIVEN_METHODS and driver is None:
-            problems.append(
-                Problem(where, f"method {r['method']} needs a driver (a series or aggregate)", row, "driver")
-            )
-        if r["method"] == "share_of" and share_series not in known_series:
+        if r.method in DRIVEN_METHODS and r.driver is None:
+            problems.append(Problem(where, f"method {r.method} needs a driver (a series or aggregate)", row, "driver"))
+        if r.method == "share_of" and r.share_series not in known_series:
             problems.append(
                 Problem(
                     where,
-                    f"method share_of needs share_series, a known series (got {share_series!r})",
+                    f"method share_of needs share_series, a known series (got {r.share_series!r})",
                     row,
                     "share_series",
                 )
             )
-        horizon = _year(r["horizon"], problems, where, row, "horizon")
-        if horizon is None and not any(p.row == row and p.column == "horizon" for p in problems):
-            problems.append(Problem(where, "horizon (last projected year) is required", row, "horizon"))
-        geo, seg = r.get("geography") or "CN", r.get("segment") or "total"
-        key = (r["series_id"], geo, seg, r["scenario"])
+        geo, seg = r.geography or "CN", r.segment or "total"
+        key = (r.series_id, geo, seg, r.scenario)
         if key in seen:
-            problems.append(Problem(where, f"second {r['scenario']} assumption for {r['series_id']}", row, "scenario"))
+            problems.append(Problem(where, f"second {r.scenario} assumption for {r.series_id}", row, "scenario"))
         seen.add(key)
         if len(problems) == n_before:
             out.append(
                 Assumption(
-                    r["assumption_id"],
-                    r["series_id"],
+                    r.assumption_id,
+                    r.series_id,
                     geo,
                     seg,
-                    r["scenario"],
-                    r["method"],
-                    None if rate is None else rate / 100,
+                    r.scenario,
+                    r.method,
+                    None if r.rate_pct is None else r.rate_pct / 100,
                     target,
-                    target_year,
-                    horizon,
-                    r["rationale_zh"],
-                    r["rationale_en"],
-                    r["source"],
+                    r.target_year,
+                    r.horizon,
+                    r.rationale_zh,
+                    r.rationale_en,
+                    r.source,
                     row,
-                    driver,
-                    share_series,
+                    r.driver,
+                    r.share_series,
                 )
             )
     if problems:
@@ -248,18 +189,25 @@ def read_assumptions(con: duckdb.DuckDBPyConnection, known_series: set[str], fx:
     return out
 
 
-def read_aggregates(con: duckdb.DuckDBPyConnection, known_series: set[str]) -> dict[str, dict]:
-    """{aggregate_id: {'members': [...], 'name_zh':..., 'name_en':...}} from forecast_aggregates."""
+@dataclass(frozen=True)
+class Aggregate:
+    """A named sum of series (forecast_aggregates.csv): its members and its names."""
+
+    members: list[str]
+    name_zh: str | None
+    name_en: str | None
+
+
+def read_aggregates(con: duckdb.DuckDBPyConnection, known_series: set[str]) -> dict[str, Aggregate]:
+    """{aggregate_id: Aggregate} from forecast_aggregates."""
     where = f"sources/{AGGREGATES}.csv"
-    rows = _rows(con, AGGREGATES, ("aggregate_id", "member_series_id", "name_zh", "name_en"))
-    problems, out = [], {}
-    for r in rows:
-        if r["member_series_id"] not in known_series:
-            problems.append(
-                Problem(where, f"unknown member series {r['member_series_id']!r}", r["_row"], "member_series_id")
-            )
-        agg = out.setdefault(r["aggregate_id"], {"members": [], "name_zh": r["name_zh"], "name_en": r["name_en"]})
-        agg["members"].append(r["member_series_id"])
+    rows, problems = _read_rows(con, AGGREGATES, AggregateRow)
+    out: dict[str, Aggregate] = {}
+    for row, r in rows:
+        if r.member_series_id not in known_series:
+            problems.append(Problem(where, f"unknown member series {r.member_series_id!r}", row, "member_series_id"))
+        agg = out.setdefault(r.aggregate_id, Aggregate([], r.name_zh, r.name_en))
+        agg.members.append(r.member_series_id)
     if problems:
         raise SourceError(problems)
     return out
@@ -268,68 +216,42 @@ def read_aggregates(con: duckdb.DuckDBPyConnection, known_series: set[str]) -> d
 def read_claims(con: duckdb.DuckDBPyConnection, targets: set[str], fx: dict[str, float]) -> list[Claim]:
     """Parse and validate forecast_claims."""
     where = f"sources/{CLAIMS}.csv"
-    rows = _rows(
-        con,
-        CLAIMS,
-        (
-            "claim_id",
-            "target",
-            "year",
-            "comparator",
-            "value",
-            "unit",
-            "tolerance_pct",
-            "from_year",
-            "text_zh",
-            "text_en",
-            "source",
-        ),
-    )
-    problems: list[Problem] = []
+    rows, problems = _read_rows(con, CLAIMS, ClaimRow)
     out = []
-    for r in rows:
-        row, n_before = r["_row"], len(problems)
-        if r["target"] not in targets:
+    for row, r in rows:
+        n_before = len(problems)
+        if r.target not in targets:
             problems.append(
                 Problem(
                     where,
-                    f"claim target {r['target']!r} is neither a series with assumptions nor an aggregate",
+                    f"claim target {r.target!r} is neither a series with assumptions nor an aggregate",
                     row,
                     "target",
                 )
             )
-        if r["comparator"] not in COMPARATORS:
-            problems.append(
-                Problem(where, f"comparator {r['comparator']!r} not one of {COMPARATORS}", row, "comparator")
-            )
-        year = _year(r["year"], problems, where, row, "year")
-        from_year = _year(r["from_year"], problems, where, row, "from_year")
-        raw_value = _number(r["value"], problems, where, row, "value")
-        value = (
-            (raw_value / 100 if raw_value is not None else None)
-            if r["comparator"].startswith("cagr")
-            else _canonical(raw_value, r["unit"], problems, where, row, "unit", fx)
-        )
-        tol = _number(r["tolerance_pct"], problems, where, row, "tolerance_pct") or 0.0
-        stated = _number(r.get("stated_growth_pct"), problems, where, row, "stated_growth_pct")
-        if r["comparator"].startswith("cagr") and from_year is None:
+        growth = r.comparator.startswith("cagr")
+        if growth:
+            value = None if r.value is None else r.value / 100
+        else:
+            value = _canonical(r.value, r.unit, problems, where, row, "unit", fx)
+        if growth and r.from_year is None:
             problems.append(Problem(where, "a CAGR claim needs from_year", row, "from_year"))
         if len(problems) == n_before:
             out.append(
                 Claim(
-                    r["claim_id"],
-                    r["target"],
-                    r.get("geography") or "CN",
-                    year,
-                    r["comparator"],
+                    r.claim_id,
+                    r.target,
+                    r.geography or "CN",
+                    r.year,
+                    r.comparator,
                     value,
-                    tol / 100,
-                    from_year,
-                    r["text_zh"],
-                    r["text_en"],
-                    r["source"],
+                    (r.tolerance_pct or 0.0) / 100,
+                    r.from_year,
+                    r.text_zh,
+                    r.text_en,
+                    r.source,
                     row,
-                    None if stated is None else stated / 100,
+                    None if r.stated_growth_pct is None else r.stated_growth_pct / 100,
                 )
             )
     if problems:
@@ -340,29 +262,11 @@ def read_claims(con: duckdb.DuckDBPyConnection, targets: set[str], fx: dict[str,
 def read_bounds(con: duckdb.DuckDBPyConnection, known_series: set[str], quantities: set[str]) -> list[Bound]:
     """Parse and validate forecast_bounds: what a projection may not do, each bound with its rationale and source."""
     where = f"sources/{BOUNDS}.csv"
-    rows = _rows(
-        con,
-        BOUNDS,
-        (
-            "bound_id",
-            "kind",
-            "series_id",
-            "quantity",
-            "other_series_id",
-            "low",
-            "high",
-            "rationale_zh",
-            "rationale_en",
-            "source",
-        ),
-    )
-    problems: list[Problem] = []
+    rows, problems = _read_rows(con, BOUNDS, BoundRow)
     out = []
-    for r in rows:
-        row, n_before = r["_row"], len(problems)
-        kind, sid, qty, other = r["kind"], r["series_id"] or None, r["quantity"] or None, r["other_series_id"] or None
-        if kind not in BOUND_KINDS:
-            problems.append(Problem(where, f"kind {kind!r} not one of {BOUND_KINDS}", row, "kind"))
+    for row, r in rows:
+        n_before = len(problems)
+        kind, sid, qty, other = r.kind, r.series_id, r.quantity, r.other_series_id
         if (sid is None) == (qty is None):
             problems.append(Problem(where, "give either series_id or quantity", row, "series_id"))
         if sid is not None and sid not in known_series:
@@ -375,26 +279,22 @@ def read_bounds(con: duckdb.DuckDBPyConnection, known_series: set[str], quantiti
                     where, f"not_above needs other_series_id, a known series (got {other!r})", row, "other_series_id"
                 )
             )
-        low = _number(r["low"], problems, where, row, "low")
-        high = _number(r["high"], problems, where, row, "high")
-        if kind in ("range", "shares_sum", "growth_range") and low is None and high is None:
+        if kind in ("range", "shares_sum", "growth_range") and r.low is None and r.high is None:
             problems.append(Problem(where, f"{kind} needs low or high", row, "high"))
-        if not r["source"]:
-            problems.append(Problem(where, "every bound names its source", row, "source"))
         if len(problems) == n_before:
             growth = kind == "growth_range"
             out.append(
                 Bound(
-                    r["bound_id"],
+                    r.bound_id,
                     kind,
                     sid,
                     qty,
                     other,
-                    None if low is None else (low / 100 if growth else low),
-                    None if high is None else (high / 100 if growth else high),
-                    r["rationale_zh"],
-                    r["rationale_en"],
-                    r["source"],
+                    None if r.low is None else (r.low / 100 if growth else r.low),
+                    None if r.high is None else (r.high / 100 if growth else r.high),
+                    r.rationale_zh,
+                    r.rationale_en,
+                    r.source,
                     row,
                 )
             )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
+from typing import Annotated, Literal, TypeVar
 
 import duckdb
+from pydantic import Field
 
 from pipeline.lib.db import transaction
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.ingest.inputs import file_sha256
-from pipeline.lib.ingest.manifest import LABELS_FILE, SERIES_FILE, read_catalog
+from pipeline.lib.ingest.manifest import LABELS_FILE, SERIES_FILE
+from pipeline.lib.validation import InputModel, header_problems, validate
 
-SERIES_COLUMNS = ("series_id", "name_zh", "name_en", "quantity", "description_zh", "description_en", "aliases")
-LABEL_COLUMNS = ("dimension", "code", "name_zh", "name_en", "aliases")
 QUANTITIES = (
     "money",
     "compute",
@@ -29,37 +31,84 @@ QUANTITIES = (
     "other",
 )
 DIMENSIONS = ("geography", "segment")
+Name = Annotated[str, Field(min_length=1)]
+Row = TypeVar("Row", bound=InputModel)
 
 
-def _catalog_problems(series: list[dict[str, str]], labels: list[dict[str, str]]) -> list[Problem]:
+class SeriesRow(InputModel):
+    """One row of sources/series.csv: a series the tables may name, and what kind of quantity it is."""
+
+    series_id: Name = Field(description="the series id the tables and the report use", examples=["cloud_market"])
+    name_zh: Name = Field(description="the series' name in Chinese")
+    name_en: Name = Field(description="the series' name in English")
+    quantity: Literal[QUANTITIES] = Field(description="what kind of quantity: which units fit it", examples=["money"])
+    description_zh: str = Field(description="what the series measures, in Chinese")
+    description_en: str = Field(description="what the series measures, in English")
+    aliases: str = Field(description="other names a table may use for it, separated by `|`")
+
+
+class LabelRow(InputModel):
+    """One row of sources/labels.csv: a geography or segment code, its names and aliases."""
+
+    dimension: Literal[DIMENSIONS] = Field(description="which dimension the code belongs to", examples=["geography"])
+    code: Name = Field(description="the code the warehouse uses", examples=["CN"])
+    name_zh: Name = Field(description="the name in Chinese")
+    name_en: Name = Field(description="the name in English")
+    aliases: str = Field(description="other names a table may use for it, separated by `|`")
+
+
+SERIES_COLUMNS = tuple(SeriesRow.model_fields)
+LABEL_COLUMNS = tuple(LabelRow.model_fields)
+
+
+def read_catalog(sources_dir: Path, name: str, model: type[Row]) -> tuple[list[tuple[int, Row]], list[Problem]]:
+    """The rows of a UTF-8 CSV catalogue (series.csv, labels.csv) as `model` records with the line each starts on,
+    and the problems of the rows that are not."""
+    path = sources_dir / name
+    where = f"sources/{name}"
+    if not path.is_file():
+        raise SourceError(Problem(where, "catalogue file not found"))
+    rows: list[tuple[int, Row]] = []
     problems: list[Problem] = []
-    seen: set[tuple[str, str]] = set()
-    for i, row in enumerate(series, start=2):
-        where = f"sources/{SERIES_FILE}"
-        if not row["series_id"] or not row["name_zh"] or not row["name_en"]:
-            problems.append(Problem(where, "series_id, name_zh and name_en are required", i))
-        if row["quantity"] not in QUANTITIES:
-            problems.append(Problem(where, f"quantity {row['quantity']!r} not one of {QUANTITIES}", i, "quantity"))
-        if ("series", row["series_id"]) in seen:
-            problems.append(Problem(where, f"duplicate series_id {row['series_id']!r}", i, "series_id"))
-        seen.add(("series", row["series_id"]))
-    for i, row in enumerate(labels, start=2):
-        where = f"sources/{LABELS_FILE}"
-        if row["dimension"] not in DIMENSIONS:
-            problems.append(Problem(where, f"dimension {row['dimension']!r} not one of {DIMENSIONS}", i, "dimension"))
-        if not row["code"] or not row["name_zh"] or not row["name_en"]:
-            problems.append(Problem(where, "code, name_zh and name_en are required", i))
-        if (row["dimension"], row["code"]) in seen:
-            problems.append(Problem(where, f"duplicate code {row['code']!r}", i, "code"))
-        seen.add((row["dimension"], row["code"]))
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if header := header_problems(model, reader.fieldnames or [], where):
+            raise SourceError(header)
+        line = reader.line_num + 1
+        for raw in reader:
+            if None in raw:
+                problems.append(Problem(where, f"{len(raw[None])} cell(s) past the last column of the header", line))
+            values = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+            record, bad = validate(model, values, where, line, noun="column")
+            problems += bad
+            if record is not None:
+                rows.append((line, record))
+            line = reader.line_num + 1
+    return rows, problems
+
+
+def _duplicates(series: list[tuple[int, SeriesRow]], labels: list[tuple[int, LabelRow]]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for line, row in series:
+        if row.series_id in seen:
+            problems.append(
+                Problem(f"sources/{SERIES_FILE}", f"duplicate series_id {row.series_id!r}", line, "series_id")
+            )
+        seen.add(row.series_id)
+    codes: set[tuple[str, str]] = set()
+    for line, label in labels:
+        if (label.dimension, label.code) in codes:
+            problems.append(Problem(f"sources/{LABELS_FILE}", f"duplicate code {label.code!r}", line, "code"))
+        codes.add((label.dimension, label.code))
     return problems
 
 
 def load_catalogs(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> tuple[int, int]:
     """Validate series.csv and labels.csv and swap them into raw.series_catalog / raw.labels atomically."""
-    series = read_catalog(sources_dir, SERIES_FILE, SERIES_COLUMNS)
-    labels = read_catalog(sources_dir, LABELS_FILE, LABEL_COLUMNS)
-    problems = _catalog_problems(series, labels)
+    series, problems = read_catalog(sources_dir, SERIES_FILE, SeriesRow)
+    labels, label_problems = read_catalog(sources_dir, LABELS_FILE, LabelRow)
+    problems += label_problems + _duplicates(series, labels)
     if problems:
         raise SourceError(problems)
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
@@ -71,14 +120,14 @@ def load_catalogs(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> tuple[in
         )
         con.executemany(
             "INSERT INTO raw.series_catalog VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [[r[c] for c in SERIES_COLUMNS] for r in series],
+            [[getattr(r, c) for c in SERIES_COLUMNS] for _, r in series],
         )
         con.execute(
             "CREATE OR REPLACE TABLE raw.labels (dimension VARCHAR, code VARCHAR, name_zh VARCHAR, "
             "name_en VARCHAR, aliases VARCHAR, PRIMARY KEY (dimension, code))"
         )
         con.executemany(
-            "INSERT INTO raw.labels VALUES (?, ?, ?, ?, ?)", [[r[c] for c in LABEL_COLUMNS] for r in labels]
+            "INSERT INTO raw.labels VALUES (?, ?, ?, ?, ?)", [[getattr(r, c) for c in LABEL_COLUMNS] for _, r in labels]
         )
         con.execute("CREATE OR REPLACE TABLE raw.catalog_files (file VARCHAR, sha256 VARCHAR)")
         con.executemany(

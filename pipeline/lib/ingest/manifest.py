@@ -1,21 +1,23 @@
-"""The sources manifest (`sources/manifest.yaml`) and the catalogues beside it (series, labels)."""
+"""The sources manifest (`sources/manifest.yaml`): one `TableSpec` per entry, validated as a pydantic model
+(unknown keys refused, each problem naming the line and key)."""
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import datetime as dt
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticUndefined
 
 from pipeline.lib import yamlio
 from pipeline.lib.errors import Problem, SourceError
+from pipeline.lib.validation import InputModel, validate
 
 MANIFEST_FILE = "manifest.yaml"
 SERIES_FILE = "series.csv"
@@ -28,91 +30,6 @@ TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 KINDS = ("observations", "reference", "fx")
 LAYOUTS = ("long", "wide")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-
-
-@dataclass(frozen=True)
-class KeyDoc:
-    """One key of a manifest entry: the validator refuses keys not listed here, requires the required ones, and
-    sources/README.md documents them from this list (`manifest_docs`), so the two cannot drift apart."""
-
-    name: str
-    required: bool
-    meaning: str
-    example: str = ""
-
-
-ENTRY_KEYS = (
-    KeyDoc("id", True, "snake_case, unique; becomes `raw.<id>` and `tidy.<id>`", "cloud_market_2023"),
-    KeyDoc(
-        "file", True, "the table's file name in sources/ (a plain name: no folders, no `..`)", "cloud_market_2023.csv"
-    ),
-    KeyDoc(
-        "publisher",
-        True,
-        "`中文名 (English name)`: the zh edition shows the first part, the en edition the "
-        "bracket; a name without Chinese is shown as it is",
-        "中国信息通信研究院 (CAICT)",
-    ),
-    KeyDoc("title_zh", True, "the table's title in Chinese", "云计算白皮书（2023年）：中国云计算市场规模"),
-    KeyDoc("title_en", True, "the table's title in English", "Cloud Computing White Paper (2023): China cloud market"),
-    KeyDoc("published", True, "publication date of the table (YYYY-MM-DD) = its vintage", "2023-07-25"),
-    KeyDoc(
-        "reference",
-        True,
-        "where the numbers sit in their publication: a locator or a `中文 / English` phrase (below)",
-        "白皮书第12页 / white paper, p. 12",
-    ),
-    KeyDoc("status", True, "default status of the values (table below); a `status` column overrides per row", "solid"),
-    KeyDoc(
-        "kind",
-        False,
-        "`observations` (numbers → core.observations, default), `reference` (a text table, kept in raw only) or `fx`",
-        "observations",
-    ),
-    KeyDoc("measure", False, "what is measured, in words", "market size"),
-    KeyDoc(
-        "unit",
-        False,
-        "default unit when neither a unit column, a header, a row label nor a `单位：` title row gives one",
-        "亿元",
-    ),
-    KeyDoc("layout", False, "`long` (a year column, default) or `wide` (one column per year)", "wide"),
-    KeyDoc("series", False, "default series when the file has no series column", "cloud_market"),
-    KeyDoc("geography", False, "default geography when neither a geography column nor the row label gives one", "CN"),
-    KeyDoc("segment", False, "default segment (default `total`)", "total"),
-    KeyDoc("encoding", False, "CSV encoding: `utf-8` (default) or `gbk` for GBK/GB18030 exports", "gbk"),
-    KeyDoc("sheet", False, "XLSX only: the sheet to read (default: the first)", "数据"),
-    KeyDoc("header_rows", False, "XLSX only: rows of the (merged) header, default 1", "2"),
-    KeyDoc(
-        "columns",
-        False,
-        "map a header to a role (column roles below), also to override a header the built-in "
-        "names already know, or `ignore` to skip a column",
-        "{口径说明: ignore, 指标名称: series}",
-    ),
-    KeyDoc(
-        "rows",
-        False,
-        "map a row label, for this table only, to a series id, or `ignore` to keep the row in raw only (a total row)",
-        "{合计: ignore}",
-    ),
-    KeyDoc(
-        "dataset",
-        False,
-        "tables sharing a dataset are vintages of one table: a newer release gets its own "
-        "entry, a later `published` date and the same `dataset`; the report uses the latest",
-        "fig11_market_size",
-    ),
-    KeyDoc("url", False, "where the publication can be found", ""),
-    KeyDoc("note", False, "anything a reader of the sources appendix should know", ""),
-    KeyDoc(
-        "accept_outliers",
-        False,
-        "values outside the intake bounds that are right, each with why (docs/add-a-source.md)",
-        "[{series: cloud_market, year: 2022, reason: ...}]",
-    ),
-)
-REQUIRED_KEYS = tuple(k.name for k in ENTRY_KEYS if k.required)
 CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 BILINGUAL_NAME = re.compile(r"^(?P<zh>[^()]+?)\s*\((?P<en>[^()]+)\)$")
 
@@ -184,15 +101,35 @@ def reference_problem(reference: str) -> str | None:
     )
 
 
-@dataclass(frozen=True)
-class OutlierAcceptance:
+class OutlierAcceptance(InputModel):
     """An entry's explicit acceptance of one value outside the intake bounds (`accept_outliers:`), with why."""
 
-    series: str
-    year: int
-    reason: str
-    geography: str | None = None
-    segment: str | None = None
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    series: str = Field(min_length=1, description="the series of the value")
+    year: int = Field(description="the year of the value, a whole year such as 2021")
+    reason: str = Field(description="why the value is right, at least 10 characters a reviewer can check")
+    geography: str | None = Field(None, description="the value's geography (default: any)")
+    segment: str | None = Field(None, description="the value's segment (default: any)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_missing(cls, data: Any) -> Any:
+        return _without_blanks(data, ("series", "year", "reason"))
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _whole_year(cls, value: Any) -> Any:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"year {value!r} must be a whole year such as 2021")
+        return value
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _checkable_reason(cls, value: Any) -> Any:
+        if len(str(value).strip()) < 10:
+            raise ValueError("give a reason a reviewer can check (at least 10 characters)")
+        return str(value).strip()
 
     def matches(self, series: str, geography: str, segment: str, year: int) -> bool:
         """Whether this acceptance covers the observation (a missing geography/segment matches any)."""
@@ -204,7 +141,11 @@ class OutlierAcceptance:
         )
 
 
-ACCEPTANCE_KEYS = ("series", "year", "reason", "geography", "segment")
+def _without_blanks(data: Any, required: Sequence[str]) -> Any:
+    """A mapping without its None values and without empty required keys (so that those read as missing)."""
+    if not isinstance(data, dict):
+        return data
+    return {k: v for k, v in data.items() if v is not None and not (k in required and v == "")}
 
 
 def plain_file_name_problem(name: object) -> str | None:
@@ -224,75 +165,124 @@ def plain_file_name_problem(name: object) -> str | None:
     return None
 
 
-def _acceptances(raw: object) -> tuple[tuple[OutlierAcceptance, ...], list[str]]:
-    """The `accept_outliers` list of an entry, and why any item of it cannot be read."""
-    if raw in (None, []):
-        return (), []
-    if not isinstance(raw, list):
-        return (), ["accept_outliers must be a list of {series, year, reason} mappings"]
-    out, problems = [], []
-    for n, item in enumerate(raw, start=1):
-        where = f"accept_outliers item {n}"
-        if not isinstance(item, dict):
-            problems.append(f"{where} must be a mapping with series, year and reason")
-            continue
-        unknown = sorted(set(map(str, item)) - set(ACCEPTANCE_KEYS))
-        missing = [k for k in ("series", "year", "reason") if item.get(k) in (None, "")]
-        if unknown or missing:
-            problems.append(
-                f"{where}: "
-                + "; ".join(
-                    ([f"unknown key(s) {unknown}"] if unknown else []) + ([f"missing {missing}"] if missing else [])
-                )
-                + " (keys: series, year, reason, optional geography and segment)"
-            )
-            continue
-        if not isinstance(item["year"], int) or isinstance(item["year"], bool):
-            problems.append(f"{where}: year {item['year']!r} must be a whole year such as 2021")
-            continue
-        if len(str(item["reason"]).strip()) < 10:
-            problems.append(f"{where}: give a reason a reviewer can check (at least 10 characters)")
-            continue
-        out.append(
-            OutlierAcceptance(
-                str(item["series"]),
-                item["year"],
-                str(item["reason"]).strip(),
-                None if item.get("geography") is None else str(item["geography"]),
-                None if item.get("segment") is None else str(item["segment"]),
-            )
-        )
-    return tuple(out), problems
+def _key(description: str, example: str = "", default: Any = PydanticUndefined, **kwargs: Any) -> Any:
+    """A manifest key: what it means and an example, as sources/README.md's key table shows them."""
+    return Field(default, description=description, examples=[example] if example else None, **kwargs)
 
 
-@dataclass(frozen=True)
-class TableSpec:
-    """One manifest entry: a source table, where it comes from and how to read it."""
+class TableSpec(InputModel):
+    """One manifest entry: a source table, where it comes from and how to read it. Its fields are the keys an
+    entry may have; sources/README.md's key table is generated from them (`manifest_docs`)."""
 
-    id: str
-    file: str
-    publisher: str
-    title_zh: str
-    title_en: str
-    published: dt.date
-    reference: str
-    status: str
-    kind: str = "observations"
-    measure: str = ""
-    unit: str | None = None
-    layout: str = "long"
-    series: str | None = None
-    geography: str | None = None
-    segment: str = "total"
-    encoding: str = "utf-8"
-    sheet: str | None = None
-    header_rows: int = 1
-    columns: dict[str, str] = field(default_factory=dict)
-    rows: dict[str, str] = field(default_factory=dict)
-    dataset: str | None = None
-    url: str | None = None
-    note: str | None = None
-    accept_outliers: tuple[OutlierAcceptance, ...] = ()
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    id: str = _key("snake_case, unique; becomes `raw.<id>` and `tidy.<id>`", "cloud_market_2023")
+    file: str = _key("the table's file name in sources/ (a plain name: no folders, no `..`)", "cloud_market_2023.csv")
+    publisher: str = _key(
+        "`中文名 (English name)`: the zh edition shows the first part, the en edition the "
+        "bracket; a name without Chinese is shown as it is",
+        "中国信息通信研究院 (CAICT)",
+    )
+    title_zh: str = _key("the table's title in Chinese", "云计算白皮书（2023年）：中国云计算市场规模")
+    title_en: str = _key("the table's title in English", "Cloud Computing White Paper (2023): China cloud market")
+    published: dt.date = _key("publication date of the table (YYYY-MM-DD) = its vintage", "2023-07-25")
+    reference: str = _key(
+        "where the numbers sit in their publication: a locator or a `中文 / English` phrase (below)",
+        "白皮书第12页 / white paper, p. 12",
+    )
+    status: Literal[STATUSES] = _key(
+        "default status of the values (table below); a `status` column overrides per row", "solid"
+    )
+    kind: Literal[KINDS] = _key(
+        "`observations` (numbers → core.observations, default), `reference` (a text table, kept in raw only) or `fx`",
+        "observations",
+        "observations",
+    )
+    measure: str = _key("what is measured, in words", "market size", "")
+    unit: str | None = _key(
+        "default unit when neither a unit column, a header, a row label nor a `单位：` title row gives one",
+        "亿元",
+        None,
+    )
+    layout: Literal[LAYOUTS] = _key("`long` (a year column, default) or `wide` (one column per year)", "wide", "long")
+    series: str | None = _key("default series when the file has no series column", "cloud_market", None)
+    geography: str | None = _key(
+        "default geography when neither a geography column nor the row label gives one", "CN", None
+    )
+    segment: str = _key("default segment (default `total`)", "total", "total")
+    encoding: str = _key("CSV encoding: `utf-8` (default) or `gbk` for GBK/GB18030 exports", "gbk", "utf-8")
+    sheet: str | None = _key("XLSX only: the sheet to read (default: the first)", "数据", None)
+    header_rows: int = _key("XLSX only: rows of the (merged) header, default 1", "2", 1)
+    columns: dict[str, str] = _key(
+        "map a header to a role (column roles below), also to override a header the built-in "
+        "names already know, or `ignore` to skip a column",
+        "{口径说明: ignore, 指标名称: series}",
+        default_factory=dict,
+    )
+    rows: dict[str, str] = _key(
+        "map a row label, for this table only, to a series id, or `ignore` to keep the row in raw only (a total row)",
+        "{合计: ignore}",
+        default_factory=dict,
+    )
+    dataset: str | None = _key(
+        "tables sharing a dataset are vintages of one table: a newer release gets its own "
+        "entry, a later `published` date and the same `dataset`; the report uses the latest",
+        "fig11_market_size",
+        None,
+    )
+    url: str | None = _key("where the publication can be found", default=None)
+    note: str | None = _key("anything a reader of the sources appendix should know", default=None)
+    accept_outliers: tuple[OutlierAcceptance, ...] = _key(
+        "values outside the intake bounds that are right, each with why (docs/add-a-source.md)",
+        "[{series: cloud_market, year: 2022, reason: ...}]",
+        (),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_missing(cls, data: Any) -> Any:
+        return _without_blanks(data, REQUIRED_KEYS)
+
+    @field_validator("id")
+    @classmethod
+    def _snake_case(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError(f"id {value!r} must be snake_case ascii (a-z, 0-9, _), starting with a letter")
+        return value
+
+    @field_validator("publisher", "reference")
+    @classmethod
+    def _shown_in_both_editions(cls, value: str, info: ValidationInfo) -> str:
+        problem = publisher_problem if info.field_name == "publisher" else reference_problem
+        if (why := problem(value)) is not None:
+            raise ValueError(why)
+        return value
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"published {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _row_map(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValueError("rows must map a row label to a series id or `ignore`, e.g. {合计: ignore}")
+        return value
+
+    @field_validator("accept_outliers", mode="before")
+    @classmethod
+    def _acceptance_list(cls, value: Any) -> Any:
+        if value == []:
+            return ()
+        if not isinstance(value, list | tuple):
+            raise ValueError("accept_outliers must be a list of {series, year, reason} mappings")
+        return value
 
     @property
     def dataset_id(self) -> str:
@@ -307,12 +297,21 @@ class TableSpec:
     def entry_sha256(self) -> str:
         """Hash of the entry itself: editing how a table is read (unit, columns, ...) is a change like a new
         file, even when the file's bytes stay the same."""
-        fields = dataclasses.asdict(self)
+        fields = self.model_dump()
         for key in ("accept_outliers", "rows"):  # keep the hashes of entries written before these keys existed
             if not fields[key]:
                 del fields[key]
         text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+REQUIRED_KEYS = tuple(name for name, info in TableSpec.model_fields.items() if info.is_required())
+
+
+class ManifestFile(InputModel):
+    """The top level of sources/manifest.yaml."""
+
+    tables: list[Any] = Field(description="one entry per source table, each a mapping of the keys of `TableSpec`")
 
 
 def _entry_lines(text: str) -> list[int]:
@@ -327,64 +326,30 @@ def _entry_lines(text: str) -> list[int]:
     return []
 
 
-def _entry_problems(
+def _entry(
     entry: dict[str, Any],
     index: int,
     sources_dir: Path,
     where: str,
     line: int | None = None,
     key_lines: dict[str, int] | None = None,
-) -> list[Problem]:
-    """Problems of one entry: `line` is where it starts in `where`; with `key_lines` (an entry file of its own)
-    each problem names the line of its key instead."""
-    problems: list[Problem] = []
-    label = f"entry {index + 1} (id {entry.get('id')!r})"
-
-    def bad(msg: str, key: str | None = None) -> None:
-        if key_lines is None:
-            problems.append(Problem(where, f"{label}: {msg}", row=line, column=key))
-        else:
-            problems.append(Problem(where, msg, row=key_lines.get(key or "", line), column=key))
-
-    for key in REQUIRED_KEYS:
-        if entry.get(key) in (None, ""):
-            bad(f"missing required key {key!r}", key)
-    if problems:
-        return problems
-    if not ID_PATTERN.match(str(entry["id"])):
-        bad("id must be snake_case ascii (a-z, 0-9, _), starting with a letter", "id")
-    target = (sources_dir / str(entry["file"])).resolve()
-    if not target.is_relative_to(sources_dir.resolve()):
-        bad(f"file {entry['file']!r} points outside sources/; keep every table inside sources/", "file")
-    elif not target.is_file():
-        bad(f"file {entry['file']!r} does not exist in sources/", "file")
-    if (why := publisher_problem(str(entry["publisher"]))) is not None:
-        bad(why, "publisher")
-    if (why := reference_problem(str(entry["reference"]))) is not None:
-        bad(why, "reference")
-    if entry["status"] not in STATUSES:
-        bad(f"status {entry['status']!r} is not one of {', '.join(STATUSES)}", "status")
-    if entry.get("kind", "observations") not in KINDS:
-        bad(f"kind {entry.get('kind')!r} is not one of {', '.join(KINDS)}", "kind")
-    if entry.get("layout", "long") not in LAYOUTS:
-        bad(f"layout {entry.get('layout')!r} is not one of {', '.join(LAYOUTS)}", "layout")
-    if not isinstance(entry["published"], dt.date):
-        try:
-            dt.date.fromisoformat(str(entry["published"]))
-        except ValueError:
-            bad(f"published {entry['published']!r} is not an ISO date (YYYY-MM-DD)", "published")
-    if not isinstance(entry.get("rows") or {}, dict):
-        bad("rows must map a row label to a series id or `ignore`, e.g. {合计: ignore}", "rows")
-    for why in _acceptances(entry.get("accept_outliers"))[1]:
-        bad(why, "accept_outliers")
-    unknown = set(map(str, entry)) - {k.name for k in ENTRY_KEYS}
-    if unknown:
-        bad(
-            f"unknown key(s) {sorted(unknown)}; the keys are {', '.join(k.name for k in ENTRY_KEYS)} "
-            "(sources/README.md)",
-            sorted(unknown)[0],
-        )
-    return problems
+) -> tuple[TableSpec | None, list[Problem]]:
+    """One entry as a record, or its problems: `line` is where it starts in `where`; with `key_lines` (an entry
+    file of its own) each problem names the line of its key instead."""
+    label = "" if key_lines is not None else f"entry {index + 1} (id {entry.get('id')!r})"
+    spec, problems = validate(TableSpec, entry, where, line, label=label, key_rows=key_lines)
+    file = entry.get("file")
+    if isinstance(file, str) and file:
+        target = (sources_dir / file).resolve()
+        why = None
+        if not target.is_relative_to(sources_dir.resolve()):
+            why = f"file {file!r} points outside sources/; keep every table inside sources/"
+        elif not target.is_file():
+            why = f"file {file!r} does not exist in sources/"
+        if why is not None:
+            row = line if key_lines is None else key_lines.get("file", line)
+            problems.append(Problem(where, f"{label}: {why}" if label else why, row=row, column="file"))
+    return (None if problems else spec), problems
 
 
 def key_lines(text: str) -> dict[str, int]:
@@ -403,7 +368,7 @@ def key_lines(text: str) -> dict[str, int]:
 def entry_file_problems(entry: dict[str, Any], text: str, sources_dir: Path, where: str) -> list[Problem]:
     """Problems of a manifest entry kept in a file of its own (`reportctl add-source --entry`), each naming that
     file and the line of the key at fault."""
-    return _entry_problems(entry, 0, sources_dir, where, line=1, key_lines=key_lines(text))
+    return _entry(entry, 0, sources_dir, where, line=1, key_lines=key_lines(text))[1]
 
 
 OWN_STATUSES = ("assumption", "derived")
@@ -420,31 +385,26 @@ def load_manifest(sources_dir: Path) -> list[TableSpec]:
         doc = yamlio.load(text) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SourceError(Problem(where, f"not valid UTF-8 YAML: {exc}")) from exc
-    entries = doc.get("tables") if isinstance(doc, dict) else None
-    if not isinstance(entries, list):
+    if not isinstance(doc, dict):
         raise SourceError(Problem(where, "expected a top-level key 'tables' holding a list of entries"))
-    problems: list[Problem] = []
+    top, problems = validate(ManifestFile, doc, where, None, key_rows=key_lines(text))
+    if top is None:
+        raise SourceError(problems)
     specs: list[TableSpec] = []
     seen: set[str] = set()
     lines = _entry_lines(text)
-    for i, entry in enumerate(entries):
+    for i, entry in enumerate(top.tables):
         line = lines[i] if i < len(lines) else None
         if not isinstance(entry, dict):
             problems.append(Problem(where, f"entry {i + 1} is not a mapping of keys", row=line))
             continue
-        entry_problems = _entry_problems(entry, i, sources_dir, where, line)
+        spec, entry_problems = _entry(entry, i, sources_dir, where, line)
         if entry.get("id") in seen:
             entry_problems.append(Problem(where, f"entry {i + 1}: duplicate id {entry['id']!r}", row=line, column="id"))
         seen.add(entry.get("id"))
         problems += entry_problems
-        if not entry_problems:
-            values = dict(entry)
-            if not isinstance(values["published"], dt.date):
-                values["published"] = dt.date.fromisoformat(str(values["published"]))
-            values["columns"] = {str(k): str(v) for k, v in (values.get("columns") or {}).items()}
-            values["rows"] = {str(k): str(v) for k, v in (values.get("rows") or {}).items()}
-            values["accept_outliers"] = _acceptances(values.get("accept_outliers"))[0]
-            specs.append(TableSpec(**{k: v for k, v in values.items()}))
+        if spec is not None and not entry_problems:
+            specs.append(spec)
     problems += _dating_problems(specs, lines, where)
     if problems:
         raise SourceError(problems)
@@ -485,17 +445,3 @@ def unlisted_files(sources_dir: Path, specs: list[TableSpec]) -> list[str]:
         if path.resolve() not in listed:
             out.append(rel.as_posix())
     return out
-
-
-def read_catalog(sources_dir: Path, name: str, required: tuple[str, ...]) -> list[dict[str, str]]:
-    """Read a UTF-8 CSV catalogue (series.csv, labels.csv), checking its header."""
-    path = sources_dir / name
-    where = f"sources/{name}"
-    if not path.is_file():
-        raise SourceError(Problem(where, "catalogue file not found"))
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise SourceError(Problem(where, f"missing column(s) {missing}", row=1))
-        return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]

@@ -1,7 +1,8 @@
-"""sources/README.md's generated parts, from the same definitions the validator uses: the manifest keys
-(`manifest.ENTRY_KEYS`), the column roles and the names recognised for them (`columns.ROLE_ALIASES`,
-`columns.ROLE_DOCS`), and the table of every entry. `reportctl add-source` rewrites them after it changes the
-manifest; `scripts/sources_table.py` does the same by hand; a test fails when they are out of date."""
+"""sources/README.md's generated parts, from the same definitions the validator uses: the manifest keys (the
+schema of the `manifest.TableSpec` model), the column roles and the names recognised for them
+(`columns.ROLE_ALIASES`, `columns.ROLE_DOCS`), and the table of every entry. `reportctl add-source` rewrites them
+after it changes the manifest; `scripts/sources_table.py` does the same by hand; a test fails when they are out of
+date."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline.lib.ingest.columns import ROLE_ALIASES, ROLE_DOCS
-from pipeline.lib.ingest.manifest import ENTRY_KEYS, load_manifest
+from pipeline.lib.ingest.manifest import TableSpec, load_manifest
 
 README = "README.md"
 
@@ -20,13 +21,16 @@ def _cell(text: str) -> str:
 
 
 def keys_table() -> str:
-    """Every manifest key: required or not, what it means, an example."""
+    """Every manifest key from the entry model's schema: required or not, what it means, an example."""
+    schema = TableSpec.model_json_schema()
+    required = set(schema.get("required", []))
     lines = ["| key | required | meaning | example |", "|---|---|---|---|"]
-    lines += [
-        f"| `{k.name}` | {'yes' if k.required else ''} | {_cell(k.meaning)} | "
-        f"{f'`{_cell(k.example)}`' if k.example else ''} |"
-        for k in ENTRY_KEYS
-    ]
+    for name, prop in schema["properties"].items():
+        example = (prop.get("examples") or [""])[0]
+        lines.append(
+            f"| `{name}` | {'yes' if name in required else ''} | {_cell(prop['description'])} | "
+            f"{f'`{_cell(example)}`' if example else ''} |"
+        )
     return "\n".join(lines)
 
 

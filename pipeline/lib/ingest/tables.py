@@ -5,7 +5,6 @@ If anything is wrong the transaction is rolled back, so the previous tables stay
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +76,7 @@ def ingest_table(
         if spec.kind == "observations":
             build_alias_table(con)
             if spec.unit is None and (title_unit := unit_in_titles(loaded.titles)):
-                spec = dataclasses.replace(spec, unit=title_unit)  # `单位：亿元` above the header: the default unit
+                spec = spec.model_copy(update={"unit": title_unit})  # `单位：亿元` above the header: the default unit
             tidy_rows = build_tidy(con, spec, loaded.label, raw, table_name("tidy", spec.id))
         else:
             con.execute(f"DROP TABLE IF EXISTS {table_name('tidy', spec.id)}")

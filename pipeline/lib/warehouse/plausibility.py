@@ -237,7 +237,9 @@ def recheck(con: duckdb.DuckDBPyConnection) -> list[Problem]:
         for sid, series, geo, seg, year, reason in con.execute(
             "SELECT source_id, series_id, geography, segment, year, reason FROM core.accepted_outliers"
         ).fetchall():
-            accepts.setdefault(sid, []).append(OutlierAcceptance(series, year, reason, geo, seg))
+            accepts.setdefault(sid, []).append(
+                OutlierAcceptance(series=series, year=year, reason=reason, geography=geo, segment=seg)
+            )
     return _judge(con, files, {k: tuple(v) for k, v in accepts.items()}).problems
 
 
