@@ -344,10 +344,11 @@ def test_text_series_show_actuals_projections_and_outlooks(warehouse_con: duckdb
 
 
 def test_table_column_widths_keep_unbreakable_text_whole() -> None:
+    from pipeline.lib.report.records import Cell
     from pipeline.lib.report.tables import CELLS_ACROSS, PADDING, column_widths, text_width
 
-    def cell(text: str, num: bool = False) -> dict:
-        return {"text": text, "num": num, "flag": False}
+    def cell(text: str, num: bool = False) -> Cell:
+        return Cell(text=text, num=num)
 
     long_text = "a reference that runs on and on " * 6
     rows = [[cell("2023-07-01"), cell(long_text), cell("RMB 1,234.5 bn", True), cell("approximate")]] * 3

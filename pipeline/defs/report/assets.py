@@ -109,18 +109,18 @@ def report_context(duckdb: DuckDBResource, report_slot: ReportSlotResource) -> d
 
     with duckdb.get_connection() as con:
         ctx = build_context(con)
-    ctx["changes"] = compute_changes(latest_edition(output_dir()), ctx, ctx["inputs"])
+    changes = compute_changes(latest_edition(output_dir()), ctx, ctx.inputs)
+    ctx = ctx.with_changes(changes)
     path = write_context(ctx, build_dir() / "context.json")
-    changes = ctx["changes"]
     return dg.MaterializeResult(
         data_version=bytes_version(path.read_bytes()),
         metadata={
             "path": dg.MetadataValue.path(str(path)),
-            "facts": len(ctx["facts"]),
-            "figures": len(ctx["figures"]),
-            "changed_sources": len(changes["sources"]),
-            "moved_numbers": len(changes["numbers"]),
-            **{f"headline_{h['claim_id']}": float(h["ours"] or 0) for h in ctx["headlines"]},
+            "facts": len(ctx.facts),
+            "figures": len(ctx.figures),
+            "changed_sources": len(changes.sources),
+            "moved_numbers": len(changes.numbers),
+            **{f"headline_{h.claim_id}": float(h.ours or 0) for h in ctx.headlines},
         },
     )
 
@@ -158,12 +158,15 @@ def charts(
         png_paths,
         thumbnail_path,
     )
+    from pipeline.lib.report.records import FigureData
 
     modules = chart_modules()
     chart_dir = build_dir() / "charts"
     selected = [fid for fid in modules if chart_key(fid) in context.selected_asset_keys]
     with duckdb.get_connection() as con:
-        data = {fid: json.loads(json.dumps(modules[fid].query(con), default=str)) for fid in selected}
+        data = {
+            fid: FigureData.from_json(json.loads(json.dumps(modules[fid].query(con), default=str))) for fid in selected
+        }
     digests = {fid: chart_digest(data[fid], Path(modules[fid].__file__)) for fid in selected}
     stale = [fid for fid in selected if not is_current(chart_dir, fid, digests[fid])]
     draw_charts({fid: data[fid] for fid in stale}, digests, chart_dir, render.workers)
@@ -175,7 +178,7 @@ def charts(
             data_version=dg.DataVersion(digests[fid][:16]),
             metadata={
                 "redrawn": fid in stale,
-                "sources": ", ".join(data[fid]["source_ids"]),
+                "sources": ", ".join(data[fid].source_ids),
                 **{lang: dg.MetadataValue.path(str(p)) for lang, p in paths.items()},
                 "preview": dg.MetadataValue.md(f"![{fid}](data:image/png;base64,{thumb})"),
             },
@@ -255,23 +258,23 @@ def report_publish(context: dg.AssetExecutionContext, report_slot: ReportSlotRes
     from pipeline.lib.report.build import read_context
 
     ctx = read_context(build_dir() / "context.json")
-    record = publish(build_dir() / "pdf", output_dir(), ctx, ctx["changes"], ctx["inputs"], context.run_id)
+    record = publish(build_dir() / "pdf", output_dir(), ctx, ctx.changes, ctx.inputs, context.run_id)
     mirrored = {}
     if (target := publish_bucket()) is not None:
         from pipeline.lib.publish.object_store import Bucket, publish_to_bucket
 
         bucket = Bucket.parse(*target)
-        pointer = publish_to_bucket(output_dir() / "editions" / record["edition_id"], bucket)
+        pointer = publish_to_bucket(output_dir() / "editions" / record.edition_id, bucket)
         mirrored = {
             "bucket": f"s3://{bucket.name}/{bucket.key('latest.json')}",
             "bucket_edition": pointer["edition_id"],
         }
     return dg.MaterializeResult(
         metadata={
-            "edition": record["edition_id"],
-            "code_version": record["code_version"],
+            "edition": record.edition_id,
+            "code_version": record.code_version,
             "latest": dg.MetadataValue.path(str(output_dir() / "latest" / "report.pdf")),
-            "previous": record["previous"] or "none",
+            "previous": record.previous or "none",
             **mirrored,
         }
     )

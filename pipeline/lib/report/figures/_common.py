@@ -14,6 +14,7 @@ from pipeline.config import templates_dir
 from pipeline.lib import yamlio
 from pipeline.lib.ingest.manifest import NOT_ACTUAL_STATUSES
 from pipeline.lib.report import fmt, style
+from pipeline.lib.report.records import FigureData
 from pipeline.lib.report.statuses import statuses
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
@@ -228,10 +229,10 @@ def headlines(con: duckdb.DuckDBPyConnection, target: str) -> list[dict[str, Any
 # --- what the data is ------------------------------------------------------------------------------------------
 
 
-def assumption_label(data: dict[str, Any], lang: str) -> str | None:
+def assumption_label(data: FigureData, lang: str) -> str | None:
     """The label a chart of analyst-assumed values carries on itself ('分析师假设' when every value is one, '含分析师
     假设' when some are), from the statuses in its data; None when none is."""
-    found = statuses(data)
+    found = statuses(data.body)
     assumed = found.count("assumption")
     if not assumed:
         return None
