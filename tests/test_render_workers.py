@@ -20,19 +20,19 @@ from pipeline.lib.report.workers import DRAW, RenderWorkers, WorkerDied, started
 def test_workers_draw_the_same_bytes_as_the_calling_process(
     warehouse_con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    data = FigureData.from_json(FIGURES["fig03"].query(warehouse_con))
+    data = FIGURES["fig03"].data(warehouse_con)
     jobs = [("fig03", data, lang, str(tmp_path / f"worker_{lang}.png")) for lang in ("zh", "en")]
     with RenderWorkers(2) as workers:
         workers.draw(jobs)
     for lang in ("zh", "en"):
-        here = FIGURES["fig03"].draw(data.to_json(), lang, tmp_path / f"here_{lang}.png")
+        here = FIGURES["fig03"].draw(data, lang, tmp_path / f"here_{lang}.png")
         assert (tmp_path / f"worker_{lang}.png").read_bytes() == here.read_bytes(), lang
 
 
 def test_an_error_in_a_worker_keeps_its_type_and_message(
     warehouse_con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    raw = FIGURES["fig03"].query(warehouse_con)
+    raw = FIGURES["fig03"].data(warehouse_con).to_json()
     raw["items"][0]["name"]["zh"] = "\U00020000"  # in neither bundled font
     data = FigureData.from_json(raw)
     with RenderWorkers(1) as workers:

@@ -48,15 +48,11 @@ def read_context(path: Path) -> ReportContext:
 
 def chart_paths(ctx: ReportContext, chart_dir: Path) -> dict[str, dict[str, Path]]:
     """Where the chart assets put each edition's PNGs."""
-    from pipeline.lib.report.context import figure_modules
+    from pipeline.lib.report.context import figures
 
-    modules = figure_modules()
+    registered = figures()
     return {
-        lang: {
-            fid: chart_dir / f"{fid}_{lang}.png"
-            for fid in ctx.figures
-            if getattr(modules[fid], "KIND", "chart") == "chart"
-        }
+        lang: {fid: chart_dir / f"{fid}_{lang}.png" for fid in ctx.figures if registered[fid].kind == "chart"}
         for lang in LANGS
     }
 

@@ -101,7 +101,7 @@ def draw_jobs(jobs: list[tuple[str, FigureData, str, str]]) -> list[str]:
     drawn = []
     for fid, data, lang, path in jobs:
         with style.stamped(_common.assumption_label(data, lang)):
-            drawn.append(str(FIGURES[fid].draw(data.to_json(), lang, Path(path))))
+            drawn.append(str(FIGURES[fid].draw(data, lang, Path(path))))
     return drawn
 
 

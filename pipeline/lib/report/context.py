@@ -30,7 +30,6 @@ from pipeline.lib.report.records import (
     EditionView,
     Fact,
     FigureBlock,
-    FigureData,
     GlossaryEntry,
     Headline,
     Meta,
@@ -40,13 +39,14 @@ from pipeline.lib.report.records import (
     Section,
     Source,
     TableBlock,
-    TableBody,
 )
 from pipeline.lib.report.statuses import statuses
 from pipeline.lib.report.tables import column_widths
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
     import duckdb
+
+    from pipeline.lib.report.figures import Figure
 
 LANGS = ("zh", "en")
 
@@ -66,7 +66,7 @@ def outline() -> dict[str, Any]:
     return _yaml("outline.yaml")
 
 
-def figure_modules() -> dict[str, Any]:
+def figures() -> dict[str, Figure]:
     """The registered figures (pipeline/lib/report/figures)."""
     from pipeline.lib.report.figures import FIGURES
 
@@ -118,7 +118,7 @@ def build_context(con: duckdb.DuckDBPyConnection) -> ReportContext:
         for b in s["blocks"]
         if b.startswith("fig:")
     }
-    figures = {fid: FigureData.from_json(module.query(con)) for fid, module in figure_modules().items() if fid in used}
+    shown = {fid: figure.data(con) for fid, figure in figures().items() if fid in used}
     assumptions = fetch_records(
         con,
         "SELECT * FROM (SELECT a.*, coalesce(any_value(o.unit), 'CNY') AS unit, "
@@ -139,7 +139,7 @@ def build_context(con: duckdb.DuckDBPyConnection) -> ReportContext:
         inputs=current_inputs(con),
         labels=labels(con),
         facts=resolve_facts(con),
-        figures=figures,
+        figures=shown,
         headlines=headline_rows(con),
         assumptions=tuple(Assumption(**a) for a in assumptions),
         backtest=tuple(Backtest(**b) for b in backtest),
@@ -364,11 +364,7 @@ def image_url(path: Path) -> str:
     return f"{IMAGE_SCHEME}{hashlib.sha256(path.read_bytes()).hexdigest()}{path.suffix}"
 
 
-def _is_chart(module: Any) -> bool:
-    return getattr(module, "KIND", "chart") == "chart"
-
-
-def _numbering(modules: Mapping[str, Any]) -> dict[str, int]:
+def _numbering(registered: Mapping[str, Figure]) -> dict[str, int]:
     """The number of every figure and table in report order: `fig_<id>` (figures and table figures share the
     prefix), `tab_<id>` (tables of the context); charts and tables are counted apart."""
     numbers = {"figure": 0, "table": 0}
@@ -379,7 +375,7 @@ def _numbering(modules: Mapping[str, Any]) -> dict[str, int]:
                 kind, _, key = block.partition(":")
                 if kind == "p":
                     continue
-                counter = "figure" if kind == "fig" and _is_chart(modules[key]) else "table"
+                counter = "figure" if kind == "fig" and registered[key].kind == "chart" else "table"
                 numbers[counter] += 1
                 refs[f"{'fig' if kind == 'fig' else 'tab'}_{key}"] = numbers[counter]
     return refs
@@ -389,15 +385,15 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
     """Everything a template renders for one language: formatted numbers, numbered captions, tables, prose."""
     t = catalog(lang)
     titles = _figure_titles()
-    modules = figure_modules()
+    registered = figures()
     context_tables = _context_tables(ctx, lang, t)
-    refs = _numbering(modules)
+    refs = _numbering(registered)
     values: dict[str, Any] = dict(refs) | prose_values(ctx.facts, lang, t)
 
     def block(kind: str, key: str) -> Block:
         if kind == "p":
             return Paragraph(key=key, text=t["text"][key].format(**values))
-        if kind == "fig" and _is_chart(modules[key]):
+        if kind == "fig" and registered[key].kind == "chart":
             data = ctx.figures[key]
             return FigureBlock(
                 id=key,
@@ -407,11 +403,11 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
                 flagged=data.flagged,
                 assumption=assumption_tag(statuses(data.body), t),
                 source_line=_citation(ctx, data.source_ids, lang),
-                note=modules[key].note(data.to_json(), lang) if hasattr(modules[key], "note") else None,
+                note=registered[key].note(data, lang),
             )
         if kind == "fig":
             data = ctx.figures[key]
-            body = TableBody.from_json(modules[key].rows(data.to_json(), lang))
+            body = registered[key].table(data, lang)
             table = ContextTable(
                 header=body.header,
                 rows=body.rows,

@@ -12,14 +12,9 @@ import duckdb
 
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "fig09"
-KIND = "chart"
-SUBJECT = "global_compute_by_region"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = 9  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("fig09_global_compute_by_region",)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 CAPACITY, SHARE = "compute_capacity", "compute_share"
 WORLD, TOTAL = "GLOBAL", "total"
 
@@ -186,3 +181,16 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         handles.append(c.bar_patch("derived", "\n".join(notes)))
     c.legend(ax, handles, loc="upper right")
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="global_compute_by_region",
+    seed_figure=9,
+    datasets=("fig09_global_compute_by_region",),
+    note=note,
+)

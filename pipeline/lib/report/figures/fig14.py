@@ -8,9 +8,9 @@ from typing import Any
 import duckdb
 
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import table
 
 ID = "fig14"
-KIND = "table"
 SERIES = {"servers": "compute_service_servers", "racks": "compute_service_racks"}
 SHEET = "fig14_compute_servers"  # the sheet whose row order and provider types the table follows
 TYPE_COL, PROVIDER_COL = "算力提供方式", "算力提供方"
@@ -92,3 +92,6 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, Any]:
             ]
         )
     return {"header": header, "rows": out}
+
+
+FIGURE = table(ID, __doc__, __file__, query, rows)

@@ -7,9 +7,9 @@ from typing import Any
 import duckdb
 
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import table
 
 ID = "fig15"
-KIND = "table"
 SOURCE = "fig15_evaluation_framework"
 
 
@@ -57,3 +57,6 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, Any]:
             ]
         )
     return {"header": header, "rows": out, "class": "small"}
+
+
+FIGURE = table(ID, __doc__, __file__, query, rows)

@@ -11,14 +11,9 @@ import duckdb
 
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "fig17"
-KIND = "chart"
-SUBJECT = "industry_demand_quadrant"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = 17  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("fig17_industry_assumptions",)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ("fig17_industry_classes",)  # raw.<id> reference tables the query reads
 X, Y, SIZE = "inclusive_demand_score", "intelligent_demand_score", "industry_it_spending_relative_size"
 CLASSES = "fig17_industry_classes"
 HIGH = ("高", "high")
@@ -148,3 +143,16 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     handles = [c.bubble_handle(ax, c.text(ID, "legend.assumption", lang), "assumption")]
     c.legend(ax, handles, loc="upper left", bbox_to_anchor=(0.0, -0.13))
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="industry_demand_quadrant",
+    seed_figure=17,
+    datasets=("fig17_industry_assumptions",),
+    raw_tables=("fig17_industry_classes",),
+)
