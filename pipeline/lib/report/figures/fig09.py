@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.lib.db import fetch_records
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
 from pipeline.lib.report.figures.base import chart
@@ -21,13 +22,12 @@ WORLD, TOTAL = "GLOBAL", "total"
 
 def _shares(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Regional shares (latest vintage) with the citation they come from (table and row source) and vintage."""
-    cols = ("geography", "year", "value", "status", "source_id", "source_note", "vintage")
-    rows = con.execute(
-        f"SELECT {', '.join(cols)} FROM core.observations_latest "
+    return fetch_records(
+        con,
+        "SELECT geography, year, value, status, source_id, source_note, vintage FROM core.observations_latest "
         "WHERE series_id = ? AND segment = ? AND geography <> ? ORDER BY geography, year",
         [SHARE, TOTAL, WORLD],
-    ).fetchall()
-    return [dict(zip(cols, r, strict=True)) for r in rows]
+    )
 
 
 def share_basis(shares: list[dict[str, Any]], year: int) -> tuple[str, str | None] | None:

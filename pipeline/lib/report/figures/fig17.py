@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.lib.db import table_name
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
 from pipeline.lib.report.figures.base import chart
@@ -34,7 +35,8 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     classes = {
         code: {"zh": czh, "en": cen, "pu_high": _high(pu), "hui_high": _high(hui)}
         for code, czh, cen, pu, hui in con.execute(
-            f"SELECT industry_code, class_zh, class_en, pu_level, hui_level FROM raw.{CLASSES} ORDER BY _row"
+            "SELECT industry_code, class_zh, class_en, pu_level, hui_level "  # noqa: S608 - the table name is the only part spliced in, quoted by table_name
+            f"FROM {table_name('raw', CLASSES)} ORDER BY _row"
         ).fetchall()
     }
     items = []

@@ -47,9 +47,9 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         history_sources = [
             s
             for (s,) in con.execute(
-                f"SELECT DISTINCT source_id FROM core.observations_latest WHERE NOT is_outlook AND geography = 'CN' "
-                f"AND segment = 'total' AND series_id IN ({', '.join('?' * len(members))}) ORDER BY 1",
-                members,
+                "SELECT DISTINCT source_id FROM core.observations_latest WHERE NOT is_outlook AND geography = 'CN' "
+                "AND segment = 'total' AND list_contains(?, series_id) ORDER BY 1",
+                [members],
             ).fetchall()
         ]
         panels.append(
