@@ -4,6 +4,7 @@ evaluated."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import dagster as dg
@@ -37,27 +38,28 @@ def test_every_asset_has_owner_kinds_full_description_and_code_version(defs: dg.
 
 def test_chart_descriptions_are_whole_docstrings(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
-    for fid, module in FIGURES.items():
-        if module.KIND != "chart":
+    for fid, figure in FIGURES.items():
+        if figure.kind != "chart":
             continue
-        node = graph.get(dg.AssetKey(["charts", module.SUBJECT]))
+        module = importlib.import_module(f"pipeline.lib.report.figures.{figure.source.stem}")
+        node = graph.get(dg.AssetKey(["charts", figure.subject]))
         assert node.description == " ".join(module.__doc__.split())
         assert node.metadata["figure_id"] == fid
 
 
 def test_each_chart_depends_on_exactly_its_declared_inputs(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
-    for module in FIGURES.values():
-        if module.KIND != "chart":
+    for figure in FIGURES.values():
+        if figure.kind != "chart":
             continue
         declared = (
             {"core/series"}
-            | {f"core/dataset/{d}" for d in module.DATASETS}
-            | {f"forecast/{t}" for t in module.FORECASTS}
-            | {f"raw/{t}" for t in module.RAW_TABLES}
+            | {f"core/dataset/{d}" for d in figure.datasets}
+            | {f"forecast/{t}" for t in figure.forecasts}
+            | {f"raw/{t}" for t in figure.raw_tables}
         )
-        parents = {k.to_user_string() for k in graph.get(dg.AssetKey(["charts", module.SUBJECT])).parent_keys}
-        assert parents == declared, module.ID
+        parents = {k.to_user_string() for k in graph.get(dg.AssetKey(["charts", figure.subject])).parent_keys}
+        assert parents == declared, figure.id
 
 
 def test_no_loop_between_groups(defs: dg.Definitions) -> None:

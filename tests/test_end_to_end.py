@@ -139,8 +139,8 @@ def test_every_number_of_the_context_is_in_the_pdf(build, lang: str) -> None:
     ctx = read_context(build["out"] / "build" / "context.json")
     view = edition_view(ctx, lang, chart_paths(ctx, build["out"] / "build" / "charts")[lang])
     text = re.sub(r"\s+", "", "".join(_page_texts(build["out"] / f"report_{lang}.pdf")))
-    missing = [n for n in view["numbers"] if re.sub(r"\s+", "", n) not in text]
-    assert len(view["numbers"]) >= 40
+    missing = [n for n in view.numbers if re.sub(r"\s+", "", n) not in text]
+    assert len(view.numbers) >= 40
     assert missing == []
 
 

@@ -218,8 +218,10 @@ PUBLISHER = """
 import sys
 from pathlib import Path
 from pipeline.lib.publish.editions import publish
+from pipeline.lib.report.records import Changes, ReportContext
 staged, out, n = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-publish(staged, out, {"meta": {}, "facts": {}, "headlines": []}, {"previous": None}, {"table": n})
+meta = {"published": "2023-07-01", "created": "2023-07-01T00:00:00+00:00"}
+publish(staged, out, ReportContext.from_json({"meta": meta}), Changes.from_json({"previous": None}), {"table": n})
 """
 
 

@@ -6,16 +6,15 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import duckdb
 import pytest
 
 from pipeline.lib.ingest.manifest import load_manifest
-from pipeline.lib.report.figures import FIGURES
+from pipeline.lib.report.figures import FIGURES, Figure
 
-CHARTS = {fid: m for fid, m in FIGURES.items() if m.KIND == "chart"}
+CHARTS = {fid: m for fid, m in FIGURES.items() if m.kind == "chart"}
 CORE_TABLES = ("core.observations", "core.observations_latest")
 
 
@@ -35,10 +34,10 @@ def dataset_of(built_warehouse: Path) -> dict[str, str]:
     return {s.id: s.dataset_id for s in load_manifest(built_warehouse.parent / "sources")}
 
 
-def _result(module: ModuleType, con: duckdb.DuckDBPyConnection) -> str | None:
+def _result(module: Figure, con: duckdb.DuckDBPyConnection) -> str | None:
     """The query's data as JSON, or None when it fails (a missing input)."""
     try:
-        return json.dumps(module.query(con), sort_keys=True, default=str)
+        return json.dumps(module.data(con).to_json(), sort_keys=True, default=str)
     except (duckdb.Error, KeyError, IndexError, StopIteration, ValueError, TypeError):
         return None
 
@@ -54,7 +53,7 @@ def _without(con: duckdb.DuckDBPyConnection, dataset_of: dict[str, str], dataset
         con.execute(f"DELETE FROM {table} WHERE list_contains(?, source_id)", [ids])
 
 
-def _in_rollback(con: duckdb.DuckDBPyConnection, change: Any, module: ModuleType) -> str | None:
+def _in_rollback(con: duckdb.DuckDBPyConnection, change: Any, module: Figure) -> str | None:
     con.execute("BEGIN")
     try:
         change()
@@ -68,9 +67,9 @@ def test_declared_inputs_are_enough(fid: str, writable: duckdb.DuckDBPyConnectio
     module = CHARTS[fid]
     full = _result(module, writable)
     assert full is not None
-    others = set(dataset_of.values()) - set(module.DATASETS)
-    undeclared = [f"forecast.{t}" for t in _tables(writable, "forecast") if t not in module.FORECASTS]
-    undeclared += [f"raw.{t}" for t in _tables(writable, "raw") if t not in module.RAW_TABLES and t in dataset_of]
+    others = set(dataset_of.values()) - set(module.datasets)
+    undeclared = [f"forecast.{t}" for t in _tables(writable, "forecast") if t not in module.forecasts]
+    undeclared += [f"raw.{t}" for t in _tables(writable, "raw") if t not in module.raw_tables and t in dataset_of]
 
     def keep_only_declared() -> None:
         _without(writable, dataset_of, others)
@@ -86,15 +85,15 @@ def test_every_declared_input_is_read(
 ) -> None:
     module = CHARTS[fid]
     full = _result(module, writable)
-    assert set(module.DATASETS) <= set(dataset_of.values()), "unknown dataset"
+    assert set(module.datasets) <= set(dataset_of.values()), "unknown dataset"
     unused = [
         d
-        for d in module.DATASETS
+        for d in module.datasets
         if _in_rollback(writable, lambda d=d: _without(writable, dataset_of, {d}), module) == full
     ]
     unused += [
         t
-        for t in module.FORECASTS
+        for t in module.forecasts
         if _in_rollback(writable, lambda t=t: writable.execute(f"DELETE FROM forecast.{t}"), module) == full
     ]
     assert not unused, f"{fid} declares inputs its query does not read: {unused}"

@@ -12,9 +12,10 @@ import pytest
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import FIGURES, catalogue, title
 from pipeline.lib.report.figures import fig07 as fig07_module
+from pipeline.lib.report.records import Cell, FigureData
 
-CHARTS = [fid for fid, m in FIGURES.items() if m.KIND == "chart"]
-TABLES = [fid for fid, m in FIGURES.items() if m.KIND == "table"]
+CHARTS = [fid for fid, f in FIGURES.items() if f.kind == "chart"]
+TABLES = [fid for fid, f in FIGURES.items() if f.kind == "table"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -30,6 +31,11 @@ def _obs(con: duckdb.DuckDBPyConnection, series: str, geo: str, seg: str, year: 
         "SELECT value FROM core.observations_latest WHERE series_id = ? AND geography = ? AND segment = ? AND year = ?",
         [series, geo, seg, year],
     )
+
+
+def _query(fid: str, con: duckdb.DuckDBPyConnection) -> dict:
+    """A figure's data in its JSON form (what its module's query returns)."""
+    return FIGURES[fid].data(con).to_json()
 
 
 # --- the registry and the catalogue ----------------------------------------------------------------------------
@@ -51,10 +57,10 @@ def test_registry_in_report_order_with_expected_kinds() -> None:
         "autonomous_tops",
         "nev_sales",
     } <= set(CHARTS)
-    for fid, module in FIGURES.items():
-        assert fid == module.ID
-        assert callable(module.query)
-        assert callable(module.draw if module.KIND == "chart" else module.rows)
+    for fid, figure in FIGURES.items():
+        assert fid == figure.id
+        assert figure.kind in ("chart", "table")
+        assert (figure.subject is not None) == (figure.kind == "chart"), "a chart's asset is named by its subject"
 
 
 def test_catalogue_has_both_languages_for_every_string() -> None:
@@ -80,7 +86,7 @@ def test_catalogue_has_both_languages_for_every_string() -> None:
 
 @pytest.mark.parametrize("fid", list(FIGURES))
 def test_query_cites_known_sources_and_round_trips(warehouse_con: duckdb.DuckDBPyConnection, fid: str) -> None:
-    data = FIGURES[fid].query(warehouse_con)
+    data = _query(fid, warehouse_con)
     known = {s for (s,) in warehouse_con.execute("SELECT source_id FROM core.sources").fetchall()}
     assert data["source_ids"], f"{fid} cites no source"
     assert set(data["source_ids"]) <= known, set(data["source_ids"]) - known
@@ -92,13 +98,13 @@ def test_query_cites_known_sources_and_round_trips(warehouse_con: duckdb.DuckDBP
 def test_chart_draws_both_languages_deterministically(
     warehouse_con: duckdb.DuckDBPyConnection, fid: str, tmp_path: Path
 ) -> None:
-    module = FIGURES[fid]
-    data = module.query(warehouse_con)
+    figure = FIGURES[fid]
+    data = figure.data(warehouse_con)
     for lang in ("zh", "en"):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            first = module.draw(data, lang, tmp_path / f"{fid}_{lang}.png")
-            second = module.draw(data, lang, tmp_path / f"{fid}_{lang}_again.png")
+            first = figure.draw(data, lang, tmp_path / f"{fid}_{lang}.png")
+            second = figure.draw(data, lang, tmp_path / f"{fid}_{lang}_again.png")
         assert not [w for w in caught if "missing from font" in str(w.message)]
         assert first.read_bytes()[:8] == PNG_MAGIC
         assert first.stat().st_size > 5_000
@@ -107,32 +113,32 @@ def test_chart_draws_both_languages_deterministically(
 
 
 def test_a_missing_glyph_fails_the_chart(warehouse_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    data = FIGURES["fig03"].query(warehouse_con)
+    data = _query("fig03", warehouse_con)
     data["items"][0]["name"]["zh"] = "\U00020000"  # CJK extension B: in neither bundled font
     with pytest.raises(style.MissingGlyphError):
-        FIGURES["fig03"].draw(data, "zh", tmp_path / "bad.png")
+        FIGURES["fig03"].draw(FigureData.from_json(data), "zh", tmp_path / "bad.png")
 
 
 @pytest.mark.parametrize(("fid", "columns"), [("fig14", 4), ("fig15", 3)])
 def test_table_rows_have_the_expected_columns(warehouse_con: duckdb.DuckDBPyConnection, fid: str, columns: int) -> None:
-    data = FIGURES[fid].query(warehouse_con)
+    data = FIGURES[fid].data(warehouse_con)
     for lang in ("zh", "en"):
-        body = FIGURES[fid].rows(data, lang)
-        assert len(body["header"]) == columns
-        assert body["rows"]
-        for row in body["rows"]:
+        body = FIGURES[fid].table(data, lang)
+        assert len(body.header) == columns
+        assert body.rows
+        for row in body.rows:
             assert len(row) == columns
             for cell in row:
-                assert set(cell) == {"text", "num", "flag"}
-                assert isinstance(cell["text"], str) and isinstance(cell["num"], bool)
-                assert isinstance(cell["flag"], bool)
+                assert isinstance(cell, Cell)
+                assert isinstance(cell.text, str) and isinstance(cell.num, bool)
+                assert isinstance(cell.flag, bool)
 
 
 # --- figure-specific checks, computed independently from the warehouse -----------------------------------------
 
 
 def test_fig03_sorted_and_marks_follow_status(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    data = FIGURES["fig03"].query(warehouse_con)
+    data = _query("fig03", warehouse_con)
     status = dict(
         warehouse_con.execute(
             "SELECT segment, status FROM core.observations_latest WHERE series_id = 'time_to_100m_users'"
@@ -147,7 +153,7 @@ def test_fig03_sorted_and_marks_follow_status(warehouse_con: duckdb.DuckDBPyConn
 
 
 def test_fig07_keeps_the_original_amount(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    data = FIGURES["fig07"].query(warehouse_con)
+    data = _query("fig07", warehouse_con)
     us = next(i for i in data["items"] if i["geography"] == "US")
     value_orig, unit_orig, value = _one(
         warehouse_con,
@@ -162,7 +168,7 @@ def test_fig07_keeps_the_original_amount(warehouse_con: duckdb.DuckDBPyConnectio
 
 
 def test_fig09_derives_regions_from_share_times_world(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    data = FIGURES["fig09"].query(warehouse_con)
+    data = _query("fig09", warehouse_con)
     regions = {r["geography"]: {p["year"]: p for p in r["points"]} for r in data["regions"]}
     world_2021 = _obs(warehouse_con, "compute_capacity", "GLOBAL", "total", 2021)
     us_share = _obs(warehouse_con, "compute_share", "US", "total", 2021)
@@ -184,7 +190,7 @@ def test_fig09_derives_regions_from_share_times_world(warehouse_con: duckdb.Duck
 
 
 def test_fig10_values_are_share_times_type_total(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    data = FIGURES["fig10"].query(warehouse_con)
+    data = _query("fig10", warehouse_con)
     intelligent = next(t for t in data["types"] if t["segment"] == "intelligent")
     total = _obs(warehouse_con, "compute_capacity", "GLOBAL", "intelligent", 2021)
     by_geo = {v["geography"]: v["value"] for v in intelligent["values"]}
@@ -200,7 +206,7 @@ def test_fig10_values_are_share_times_type_total(warehouse_con: duckdb.DuckDBPyC
 
 
 def test_fig11_projection_matches_forecast_tables(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    data = FIGURES["fig11"].query(warehouse_con)
+    data = _query("fig11", warehouse_con)
     assert [s["series_id"] for s in data["series"]] == ["dc_market", "cloud_market", "ai_core_industry"]
     for s in data["series"]:
         for scenario in ("low", "base", "high"):
@@ -226,7 +232,7 @@ def test_fig11_projection_matches_forecast_tables(warehouse_con: duckdb.DuckDBPy
 
 
 def test_fig12_claims_and_projection(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    data = FIGURES["fig12"].query(warehouse_con)
+    data = _query("fig12", warehouse_con)
     for item in data["items"]:
         claimed, year = _one(
             warehouse_con, "SELECT claimed, year FROM forecast.headlines WHERE target = ?", [item["series_id"]]
@@ -244,33 +250,35 @@ def test_fig12_claims_and_projection(warehouse_con: duckdb.DuckDBPyConnection) -
 
 
 def test_fig14_keeps_published_text_and_provider_types(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    data = FIGURES["fig14"].query(warehouse_con)
+    data = _query("fig14", warehouse_con)
     assert len(data["rows"]) == _one(warehouse_con, "SELECT count(*) FROM raw.fig14_compute_servers")
-    zh, en = FIGURES["fig14"].rows(data, "zh"), FIGURES["fig14"].rows(data, "en")
+    figure, typed = FIGURES["fig14"], FigureData.from_json(data)
+    zh, en = figure.table(typed, "zh"), figure.table(typed, "en")
     published = dict(
         warehouse_con.execute(
             "SELECT segment, value_text FROM core.observations_latest WHERE series_id = 'compute_service_servers'"
         ).fetchall()
     )
-    for row, zh_row in zip(data["rows"], zh["rows"], strict=True):
-        assert zh_row[2]["text"] == published.get(row["segment"], "—")
+    for row, zh_row in zip(data["rows"], zh.rows, strict=True):
+        assert zh_row[2].text == published.get(row["segment"], "—")
     alibaba = next(i for i, r in enumerate(data["rows"]) if r["segment"] == "cloud.alibaba")
-    assert zh["rows"][alibaba][2]["text"] == "200-300"
-    assert en["rows"][alibaba][2]["text"] == "2,000–3,000"
+    assert zh.rows[alibaba][2].text == "200-300"
+    assert en.rows[alibaba][2].text == "2,000–3,000"
     types = {r[0] for r in warehouse_con.execute('SELECT "算力提供方式" FROM raw.fig14_compute_servers').fetchall()}
     assert {catalogue()["fig14"]["provider_type"][k]["zh"] for k in ("new_it", "cloud", "network")} == types
 
 
 def test_fig15_lists_every_indicator(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    data = FIGURES["fig15"].query(warehouse_con)
+    data = _query("fig15", warehouse_con)
     assert len(data["items"]) == _one(warehouse_con, "SELECT count(*) FROM raw.fig15_evaluation_framework")
     assert [i["order"] for i in data["items"]] == sorted(i["order"] for i in data["items"])
-    rows = FIGURES["fig15"].rows(data, "en")["rows"]
-    assert rows[0][0]["text"] == data["items"][0]["dimension"]["en"]
+    body = FIGURES["fig15"].table(FigureData.from_json(data), "en")
+    assert body.rows[0][0].text == data["items"][0]["dimension"]["en"]
+    assert body.css_class == "small", "a dense list of names is set in the small table type"
 
 
 def test_fig16_is_labelled_as_assumption_with_public_gartner(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    data = FIGURES["fig16"].query(warehouse_con)
+    data = _query("fig16", warehouse_con)
     assert data["flagged"] and all(i["mark"] == "assumption" for i in data["items"])
     assert {"fig17_industry_assumptions", "fig16_it_spending_public"} <= set(data["source_ids"])
     world = next(p for p in data["public"] if p["segment"] == "total")
@@ -278,7 +286,7 @@ def test_fig16_is_labelled_as_assumption_with_public_gartner(warehouse_con: duck
 
 
 def test_fig17_industries_sit_in_their_class_quadrant(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    data = FIGURES["fig17"].query(warehouse_con)
+    data = _query("fig17", warehouse_con)
     mid = data["scale_max"] / 2
     quadrant = {q["name"]["en"]: (q["pu_high"], q["hui_high"]) for q in data["quadrants"]}
     assert len(quadrant) == 4
@@ -287,7 +295,7 @@ def test_fig17_industries_sit_in_their_class_quadrant(warehouse_con: duckdb.Duck
 
 
 def test_sensitivity_and_backtest_follow_forecast_tables(warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    sens = FIGURES["sensitivity"].query(warehouse_con)
+    sens = _query("sensitivity", warehouse_con)
     year = _one(warehouse_con, "SELECT min(year) FROM forecast.sensitivity")
     assert {p["claim_id"] for p in sens["panels"]} == {
         c
@@ -300,7 +308,7 @@ def test_sensitivity_and_backtest_follow_forecast_tables(warehouse_con: duckdb.D
             "SELECT delta_pp, value FROM forecast.sensitivity WHERE claim_id = ? ORDER BY delta_pp", [panel["claim_id"]]
         ).fetchall()
         assert [(p["delta_pp"], pytest.approx(p["value"])) for p in panel["points"]] == expected
-    back = FIGURES["backtest"].query(warehouse_con)
+    back = _query("backtest", warehouse_con)
     rows = warehouse_con.execute("SELECT series_id, holdout_years, method, mape FROM forecast.backtest").fetchall()
     assert sum(len(g["methods"]) for g in back["groups"]) == len(rows)
     for sid, hold, method, mape in rows:
@@ -314,7 +322,7 @@ def test_text_series_show_actuals_projections_and_outlooks(warehouse_con: duckdb
         ("dc_energy", "dc_energy_consumption"),
         ("nev_sales", "nev_sales"),
     ):
-        s = FIGURES[fid].query(warehouse_con)["series"][0]
+        s = _query(fid, warehouse_con)["series"][0]
         assert s["series_id"] == series_id
         outlook_years = {
             y
@@ -333,21 +341,22 @@ def test_text_series_show_actuals_projections_and_outlooks(warehouse_con: duckdb
             assert "base" not in s["scenarios"]
         else:
             assert s["scenarios"]["base"]["points"][-1]["year"] == horizon
-    de = FIGURES["digital_economy"].query(warehouse_con)
+    de = _query("digital_economy", warehouse_con)
     history = de["series"][0]["history"]  # one basis: the official RMB series, no USD value converted into it
     assert history and all(h["currency_orig"] == "CNY" and h["mark"] != "converted" for h in history)
     assert len({h["year"] for h in history}) == len(history)
     assert "fx_rates" not in de["source_ids"]
-    tops = FIGURES["autonomous_tops"].query(warehouse_con)
+    tops = _query("autonomous_tops", warehouse_con)
     assert [i["segment"] for i in tops["items"]] == ["l2", "l3", "l4", "l5"]
     assert tops["flagged"]
 
 
 def test_table_column_widths_keep_unbreakable_text_whole() -> None:
+    from pipeline.lib.report.records import Cell
     from pipeline.lib.report.tables import CELLS_ACROSS, PADDING, column_widths, text_width
 
-    def cell(text: str, num: bool = False) -> dict:
-        return {"text": text, "num": num, "flag": False}
+    def cell(text: str, num: bool = False) -> Cell:
+        return Cell(text=text, num=num)
 
     long_text = "a reference that runs on and on " * 6
     rows = [[cell("2023-07-01"), cell(long_text), cell("RMB 1,234.5 bn", True), cell("approximate")]] * 3

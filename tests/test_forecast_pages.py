@@ -12,6 +12,7 @@ from pipeline.lib.report import fmt
 from pipeline.lib.report.changes import CLAIM_FIELD_COLUMNS, fact_name
 from pipeline.lib.report.context import _context_tables, build_context, catalog
 from pipeline.lib.report.facts import fact_specs
+from pipeline.lib.report.records import Changes
 
 
 @pytest.fixture(scope="module")
@@ -27,30 +28,26 @@ def context(built_warehouse: Path) -> dict:
         )
     finally:
         con.close()
-    ctx["changes"] = {"previous": None, "sources": [], "numbers": [], "forecasts": [], "accepted_outliers": []}
-    return {"ctx": ctx, "rates": rates}
+    return {"ctx": ctx.with_changes(Changes(previous=None)), "rates": rates}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_assumptions_table_shows_the_growth_each_scenario_makes(context: dict, lang: str) -> None:
     t = catalog(lang)
     ctx = context["ctx"]
-    rows = _context_tables(ctx, lang, t)["assumptions"]["rows"]
-    assert len(rows) == len(ctx["assumptions"])
-    for a, row in zip(ctx["assumptions"], rows, strict=True):
-        method, rate = row[2]["text"], row[3]["text"]
-        if a["method"] == "target":
-            assert rate.endswith(f"({int(a['target_year'])})")
+    rows = _context_tables(ctx, lang, t)["assumptions"].rows
+    assert len(rows) == len(ctx.assumptions)
+    for a, row in zip(ctx.assumptions, rows, strict=True):
+        method, rate = row[2].text, row[3].text
+        if a.method == "target":
+            assert rate.endswith(f"({int(a.target_year)})")
         else:
-            assert rate == fmt.percent(context["rates"][a["assumption_id"]], lang)
-        if a["method"] == "best":
-            assert t["methods"][a["fitted_method"]] in method
-        if a["method"] == "driver":
-            assert (
-                ctx["labels"].get(f"series:{a['driver']}", ctx["labels"].get(f"aggregate:{a['driver']}"))[lang]
-                in method
-            )
-        assert method != a["method"] and "_" not in method, "a method id never reaches the page"
+            assert rate == fmt.percent(context["rates"][a.assumption_id], lang)
+        if a.method == "best":
+            assert t["methods"][a.fitted_method] in method
+        if a.method == "driver":
+            assert ctx.labels.get(f"series:{a.driver}", ctx.labels.get(f"aggregate:{a.driver}"))[lang] in method
+        assert method != a.method and "_" not in method, "a method id never reaches the page"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -61,6 +58,6 @@ def test_every_claim_field_the_prose_uses_has_a_changelog_name(context: dict, la
     assert headline_facts
     for name, spec in headline_facts.items():
         assert spec["field"] in CLAIM_FIELD_COLUMNS, name
-        claim = next(h for h in ctx["headlines"] if h["claim_id"] == spec["claim"])
-        text = fact_name(ctx["facts"][name], ctx, lang, t)
-        assert claim[f"text_{lang}"] in text and t["columns"][CLAIM_FIELD_COLUMNS[spec["field"]]] in text
+        claim = next(h for h in ctx.headlines if h.claim_id == spec["claim"])
+        text = fact_name(ctx.facts[name], ctx, lang, t)
+        assert claim.text(lang) in text and t["columns"][CLAIM_FIELD_COLUMNS[spec["field"]]] in text

@@ -229,10 +229,10 @@ def test_caption_notes_reach_the_edition(warehouse_con: duckdb.DuckDBPyConnectio
     from pipeline.lib.report.context import build_context, edition_view
 
     ctx = build_context(warehouse_con)
-    ctx["changes"] = compute_changes(None, ctx, ctx["inputs"])  # a first edition
+    ctx = ctx.with_changes(compute_changes(None, ctx, ctx.inputs))  # a first edition
     png = tmp_path / "chart.png"
     png.write_bytes(b"not really a png")
-    view = edition_view(ctx, "en", {fid: png for fid in ctx["figures"]})
-    figures = {b["id"]: b for s in view["sections"] for b in s["blocks"] if b["type"] == "figure"}
-    assert figures["fig09"]["note"] == fig09.note(ctx["figures"]["fig09"], "en")
-    assert figures["fig07"]["note"].startswith("Note: ")
+    view = edition_view(ctx, "en", {fid: png for fid in ctx.figures})
+    figures = {b.id: b for s in view.sections for b in s.blocks if b.type == "figure"}
+    assert figures["fig09"].note == fig09.note(ctx.figures["fig09"].to_json(), "en")
+    assert figures["fig07"].note.startswith("Note: ")

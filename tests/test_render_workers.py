@@ -13,13 +13,14 @@ import pytest
 from pipeline.defs.resources import RenderWorkersResource
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import FIGURES
+from pipeline.lib.report.records import FigureData
 from pipeline.lib.report.workers import DRAW, RenderWorkers, WorkerDied, started_early
 
 
 def test_workers_draw_the_same_bytes_as_the_calling_process(
     warehouse_con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    data = FIGURES["fig03"].query(warehouse_con)
+    data = FIGURES["fig03"].data(warehouse_con)
     jobs = [("fig03", data, lang, str(tmp_path / f"worker_{lang}.png")) for lang in ("zh", "en")]
     with RenderWorkers(2) as workers:
         workers.draw(jobs)
@@ -31,8 +32,9 @@ def test_workers_draw_the_same_bytes_as_the_calling_process(
 def test_an_error_in_a_worker_keeps_its_type_and_message(
     warehouse_con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    data = FIGURES["fig03"].query(warehouse_con)
-    data["items"][0]["name"]["zh"] = "\U00020000"  # in neither bundled font
+    raw = FIGURES["fig03"].data(warehouse_con).to_json()
+    raw["items"][0]["name"]["zh"] = "\U00020000"  # in neither bundled font
+    data = FigureData.from_json(raw)
     with RenderWorkers(1) as workers:
         with pytest.raises(style.MissingGlyphError, match="bad.png") as caught:
             workers.draw([("fig03", data, "zh", str(tmp_path / "bad.png"))])

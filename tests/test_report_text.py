@@ -22,9 +22,11 @@ from pipeline.lib.errors import SourceError
 from pipeline.lib.forecast.engine import run_forecasts
 from pipeline.lib.ingest.units import parse_unit
 from pipeline.lib.report import charts, style
+from pipeline.lib.report.build import context_json
 from pipeline.lib.report.changes import compute_changes
 from pipeline.lib.report.context import build_context, current_inputs, edition_view
 from pipeline.lib.report.figures import _common
+from pipeline.lib.report.records import EditionView, FigureData, ReportContext
 from pipeline.lib.report.render import html_for
 from pipeline.lib.warehouse.build import build_warehouse
 
@@ -67,19 +69,17 @@ def _add_vintage(sources: Path, table: str) -> None:
     (sources / "manifest.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
 
 
-def _views(ctx: dict[str, Any], tmp_path: Path) -> dict[str, dict[str, Any]]:
+def _views(ctx: ReportContext, tmp_path: Path) -> dict[str, EditionView]:
     """Both editions' views, with placeholder chart files (the prose and tables do not depend on them)."""
     paths = {}
-    for fid in ctx["figures"]:
+    for fid in ctx.figures:
         paths[fid] = tmp_path / f"{fid}.png"
         paths[fid].write_bytes(fid.encode())
     return {lang: edition_view(ctx, lang, paths) for lang in ("zh", "en")}
 
 
-def _prose(view: dict[str, Any]) -> str:
-    return "\n".join(
-        b["text"] for part in ("sections", "appendix") for s in view[part] for b in s["blocks"] if "text" in b
-    )
+def _prose(view: EditionView) -> str:
+    return "\n".join(b.text for s in (*view.sections, *view.appendix) for b in s.blocks if b.type == "p")
 
 
 def _cell(value: str) -> str:
@@ -97,7 +97,7 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         inputs = current_inputs(con)
     finally:
         con.close()
-    ctx["changes"] = compute_changes(None, ctx, inputs)
+    ctx = ctx.with_changes(compute_changes(None, ctx, inputs))
     return {"ctx": ctx, "inputs": inputs, "views": _views(ctx, root)}
 
 
@@ -165,12 +165,12 @@ def test_no_qualifier_is_doubled(seed: dict[str, Any]) -> None:
 
 
 def test_charts_of_assumed_values_say_so(seed: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    figures = seed["ctx"]["figures"]
+    figures = seed["ctx"].figures
     assumed = {
         fid
         for fid, data in figures.items()
-        if any(r.get("status") == "assumption" for r in data.get("items", []) if isinstance(r, dict))
-        or any(r.get("mark") == "assumption" for r in data.get("items", []) if isinstance(r, dict))
+        if any(r.get("status") == "assumption" for r in data.body.get("items", []) if isinstance(r, dict))
+        or any(r.get("mark") == "assumption" for r in data.body.get("items", []) if isinstance(r, dict))
     }
     assert {"fig16", "fig17"} <= assumed, "the industry charts plot analyst assumptions"
     strings = yaml.safe_load(FIGURE_STRINGS.read_text(encoding="utf-8"))["_shared"]["stamp"]
@@ -190,9 +190,13 @@ def test_charts_of_assumed_values_say_so(seed: dict[str, Any], tmp_path: Path, m
 
 def test_assumption_label_follows_the_statuses() -> None:
     strings = yaml.safe_load(FIGURE_STRINGS.read_text(encoding="utf-8"))["_shared"]["stamp"]
-    measured = {"items": [{"status": "solid", "mark": None}, {"status": "derived", "mark": "derived"}]}
-    assumed = {"items": [{"status": "assumption"}, {"nested": [{"mark": "assumption"}]}]}
-    mixed = {"items": measured["items"] + assumed["items"]}
+
+    def data(items: list[dict[str, Any]]) -> FigureData:
+        return FigureData(id="x", source_ids=(), flagged=True, body={"items": items})
+
+    measured_items = [{"status": "solid", "mark": None}, {"status": "derived", "mark": "derived"}]
+    assumed_items = [{"status": "assumption"}, {"nested": [{"mark": "assumption"}]}]
+    measured, assumed, mixed = data(measured_items), data(assumed_items), data(measured_items + assumed_items)
     assert _common.assumption_label(measured, "en") is None
     assert _common.assumption_label(assumed, "zh") == strings["assumption"]["zh"]
     assert _common.assumption_label(mixed, "en") == strings["some_assumptions"]["en"]
@@ -200,8 +204,8 @@ def test_assumption_label_follows_the_statuses() -> None:
 
 def test_captions_tag_assumptions(seed: dict[str, Any]) -> None:
     for view in seed["views"].values():
-        tags = {b["id"]: b.get("assumption") for s in view["sections"] for b in s["blocks"] if "number" in b}
-        t = view["t"]
+        tags = {b.id: b.assumption for s in view.sections for b in s.blocks if b.type != "p"}
+        t = view.t
         assert tags["fig17"] == t["assumption_tag"]
         assert tags["fig16"] == t["some_assumptions_tag"]
         assert tags["fig03"] is None and tags["fig11"] is None
@@ -232,12 +236,12 @@ def vintage(tmp_path_factory: pytest.TempPathFactory, seed: dict[str, Any]) -> d
 
     previous = root / "previous"
     previous.mkdir()
-    (previous / "context.json").write_text(json.dumps(seed["ctx"], default=str), encoding="utf-8")
+    (previous / "context.json").write_text(context_json(seed["ctx"]), encoding="utf-8")
     (previous / "edition.json").write_text(json.dumps({"edition_id": "e1", "inputs": seed["inputs"]}), encoding="utf-8")
     con = _build(sources, root / "w.duckdb")
     try:
         ctx = build_context(con)
-        ctx["changes"] = compute_changes(previous, ctx, current_inputs(con))
+        ctx = ctx.with_changes(compute_changes(previous, ctx, current_inputs(con)))
     finally:
         con.close()
     return {"ctx": ctx, "views": _views(ctx, root), "cloud": (old, nudged)}
@@ -277,35 +281,36 @@ def test_new_vintage_moves_year_and_value(seed: dict[str, Any], vintage: dict[st
 
 
 def test_changelog_names_numbers_for_readers(vintage: dict[str, Any]) -> None:
-    changes = vintage["ctx"]["changes"]
+    changes = vintage["ctx"].changes
     series, geography = _names("series"), _names("geography")
-    moved = {n["name"]: n for n in changes["numbers"]}
+    moved = {n.name: n for n in changes.numbers}
     assert moved, "the new vintages move numbers"
     world = moved["global_compute"]
     for lang in ("zh", "en"):
-        assert series["compute_capacity"][lang] in world[f"item_{lang}"]
-        assert geography["GLOBAL"][lang] in world[f"item_{lang}"]
+        item = world.shown(lang)[0]
+        assert series["compute_capacity"][lang] in item
+        assert geography["GLOBAL"][lang] in item
     ids = set(series) | set(moved) | {"GLOBAL", "CN"}
     for lang, view in vintage["views"].items():
-        table = next(b for s in view["appendix"] for b in s["blocks"] if b.get("id") == "changes")
-        shown = [c["text"] for row in table["rows"] for c in row[:2]]
+        table = next(b for s in view.appendix for b in s.blocks if b.type != "p" and b.id == "changes")
+        shown = [c.text for row in table.rows for c in row[:2]]
         assert not [
             text for text in shown if any(re.search(rf"(?<![A-Za-z_]){re.escape(i)}(?![A-Za-z_])", text) for i in ids)
         ]
         assert not [text for text in shown if re.search(r"[a-z]+_[a-z0-9_]+|\.csv|\.ya?ml", text)]
-        sources = {s["source_id"] for s in changes["sources"]}
+        sources = {s.source_id for s in changes.sources}
         assert {"compute_capacity_2023", "core_industry_2023"} <= sources
-        titles = {s[f"title_{lang}"] for s in vintage["ctx"]["sources"] if s["source_id"] in sources}
+        titles = {s.title(lang) for s in vintage["ctx"].sources if s.source_id in sources}
         assert titles <= set(shown)
 
 
 def test_changelog_lists_only_what_prints_differently(seed: dict[str, Any], vintage: dict[str, Any]) -> None:
     old, nudged = vintage["cloud"]
     assert float(nudged) != float(_cell(old))
-    changes = vintage["ctx"]["changes"]
-    cloud = [n for n in changes["numbers"] if n["item_en"].startswith(_names("series")["cloud_market"]["en"])]
+    changes = vintage["ctx"].changes
+    cloud = [n for n in changes.numbers if n.item_en.startswith(_names("series")["cloud_market"]["en"])]
     assert cloud == [], "a change in the 6th significant digit prints the same and is not listed"
-    for n in changes["numbers"]:
-        assert (n["old_zh"], n["old_en"], n["old_year"]) != (n["new_zh"], n["new_en"], n["new_year"])
-    for f in changes["forecasts"]:
-        assert (f["old_zh"], f["old_en"]) != (f["new_zh"], f["new_en"])
+    for n in changes.numbers:
+        assert (n.old_zh, n.old_en, n.old_year) != (n.new_zh, n.new_en, n.new_year)
+    for f in changes.forecasts:
+        assert (f.old_zh, f.old_en) != (f.new_zh, f.new_en)

@@ -177,11 +177,12 @@ def run_assets(selection: list | None = None, changed: list[str] | None = None) 
 
 
 def last_inputs() -> tuple[str | None, dict[str, str]]:
-    from pipeline.lib.report.changes import latest_edition, read_json
+    from pipeline.lib.publish.editions import read_record
+    from pipeline.lib.report.changes import latest_edition
 
     latest = latest_edition(output_dir())
-    record = read_json(latest / "edition.json") if latest else None
-    return (record["edition_id"], record["inputs"]) if record else (None, {})
+    record = read_record(latest) if latest else None
+    return (record.edition_id, dict(record.inputs)) if record else (None, {})
 
 
 def edition_inputs_now() -> dict[str, str]:

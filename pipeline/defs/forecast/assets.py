@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
@@ -14,6 +17,9 @@ from pipeline.defs.table_metadata import table_metadata
 from pipeline.defs.versions import code_version, content_version
 from pipeline.defs.warehouse.assets import SERIES, dataset_key, datasets, fx_tables
 from pipeline.lib.forecast.inputs import AGGREGATES, ASSUMPTIONS, BOUNDS, CLAIMS
+
+if TYPE_CHECKING:
+    from pipeline.lib.report.records import Headline
 
 # The core datasets holding the series the engine projects, backtests and compares with later vintages (the members
 # of aggregates and the drivers included), and those only the plausibility bounds read (shares that must sum to at
@@ -51,7 +57,7 @@ KEYS = {name: dg.AssetKey(["forecast", name]) for name in TABLES}
 HEADLINES = KEYS["headlines"]
 
 
-def headline_table(headlines: list[dict]) -> dg.MetadataValue:
+def headline_table(headlines: Sequence[Headline]) -> dg.MetadataValue:
     """The published claims against the base scenario, in human units (万亿元 and RMB tn), for the UI."""
     from pipeline.lib.report import fmt
 
@@ -61,14 +67,14 @@ def headline_table(headlines: list[dict]) -> dg.MetadataValue:
     records = [
         dg.TableRecord(
             {
-                "claim": h["text_en"],
-                "claimed": f"{h['comparator']} {amount(h['claimed'], h['unit'], 'en')}",
-                "base scenario (en)": amount(h["ours"], h["unit"], "en"),
-                "base scenario (zh)": amount(h["ours"], h["unit"], "zh"),
-                "base CAGR": "–" if h["implied_cagr"] is None else f"{h['implied_cagr']:.1%}",
-                "needed CAGR": "–" if h["needed_cagr"] is None else f"{h['needed_cagr']:.1%}",
-                "gap": "–" if h["gap"] is None else f"{h['gap']:+.1%}",
-                "verdict": h["verdict"].replace("_", " "),
+                "claim": h.text_en,
+                "claimed": f"{h.comparator} {amount(h.claimed, h.unit, 'en')}",
+                "base scenario (en)": amount(h.ours, h.unit, "en"),
+                "base scenario (zh)": amount(h.ours, h.unit, "zh"),
+                "base CAGR": "–" if h.implied_cagr is None else f"{h.implied_cagr:.1%}",
+                "needed CAGR": "–" if h.needed_cagr is None else f"{h.needed_cagr:.1%}",
+                "gap": "–" if h.gap is None else f"{h.gap:+.1%}",
+                "verdict": h.verdict.replace("_", " "),
             }
         )
         for h in headlines

@@ -5,8 +5,7 @@ import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -18,6 +17,9 @@ from pipeline.defs.ingest.assets import table_key
 from pipeline.defs.resources import RenderWorkersResource, ReportSlotResource
 from pipeline.defs.versions import bytes_version, code_version
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES, dataset_key
+
+if TYPE_CHECKING:
+    from pipeline.lib.report.figures import Figure
 
 CONTEXT = dg.AssetKey(["report", "context"])
 PDF = dg.AssetKey(["report", "pdf"])
@@ -35,47 +37,47 @@ PUBLISH_CODE = code_version("lib/publish", "defs/report")
 OWNERS = ["team:analysts"]
 
 
-def chart_modules() -> dict[str, ModuleType]:
-    """{figure id: module} of every registered chart (tables are rendered by the PDF asset)."""
-    from pipeline.lib.report.figures import FIGURES
+def chart_figures() -> "dict[str, Figure]":
+    """{figure id: figure} of every registered chart (tables are rendered by the PDF asset)."""
+    from pipeline.lib.report.figures import charts as registered_charts
 
-    return {fid: m for fid, m in FIGURES.items() if getattr(m, "KIND", "chart") == "chart"}
+    return registered_charts()
 
 
 def chart_key(figure_id: str) -> dg.AssetKey:
     """Asset key of a figure's chart: charts/<subject> (e.g. charts/global_compute_by_region)."""
-    return dg.AssetKey(["charts", chart_modules()[figure_id].SUBJECT])
+    return dg.AssetKey(["charts", chart_figures()[figure_id].subject])
 
 
-def chart_figures() -> dict[str, str]:
-    """{figure id: full module docstring} of every registered chart."""
-    return {fid: " ".join((m.__doc__ or fid).split()) for fid, m in chart_modules().items()}
+def chart_descriptions() -> dict[str, str]:
+    """{figure id: full description} of every registered chart."""
+    return {fid: " ".join(f.description.split()) for fid, f in chart_figures().items()}
 
 
 def chart_inputs(figure_id: str) -> list[dg.AssetKey]:
     """The assets a chart's query reads, as its module declares them (DATASETS, FORECASTS, RAW_TABLES), plus the
     series and label catalogue every chart names things with."""
-    m = chart_modules()[figure_id]
+    m = chart_figures()[figure_id]
     return [
         SERIES,
-        *(dataset_key(d) for d in m.DATASETS),
-        *(FORECAST_KEYS[t] for t in m.FORECASTS),
-        *(table_key(t) for t in m.RAW_TABLES),
+        *(dataset_key(d) for d in m.datasets),
+        *(FORECAST_KEYS[t] for t in m.forecasts),
+        *(table_key(t) for t in m.raw_tables),
     ]
 
 
 def chart_spec(figure_id: str) -> dg.AssetSpec:
     """The asset of one chart, with its seed figure number and module as metadata."""
-    m = chart_modules()[figure_id]
+    m = chart_figures()[figure_id]
     return dg.AssetSpec(
         chart_key(figure_id),
         group_name="charts",
         deps=chart_inputs(figure_id),
         kinds={"matplotlib", "png"},
-        description=chart_figures()[figure_id],
+        description=chart_descriptions()[figure_id],
         owners=OWNERS,
         code_version=code_version(
-            f"lib/report/figures/{m.__name__.rsplit('.', 1)[-1]}",
+            f"lib/report/figures/{m.source.stem}",
             "lib/report/figures/_common",
             "lib/report/style",
             "lib/report/charts",
@@ -83,8 +85,8 @@ def chart_spec(figure_id: str) -> dg.AssetSpec:
         skippable=True,
         metadata={
             "figure_id": figure_id,
-            "seed_figure": m.SEED_FIGURE if m.SEED_FIGURE is not None else "none (text series)",
-            "module": m.__name__,
+            "seed_figure": m.seed_figure if m.seed_figure is not None else "none (text series)",
+            "module": f"pipeline.lib.report.figures.{m.source.stem}",
         },
     )
 
@@ -109,18 +111,18 @@ def report_context(duckdb: DuckDBResource, report_slot: ReportSlotResource) -> d
 
     with duckdb.get_connection() as con:
         ctx = build_context(con)
-    ctx["changes"] = compute_changes(latest_edition(output_dir()), ctx, ctx["inputs"])
+    changes = compute_changes(latest_edition(output_dir()), ctx, ctx.inputs)
+    ctx = ctx.with_changes(changes)
     path = write_context(ctx, build_dir() / "context.json")
-    changes = ctx["changes"]
     return dg.MaterializeResult(
         data_version=bytes_version(path.read_bytes()),
         metadata={
             "path": dg.MetadataValue.path(str(path)),
-            "facts": len(ctx["facts"]),
-            "figures": len(ctx["figures"]),
-            "changed_sources": len(changes["sources"]),
-            "moved_numbers": len(changes["numbers"]),
-            **{f"headline_{h['claim_id']}": float(h["ours"] or 0) for h in ctx["headlines"]},
+            "facts": len(ctx.facts),
+            "figures": len(ctx.figures),
+            "changed_sources": len(changes.sources),
+            "moved_numbers": len(changes.numbers),
+            **{f"headline_{h.claim_id}": float(h.ours or 0) for h in ctx.headlines},
         },
     )
 
@@ -130,7 +132,7 @@ CHART_CHECK = "drawn"
 
 @dg.multi_asset(
     name="charts",
-    specs=[chart_spec(fid) for fid in chart_modules()],
+    specs=[chart_spec(fid) for fid in chart_figures()],
     check_specs=[
         dg.AssetCheckSpec(
             CHART_CHECK,
@@ -138,7 +140,7 @@ CHART_CHECK = "drawn"
             blocking=True,
             description="Both PNGs (zh, en) exist, open as images and are not blank.",
         )
-        for fid in chart_modules()
+        for fid in chart_figures()
     ],
     can_subset=True,
 )
@@ -158,13 +160,17 @@ def charts(
         png_paths,
         thumbnail_path,
     )
+    from pipeline.lib.report.records import FigureData
 
-    modules = chart_modules()
+    registered = chart_figures()
     chart_dir = build_dir() / "charts"
-    selected = [fid for fid in modules if chart_key(fid) in context.selected_asset_keys]
+    selected = [fid for fid in registered if chart_key(fid) in context.selected_asset_keys]
     with duckdb.get_connection() as con:
-        data = {fid: json.loads(json.dumps(modules[fid].query(con), default=str)) for fid in selected}
-    digests = {fid: chart_digest(data[fid], Path(modules[fid].__file__)) for fid in selected}
+        data = {
+            fid: FigureData.from_json(json.loads(json.dumps(registered[fid].data(con).to_json(), default=str)))
+            for fid in selected
+        }
+    digests = {fid: chart_digest(data[fid], registered[fid].source) for fid in selected}
     stale = [fid for fid in selected if not is_current(chart_dir, fid, digests[fid])]
     draw_charts({fid: data[fid] for fid in stale}, digests, chart_dir, render.workers)
     for fid in selected:
@@ -175,7 +181,7 @@ def charts(
             data_version=dg.DataVersion(digests[fid][:16]),
             metadata={
                 "redrawn": fid in stale,
-                "sources": ", ".join(data[fid]["source_ids"]),
+                "sources": ", ".join(data[fid].source_ids),
                 **{lang: dg.MetadataValue.path(str(p)) for lang, p in paths.items()},
                 "preview": dg.MetadataValue.md(f"![{fid}](data:image/png;base64,{thumb})"),
             },
@@ -187,7 +193,7 @@ def charts(
 @dg.asset(
     key=PDF,
     group_name="report",
-    deps=[CONTEXT, *(chart_key(f) for f in chart_modules())],
+    deps=[CONTEXT, *(chart_key(f) for f in chart_figures())],
     kinds={"pdf", "weasyprint"},
     owners=OWNERS,
     code_version=REPORT_CODE,
@@ -255,23 +261,23 @@ def report_publish(context: dg.AssetExecutionContext, report_slot: ReportSlotRes
     from pipeline.lib.report.build import read_context
 
     ctx = read_context(build_dir() / "context.json")
-    record = publish(build_dir() / "pdf", output_dir(), ctx, ctx["changes"], ctx["inputs"], context.run_id)
+    record = publish(build_dir() / "pdf", output_dir(), ctx, ctx.changes, ctx.inputs, context.run_id)
     mirrored = {}
     if (target := publish_bucket()) is not None:
         from pipeline.lib.publish.object_store import Bucket, publish_to_bucket
 
         bucket = Bucket.parse(*target)
-        pointer = publish_to_bucket(output_dir() / "editions" / record["edition_id"], bucket)
+        pointer = publish_to_bucket(output_dir() / "editions" / record.edition_id, bucket)
         mirrored = {
             "bucket": f"s3://{bucket.name}/{bucket.key('latest.json')}",
             "bucket_edition": pointer["edition_id"],
         }
     return dg.MaterializeResult(
         metadata={
-            "edition": record["edition_id"],
-            "code_version": record["code_version"],
+            "edition": record.edition_id,
+            "code_version": record.code_version,
             "latest": dg.MetadataValue.path(str(output_dir() / "latest" / "report.pdf")),
-            "previous": record["previous"] or "none",
+            "previous": record.previous or "none",
             **mirrored,
         }
     )

@@ -15,7 +15,8 @@ import json
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pipeline.config import PROJECT_ROOT
 from pipeline.lib.ingest.inputs import file_sha256
 from pipeline.lib.report.build import PDF_NAMES, context_json
 from pipeline.lib.report.changes import LATEST, latest_edition, read_json
+from pipeline.lib.report.records import Changes, ReportContext, to_json
 from pipeline.lib.warehouse.locking import held
 
 EDITIONS = "editions"
@@ -32,6 +34,37 @@ CODE_GLOBS = ("pipeline/**/*.py", "report_templates/**/*")
 
 class PublishError(RuntimeError):
     """The staged edition failed validation; nothing was published."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditionRecord:
+    """An edition's record (edition.json): its id, when it was published, the input hashes and code version it was
+    made from, the sha256 of each published file, and the edition before it."""
+
+    edition_id: str
+    published_at: str
+    inputs: Mapping[str, str]
+    code_version: str
+    outputs: Mapping[str, str]
+    previous: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EditionRecord:
+        """A record read from edition.json (one written before a field existed reads it as empty)."""
+        return cls(
+            edition_id=data["edition_id"],
+            published_at=data.get("published_at", ""),
+            inputs=data.get("inputs", {}),
+            code_version=data.get("code_version", ""),
+            outputs=data.get("outputs", {}),
+            previous=data.get("previous"),
+        )
+
+
+def read_record(folder: Path) -> EditionRecord | None:
+    """The record of the edition in `folder`, None if it has none."""
+    data = read_json(folder / "edition.json") if folder.is_dir() else None
+    return EditionRecord.from_json(data) if data is not None else None
 
 
 def code_version() -> str:
@@ -66,11 +99,11 @@ def validate_pdf(path: Path) -> int:
 def publish(
     staged: Path,
     out_dir: Path,
-    ctx: dict[str, Any],
-    changes: dict[str, Any],
-    inputs: dict[str, str],
+    ctx: ReportContext,
+    changes: Changes,
+    inputs: Mapping[str, str],
     run_id: str | None = None,
-) -> dict[str, Any]:
+) -> EditionRecord:
     """Validate the staged PDFs, archive them as a new edition, then switch `latest` (one atomic rename; the
     top-level PDFs are links into it and switch with it). Under the publish lock: two runs publish one after the
     other, each edition chaining to the one before. The edition id is unique per run (time, inputs hash, run id)."""
@@ -94,18 +127,18 @@ def publish(
                 outputs[name] = file_sha256(tmp / name)
             (tmp / "context.json").write_text(context_json(ctx), encoding="utf-8")
             (tmp / "changes.json").write_text(
-                json.dumps(changes, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
+                json.dumps(to_json(changes), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
             )
             previous = latest_edition(out_dir)
-            record = {
-                "edition_id": edition_id,
-                "published_at": now.isoformat(),
-                "inputs": inputs,
-                "code_version": code_version(),
-                "outputs": outputs,
-                "previous": previous.name if previous else None,
-            }
-            (tmp / "edition.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+            record = EditionRecord(
+                edition_id=edition_id,
+                published_at=now.isoformat(),
+                inputs=dict(inputs),
+                code_version=code_version(),
+                outputs=outputs,
+                previous=previous.name if previous else None,
+            )
+            (tmp / "edition.json").write_text(json.dumps(asdict(record), indent=1, sort_keys=True), encoding="utf-8")
             os.rename(tmp, final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -171,16 +204,16 @@ def verify_published(out_dir: Path, repair: bool = False) -> PublishedState:
 
 
 def _edition_problems(folder: Path) -> list[str]:
-    record = read_json(folder / "edition.json") if folder.is_dir() else None
+    record = read_record(folder)
     if record is None:
         return [f"{folder.name} has no edition record"]
     return [
         f"{folder.name}/{name} differs from its record"
-        for name, digest in record.get("outputs", {}).items()
+        for name, digest in record.outputs.items()
         if file_sha256(folder / name) != digest
     ]
 
 
 def _newest_complete(editions: Path) -> Path | None:
     complete = [f for f in editions.iterdir() if not f.name.startswith(".") and not _edition_problems(f)]
-    return max(complete, key=lambda f: (read_json(f / "edition.json") or {}).get("published_at", ""), default=None)
+    return max(complete, key=lambda f: record.published_at if (record := read_record(f)) else "", default=None)

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from pipeline.lib.ingest.inputs import file_sha256
+from pipeline.lib.publish.editions import EditionRecord
 
 POINTER = "latest.json"
 
@@ -57,13 +58,13 @@ def publish_to_bucket(edition_dir: Path, bucket: Bucket, client: Any | None = No
     client = client or client_for(bucket)
     edition_id = edition_dir.name
     files = {p.name: file_sha256(p) for p in sorted(edition_dir.iterdir()) if p.is_file()}
-    record = json.loads((edition_dir / "edition.json").read_text(encoding="utf-8"))
+    record = EditionRecord.from_json(json.loads((edition_dir / "edition.json").read_text(encoding="utf-8")))
     try:
         for name in files:
             client.upload_file(str(edition_dir / name), bucket.name, bucket.key("editions", edition_id, name))
         pointer = {
             "edition_id": edition_id,
-            "published_at": record["published_at"],
+            "published_at": record.published_at,
             "prefix": bucket.key("editions", edition_id) + "/",
             "files": files,
         }

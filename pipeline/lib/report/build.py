@@ -16,10 +16,12 @@ import hashlib
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.lib.report.context import LANGS
+from pipeline.lib.report.records import EditionView, ReportContext, to_json
 
 if TYPE_CHECKING:
     from pipeline.lib.report.workers import RenderWorkers
@@ -27,49 +29,45 @@ if TYPE_CHECKING:
 PDF_NAMES = {"zh": "report_zh.pdf", "en": "report_en.pdf", "bilingual": "report.pdf"}
 
 
-def write_context(ctx: dict[str, Any], path: Path) -> Path:
+def write_context(ctx: ReportContext, path: Path) -> Path:
     """Store the context as sorted JSON (diffable between editions)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(context_json(ctx), encoding="utf-8")
     return path
 
 
-def context_json(ctx: dict[str, Any]) -> str:
+def context_json(ctx: ReportContext) -> str:
     """Canonical JSON text of a context."""
-    return json.dumps(ctx, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+    return json.dumps(to_json(ctx), ensure_ascii=False, indent=1, sort_keys=True, default=str)
 
 
-def read_context(path: Path) -> dict[str, Any]:
+def read_context(path: Path) -> ReportContext:
     """Load a stored context."""
-    return json.loads(path.read_text(encoding="utf-8"))
+    return ReportContext.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
-def chart_paths(ctx: dict[str, Any], chart_dir: Path) -> dict[str, dict[str, Path]]:
+def chart_paths(ctx: ReportContext, chart_dir: Path) -> dict[str, dict[str, Path]]:
     """Where the chart assets put each edition's PNGs."""
-    from pipeline.lib.report.context import figure_modules
+    from pipeline.lib.report.context import figures
 
-    modules = figure_modules()
+    registered = figures()
     return {
-        lang: {
-            fid: chart_dir / f"{fid}_{lang}.png"
-            for fid in ctx["figures"]
-            if getattr(modules[fid], "KIND", "chart") == "chart"
-        }
+        lang: {fid: chart_dir / f"{fid}_{lang}.png" for fid in ctx.figures if registered[fid].kind == "chart"}
         for lang in LANGS
     }
 
 
-def pdf_identifier(ctx: dict[str, Any], volume: str = "") -> bytes:
+def pdf_identifier(ctx: ReportContext, volume: str = "") -> bytes:
     """A PDF's /ID: a hash of the context (and of the volume's name, so the bilingual volume has its own), so the
     same inputs give the same bytes."""
     return hashlib.sha256((context_json(ctx) + volume).encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
-def _weasyprint_options(ctx: dict[str, Any], attachments: list[Path]) -> dict[str, Any]:
+def _weasyprint_options(ctx: ReportContext, attachments: list[Path]) -> dict[str, Any]:
     """PDF/A-3b with the source tables attached; attachment dates and identifier pinned."""
     from weasyprint import Attachment
 
-    created = dt.datetime.fromisoformat(ctx["meta"]["created"])
+    created = dt.datetime.fromisoformat(ctx.meta.created)
     files = [
         Attachment(
             filename=str(p),
@@ -90,48 +88,62 @@ def _attachment_description(name: str) -> str:
     return "index of the source files: size, sha256, attached or not" if name == INDEX_NAME else f"source table {name}"
 
 
-def _set_metadata(doc: Any, view: dict[str, Any], ctx: dict[str, Any]) -> None:
-    created = ctx["meta"]["created"]
-    doc.metadata.title = view["t"]["title"]
-    doc.metadata.authors = [view["t"]["author"]]
-    doc.metadata.description = view["t"]["subtitle"]
-    doc.metadata.lang = view["t"]["lang"]
+def _set_metadata(doc: Any, view: EditionView, ctx: ReportContext) -> None:
+    created = ctx.meta.created
+    doc.metadata.title = view.t["title"]
+    doc.metadata.authors = [view.t["author"]]
+    doc.metadata.description = view.t["subtitle"]
+    doc.metadata.lang = view.t["lang"]
     doc.metadata.created = created
     doc.metadata.modified = created
     doc.metadata.generator = "compute-report (WeasyPrint)"
 
 
+@dataclass(frozen=True, kw_only=True)
+class BuiltEdition:
+    """One written edition: its path, pages, timings, title, bookmark label, the numbers its prose shows and the
+    image-cache keys it used (what a render worker answers)."""
+
+    path: str
+    pages: int
+    layout_s: float
+    write_s: float
+    title: str
+    label: str
+    numbers: tuple[str, ...]
+    image_keys: tuple[str, ...]
+
+
 def build_edition(
-    ctx: dict[str, Any],
+    ctx: ReportContext,
     lang: str,
     charts: dict[str, Path],
     out_dir: Path,
     attachments: list[Path],
     image_cache: Path | None = None,
-) -> dict[str, Any]:
-    """Lay out and write one edition (reusing the encoded chart images kept in `image_cache`, if given); return
-    its path, pages, timings, title, bookmark label, numbers and the image-cache keys it used."""
+) -> BuiltEdition:
+    """Lay out and write one edition (reusing the encoded chart images kept in `image_cache`, if given)."""
     from pipeline.lib.report import render
     from pipeline.lib.report.context import edition_view
     from pipeline.lib.report.image_cache import reusing_encoded_images
 
     start = time.perf_counter()
     view = edition_view(ctx, lang, charts)
-    doc = render.layout(render.html_for(view), view["images"])
+    doc = render.layout(render.html_for(view), view.images)
     _set_metadata(doc, view, ctx)
     laid_out = time.perf_counter()
     with reusing_encoded_images(image_cache) if image_cache else contextlib.nullcontext(set()) as image_keys:
         target = render.write_atomically(doc, out_dir / PDF_NAMES[lang], **_weasyprint_options(ctx, attachments))
-    return {
-        "path": str(target),
-        "pages": len(doc.pages),
-        "layout_s": round(laid_out - start, 3),
-        "write_s": round(time.perf_counter() - laid_out, 3),
-        "title": view["t"]["title"],
-        "label": view["t"]["edition"],
-        "numbers": view["numbers"],
-        "image_keys": sorted(image_keys),
-    }
+    return BuiltEdition(
+        path=str(target),
+        pages=len(doc.pages),
+        layout_s=round(laid_out - start, 3),
+        write_s=round(time.perf_counter() - laid_out, 3),
+        title=view.t["title"],
+        label=view.t["edition"],
+        numbers=view.numbers,
+        image_keys=tuple(sorted(image_keys)),
+    )
 
 
 EDITION_IN_WORKER = "pipeline.lib.report.build:edition_in_worker"
@@ -146,7 +158,7 @@ def warm_up() -> None:
 
 def edition_in_worker(
     context_path: str, lang: str, chart_dir: str, out_dir: str, attachments: list[str], image_cache: str | None
-) -> dict[str, Any]:
+) -> BuiltEdition:
     """`build_edition` from paths (what a render worker receives)."""
     ctx = read_context(Path(context_path))
     return build_edition(
@@ -193,27 +205,31 @@ def build_pdfs(
     ]
     with contextlib.nullcontext(workers) if workers else RenderWorkers(len(LANGS), warm=("pdf",)) as pool:
         answers = pool.run(requests)
-    editions = dict(zip(LANGS, answers, strict=True))
+    editions: dict[str, BuiltEdition] = dict(zip(LANGS, answers, strict=True))
     if image_cache:
-        prune(image_cache, {key for e in editions.values() for key in e["image_keys"]})
+        prune(image_cache, {key for e in editions.values() for key in e.image_keys})
     editions_done = time.perf_counter()
     ctx = read_context(context_path)
     target = out_dir / PDF_NAMES["bilingual"]
     with atomic_path(target) as tmp:
         pages = join_parts(
-            [(editions[lang]["label"], Path(editions[lang]["path"])) for lang in LANGS],
+            [(editions[lang].label, Path(editions[lang].path)) for lang in LANGS],
             tmp,
-            " / ".join(editions[lang]["title"] for lang in LANGS),
+            " / ".join(editions[lang].title for lang in LANGS),
             pdf_identifier(ctx, "bilingual"),
         )
-    out: dict[str, Any] = {lang: {"path": e["path"], "pages": e["pages"]} for lang, e in editions.items()}
+    out: dict[str, Any] = {lang: {"path": e.path, "pages": e.pages} for lang, e in editions.items()}
     out["bilingual"] = {"path": str(target), "pages": pages}
     out["timing"] = {
         "editions_s": round(editions_done - start, 3),
         "join_s": round(time.perf_counter() - editions_done, 3),
-        **{f"{lang}_{k}": e[k] for lang, e in editions.items() for k in ("layout_s", "write_s")},
+        **{
+            f"{lang}_{k}": v
+            for lang, e in editions.items()
+            for k, v in (("layout_s", e.layout_s), ("write_s", e.write_s))
+        },
     }
-    out["numbers"] = {lang: e["numbers"] for lang, e in editions.items()}
+    out["numbers"] = {lang: list(e.numbers) for lang, e in editions.items()}
     return out
 
 

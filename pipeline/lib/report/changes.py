@@ -4,13 +4,26 @@ outliers. Reads the previous edition's records (files the publish step wrote); n
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pipeline.lib.ingest.inputs import changed_inputs, table_of, unrecorded_entry
 from pipeline.lib.report import fmt
-from pipeline.lib.report.context import catalog
+from pipeline.lib.report.context import LANGS, catalog
 from pipeline.lib.report.facts import format_fact
+from pipeline.lib.report.records import (
+    ChangedSource,
+    Changes,
+    Fact,
+    HeadlineFact,
+    MovedNumber,
+    ObservationFact,
+    ProjectionFact,
+    ReportContext,
+    RevisedForecast,
+    Source,
+)
 
 LATEST = "latest"  # output/latest: the link the publish step switches to each new edition
 
@@ -37,16 +50,17 @@ CLAIM_FIELD_COLUMNS = {
 }
 
 
-def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str, str]) -> dict[str, Any]:
+def compute_changes(previous: Path | None, ctx: ReportContext, inputs: Mapping[str, str]) -> Changes:
     """Sources changed, numbers moved (old → new in both languages, under their names in each language), forecasts
     revised, vs the previous edition. A number or forecast is listed only where what the reader sees differs: its
     formatted value in either language, or its year."""
     record = read_json(previous / "edition.json") if previous else None
-    old_ctx = read_json(previous / "context.json") if previous else None
-    known = {_outlier_key(a) for a in (old_ctx or {}).get("accepted_outliers", [])}
-    accepted = [a for a in ctx.get("accepted_outliers", []) if _outlier_key(a) not in known]
+    stored = read_json(previous / "context.json") if previous else None
+    old_ctx = ReportContext.from_json(stored) if stored is not None else None
+    known = {a.key() for a in old_ctx.accepted_outliers} if old_ctx else set()
+    accepted = tuple(a for a in ctx.accepted_outliers if a.key() not in known)
     if record is None or old_ctx is None:
-        return {"previous": None, "sources": [], "numbers": [], "forecasts": [], "accepted_outliers": accepted}
+        return Changes(previous=None, accepted_outliers=accepted)
     old_inputs: dict[str, str] = record["inputs"]
     changed = sorted(
         {
@@ -55,97 +69,103 @@ def compute_changes(previous: Path | None, ctx: dict[str, Any], inputs: dict[str
             if not unrecorded_entry(name, old_inputs, inputs)
         }
     )
-    cats = {lang: catalog(lang) for lang in ("zh", "en")}
-    titles = {s["source_id"]: s for s in [*old_ctx.get("sources", []), *ctx["sources"]]}
-    sources = []
-    for sid in changed:
-        row = {
-            "source_id": sid,
-            "change": "added" if sid not in old_inputs else "removed" if sid not in inputs else "changed",
-        }
-        for lang, t in cats.items():
-            row[f"title_{lang}"] = _source_title(sid, titles, lang, t)
-        sources.append(row)
+    cats = {lang: catalog(lang) for lang in LANGS}
+    titles = {s.source_id: s for s in [*old_ctx.sources, *ctx.sources]}
+    sources = tuple(
+        ChangedSource(
+            source_id=sid,
+            change="added" if sid not in old_inputs else "removed" if sid not in inputs else "changed",
+            title_zh=_source_title(sid, titles, "zh", cats["zh"]),
+            title_en=_source_title(sid, titles, "en", cats["en"]),
+        )
+        for sid in changed
+    )
     numbers = []
-    for name, fact in sorted(ctx["facts"].items()):
-        old = old_ctx["facts"].get(name)
+    for name, fact in sorted(ctx.facts.items()):
+        old = old_ctx.facts.get(name)
         if old is None:
             continue
-        row: dict[str, Any] = {"name": name, "old": old["value"], "new": fact["value"]}
-        row |= {"old_year": old.get("year"), "new_year": fact.get("year")}
-        for lang, t in cats.items():
-            row[f"old_{lang}"], row[f"new_{lang}"] = format_fact(old, lang, t), format_fact(fact, lang, t)
-            row[f"item_{lang}"] = fact_name(fact, ctx, lang, t, with_year=row["old_year"] == row["new_year"])
-        if row["old_year"] == row["new_year"] and all(row[f"old_{g}"] == row[f"new_{g}"] for g in cats):
+        shown = {
+            lang: (
+                format_fact(old, lang, t),
+                format_fact(fact, lang, t),
+                fact_name(fact, ctx, lang, t, old.year == fact.year),
+            )
+            for lang, t in cats.items()
+        }
+        if old.year == fact.year and all(shown[g][0] == shown[g][1] for g in cats):
             continue
-        numbers.append(row)
-    old_claims = {h["claim_id"]: h for h in old_ctx.get("headlines", [])}
+        numbers.append(
+            MovedNumber(
+                name=name,
+                old=old.value,
+                new=fact.value,
+                old_year=old.year,
+                new_year=fact.year,
+                **{
+                    f"{key}_{lang}": text
+                    for lang, texts in shown.items()
+                    for key, text in zip(("old", "new", "item"), texts, strict=True)
+                },
+            )
+        )
+    old_claims = {h.claim_id: h for h in old_ctx.headlines}
     forecasts = []
-    for h in ctx["headlines"]:
-        old_h = old_claims.get(h["claim_id"])
+    for h in ctx.headlines:
+        old_h = old_claims.get(h.claim_id)
         if old_h is None:
             continue
-        unit = h.get("unit", "CNY")
-        shown = {
-            (lang, when): fmt.quantity(v, unit, lang) if v is not None else "–"
+        printed = {
+            (lang, when): fmt.quantity(v, h.unit, lang) if v is not None else "–"
             for lang in cats
-            for when, v in (("old", old_h["ours"]), ("new", h["ours"]))
+            for when, v in (("old", old_h.ours), ("new", h.ours))
         }
-        if all(shown[(lang, "old")] == shown[(lang, "new")] for lang in cats):
+        if all(printed[(lang, "old")] == printed[(lang, "new")] for lang in cats):
             continue
         forecasts.append(
-            {
-                "claim_id": h["claim_id"],
-                "old": old_h["ours"],
-                "new": h["ours"],
-                "unit": unit,
-                "text_zh": h["text_zh"],
-                "text_en": h["text_en"],
-                **{f"{when}_{lang}": text for (lang, when), text in shown.items()},
-            }
+            RevisedForecast(
+                claim_id=h.claim_id,
+                old=old_h.ours,
+                new=h.ours,
+                unit=h.unit,
+                text_zh=h.text_zh,
+                text_en=h.text_en,
+                **{f"{when}_{lang}": text for (lang, when), text in printed.items()},
+            )
         )
-    return {
-        "previous": record["edition_id"],
-        "sources": sources,
-        "numbers": numbers,
-        "forecasts": forecasts,
-        "accepted_outliers": accepted,
-    }
+    return Changes(
+        previous=record["edition_id"],
+        sources=sources,
+        numbers=tuple(numbers),
+        forecasts=tuple(forecasts),
+        accepted_outliers=accepted,
+    )
 
 
-def _source_title(sid: str, titles: dict[str, dict[str, Any]], lang: str, t: dict[str, Any]) -> str:
+def _source_title(sid: str, titles: Mapping[str, Source], lang: str, t: Mapping[str, Any]) -> str:
     """A changed input as readers know it: its table's title, or the catalogue's name for a catalogue file."""
     if sid in titles:
-        return titles[sid][f"title_{lang}"]
+        return titles[sid].title(lang)
     return t["catalogues"].get(sid.removeprefix("catalog:"), t["catalogues"]["other"])
 
 
-def fact_name(fact: dict[str, Any], ctx: dict[str, Any], lang: str, t: dict[str, Any], with_year: bool = True) -> str:
+def fact_name(fact: Fact, ctx: ReportContext, lang: str, t: Mapping[str, Any], with_year: bool = True) -> str:
     """A number of the prose under its name in `lang`: series, geography, segment and year for an observation
     ('云计算市场规模（中国，2022年）'), the claim for a headline, series and scenario for a projection."""
-    labels = ctx["labels"]
-
-    def label(kind: str, code: str | None) -> str | None:
-        return labels.get(f"{kind}:{code}", {}).get(lang) if code else None
-
-    if "claim" in fact:
-        claim = next((h for h in ctx["headlines"] if h["claim_id"] == fact["claim"]), None)
-        what = claim[f"text_{lang}"] if claim else t["columns"]["claim"]
-        detail = [t["columns"][CLAIM_FIELD_COLUMNS[fact["field"]]]]
+    if isinstance(fact, HeadlineFact):
+        claim = next((h for h in ctx.headlines if h.claim_id == fact.claim), None)
+        what = claim.text(lang) if claim else t["columns"]["claim"]
+        detail = [t["columns"][CLAIM_FIELD_COLUMNS[fact.field]]]
     else:
-        what = label("series", fact.get("series_id")) or t["columns"]["kind_number"]
-        detail = [label("geography", fact.get("geography"))]
-        if fact.get("segment") not in (None, "total"):
-            detail.append(label("segment", fact["segment"]))
-        if "scenario" in fact:
-            detail.append(t["scenario_names"][fact["scenario"]])
-            if fact.get("field") == "rate":
+        what = ctx.label("series", fact.series_id, lang) or t["columns"]["kind_number"]
+        detail = [ctx.label("geography", fact.geography, lang)]
+        if isinstance(fact, ObservationFact) and fact.segment not in (None, "total"):
+            detail.append(ctx.label("segment", fact.segment, lang))
+        if isinstance(fact, ProjectionFact):
+            detail.append(t["scenario_names"][fact.scenario])
+            if fact.field == "rate":
                 detail.append(t["columns"]["annual_growth"])
         if with_year:
-            detail.append(t["year_word"].format(year=fact["year"]))
+            detail.append(t["year_word"].format(year=fact.year))
     inner = ("，" if lang == "zh" else ", ").join(d for d in detail if d)
     return f"{what}（{inner}）" if lang == "zh" else f"{what} ({inner})"
-
-
-def _outlier_key(row: dict[str, Any]) -> tuple:
-    return tuple(row.get(k) for k in ("source_id", "series_id", "geography", "segment", "year", "reason"))

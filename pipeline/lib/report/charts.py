@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipeline.config import templates_dir
 from pipeline.lib.report.context import LANGS
+from pipeline.lib.report.records import FigureData
 
 if TYPE_CHECKING:
     from pipeline.lib.report.workers import RenderWorkers
@@ -27,10 +28,10 @@ def png_paths(chart_dir: Path, figure_id: str) -> dict[str, Path]:
     return {lang: chart_dir / f"{figure_id}_{lang}.png" for lang in LANGS}
 
 
-def chart_digest(data: dict[str, Any], module_file: Path) -> str:
+def chart_digest(data: FigureData, module_file: Path) -> str:
     """Hash of what a chart is drawn from: its data, its module, the shared chart code and the string catalogue.
     Unchanged → the PNGs of the previous build are reused (a one-table refresh redraws only what moved)."""
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode())
+    digest = hashlib.sha256(json.dumps(data.to_json(), sort_keys=True, default=str).encode())
     for path in sorted(
         {
             module_file,
@@ -91,7 +92,7 @@ def warm_up() -> None:
     plt.close(fig)
 
 
-def draw_jobs(jobs: list[tuple[str, dict[str, Any], str, str]]) -> list[str]:
+def draw_jobs(jobs: list[tuple[str, FigureData, str, str]]) -> list[str]:
     """Draw (figure id, data, lang, PNG path) jobs one after the other in this process, each labelled on the chart
     if its data holds analyst assumptions; return the paths."""
     from pipeline.lib.report import style
@@ -105,7 +106,7 @@ def draw_jobs(jobs: list[tuple[str, dict[str, Any], str, str]]) -> list[str]:
 
 
 def draw_charts(
-    figures: dict[str, dict[str, Any]], digests: dict[str, str], chart_dir: Path, workers: RenderWorkers | None = None
+    figures: dict[str, FigureData], digests: dict[str, str], chart_dir: Path, workers: RenderWorkers | None = None
 ) -> None:
     """Draw both languages of every figure in `figures` ({id: data}), in `workers` if given; stamp each with its
     digest once drawn."""

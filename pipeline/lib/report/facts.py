@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
@@ -9,11 +10,12 @@ from pipeline.lib import yamlio
 from pipeline.lib.db import record
 from pipeline.lib.ingest.units import parse_unit
 from pipeline.lib.report import fmt
+from pipeline.lib.report.records import Fact, HeadlineFact, ObservationFact, ProjectionFact
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
     import duckdb
 
-FORECAST_SOURCES = ["forecast_assumptions", "forecast_claims"]
+FORECAST_SOURCES = ("forecast_assumptions", "forecast_claims")
 
 
 def fact_specs() -> dict[str, dict[str, Any]]:
@@ -48,14 +50,12 @@ def _has_actual(con: duckdb.DuckDBPyConnection, spec: dict, year: int) -> bool:
     )
 
 
-def _observation(
-    con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
+def _observation(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict[str, Fact]) -> ObservationFact:
     """One observation. `year: latest` takes the latest actual; `same_year_as: <fact>` the year of that fact
     where this series has an actual then, else its own latest actual (the prose then states its year)."""
     year = spec.get("year")
     if "same_year_as" in spec:
-        anchor = facts[spec["same_year_as"]]["year"]
+        anchor = facts[spec["same_year_as"]].year
         year = anchor if _has_actual(con, spec, anchor) else _latest_actual_year(con, spec)
     elif year == "latest":
         year = _latest_actual_year(con, spec)
@@ -66,17 +66,15 @@ def _observation(
         "WHERE series_id = ? AND geography = ? AND segment = ? AND year = ?",
         [spec["series"], spec.get("geography", "CN"), spec.get("segment", "total"), spec["year"]],
     )
-    fact = record(cur)
-    if fact is None:
+    row = record(cur)
+    if row is None:
         raise KeyError(f"fact {name!r}: no observation {spec}")
-    fact["status"] = "forecast" if fact.pop("is_outlook") and fact["status"] == "solid" else fact["status"]
-    fact["source_ids"] = [fact.pop("source_id")]
-    if "same_year_as" in spec:
-        fact["same_year_as"] = spec["same_year_as"]
-    return fact
+    row["status"] = "forecast" if row.pop("is_outlook") and row["status"] == "solid" else row["status"]
+    row["source_ids"] = (row.pop("source_id"),)
+    return ObservationFact(**row, same_year_as=spec.get("same_year_as"), format=spec.get("format"))
 
 
-def _headline(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict[str, Any]) -> dict[str, Any]:
+def _headline(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict[str, Fact]) -> HeadlineFact:
     """A field of one evaluated claim: `ours`/`claimed` (amounts), `implied_cagr`/`needed_cagr`/`historical_cagr`
     (rates) or `assessment` (the verdict with its gap, worded per language)."""
     cur = con.execute(
@@ -94,22 +92,28 @@ def _headline(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict
         ).fetchall()
     ] or [h["target"]]
     field = spec["field"]
-    common = {"year": h["year"], "source_ids": FORECAST_SOURCES, "claim": spec["claim"], "field": field}
+    common = {
+        "year": h["year"],
+        "source_ids": FORECAST_SOURCES,
+        "claim": spec["claim"],
+        "field": field,
+        "format": spec.get("format"),
+    }
     if field.endswith("_cagr"):
-        return {"value": h[field], "unit": "rate", "status": "forecast", **common}
+        return HeadlineFact(value=h[field], unit="rate", status="forecast", **common)
     if field == "assessment":
-        return {"value": h["gap"], "unit": "assessment", "verdict": h["verdict"], "status": "forecast", **common}
+        return HeadlineFact(value=h["gap"], unit="assessment", verdict=h["verdict"], status="forecast", **common)
     if field == "ours" and h["ours"] is None:
         raise KeyError(f"fact {name!r}: claim {spec['claim']!r} has no base-scenario value (not assessed)")
-    return {
-        "value": h["ours"] if field == "ours" else h["claimed"],
-        "unit": _series_unit(con, members[0]),
-        "status": "forecast" if field == "ours" else "seed",
+    return HeadlineFact(
+        value=h["ours"] if field == "ours" else h["claimed"],
+        unit=_series_unit(con, members[0]),
+        status="forecast" if field == "ours" else "seed",
         **common,
-    }
+    )
 
 
-def _projection(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict[str, Any]) -> dict[str, Any]:
+def _projection(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: dict[str, Fact]) -> ProjectionFact:
     row = con.execute(
         "SELECT value, rate, year FROM forecast.projections WHERE series_id = ? AND scenario = ? AND "
         "year = ? AND geography = ?",
@@ -118,43 +122,31 @@ def _projection(con: duckdb.DuckDBPyConnection, name: str, spec: dict, facts: di
     if row is None:
         raise KeyError(f"fact {name!r}: no projection {spec}")
     value, rate, year = row
-    where = {
-        "series_id": spec["series"],
-        "geography": spec.get("geography", "CN"),
-        "scenario": spec.get("scenario", "base"),
-    }
-    if spec.get("field") == "rate":
-        return {
-            "value": rate,
-            "unit": "rate",
-            "year": year,
-            "status": "forecast",
-            "source_ids": FORECAST_SOURCES,
-            "field": "rate",
-            **where,
-        }
-    return {
-        "value": value,
-        "unit": _series_unit(con, spec["series"]),
-        "year": year,
-        "status": "forecast",
-        "source_ids": FORECAST_SOURCES,
-        **where,
-    }
+    of_rate = spec.get("field") == "rate"
+    return ProjectionFact(
+        value=rate if of_rate else value,
+        unit="rate" if of_rate else _series_unit(con, spec["series"]),
+        year=year,
+        status="forecast",
+        source_ids=FORECAST_SOURCES,
+        field="rate" if of_rate else None,
+        series_id=spec["series"],
+        geography=spec.get("geography", "CN"),
+        scenario=spec.get("scenario", "base"),
+        format=spec.get("format"),
+    )
 
 
-def resolve_facts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+def resolve_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Fact]:
     """Every fact of facts.yaml with its value (canonical units), year, status and sources."""
     kinds = {"observation": _observation, "headline": _headline, "projection": _projection}
-    facts: dict[str, dict[str, Any]] = {}
+    facts: dict[str, Fact] = {}
     for name, spec in fact_specs().items():
         facts[name] = kinds[spec.get("kind", "observation")](con, name, spec, facts)
-        if "format" in spec:
-            facts[name]["format"] = spec["format"]
     return facts
 
 
-def _qualified(text: str, qualifier: str | None, lang: str, t: dict[str, Any]) -> str:
+def _qualified(text: str, qualifier: str | None, lang: str, t: Mapping[str, Any]) -> str:
     """`text` with its published qualifier (超 / 约 / 以上 ...) in `lang`'s words: '超1.5万亿元', 'over RMB 1.5 tn'."""
     if not qualifier:
         return text
@@ -166,36 +158,40 @@ def _qualified(text: str, qualifier: str | None, lang: str, t: dict[str, Any]) -
     return f"{word} {text}" if word else text
 
 
-def _is_range(fact: dict[str, Any]) -> bool:
-    low, high = fact.get("value_low"), fact.get("value_high")
+def _is_range(fact: Fact) -> bool:
+    if not isinstance(fact, ObservationFact):
+        return False
+    low, high = fact.value_low, fact.value_high
     return low is not None and high is not None and abs(high - low) > 1e-12 * max(abs(high), 1)
 
 
-def format_fact(fact: dict[str, Any], lang: str, t: dict[str, Any]) -> str:
+def format_fact(fact: Fact, lang: str, t: Mapping[str, Any]) -> str:
     """The fact as the prose shows it in `lang`: qualifier, range, original currency where it is not CNY, and
     '(analyst assumption)' where the value is one."""
-    text = _qualified(_value_text(fact, lang, t), fact.get("qualifier"), lang, t)
-    if fact.get("status") == "assumption":
+    qualifier = fact.qualifier if isinstance(fact, ObservationFact) else None
+    text = _qualified(_value_text(fact, lang, t), qualifier, lang, t)
+    if fact.status == "assumption":
         text += t["assumption_aside"]
     return text
 
 
-def _value_text(fact: dict[str, Any], lang: str, t: dict[str, Any]) -> str:
-    unit = fact["unit"]
+def _value_text(fact: Fact, lang: str, t: Mapping[str, Any]) -> str:
+    unit = fact.unit
     if unit == "rate":
-        return fmt.percent(fact["value"], lang) if fact["value"] is not None else t["verdicts"]["no_rate"]
-    if unit == "assessment":
-        gap = "" if fact["value"] is None else fmt.percent(abs(fact["value"]), lang)
-        return t["verdicts"][fact["verdict"]].format(gap=gap)
-    if fact.get("format") == "plain":
-        return fmt.number(fact["value"], lang, "#,##0.##")
-    ends = (fact["value_low"], fact["value_high"]) if _is_range(fact) else (fact["value"],)
-    if unit == "years" and fact.get("unit_orig") in ("月", "个月"):
+        return fmt.percent(fact.value, lang) if fact.value is not None else t["verdicts"]["no_rate"]
+    if isinstance(fact, HeadlineFact) and unit == "assessment":
+        gap = "" if fact.value is None else fmt.percent(abs(fact.value), lang)
+        return t["verdicts"][fact.verdict].format(gap=gap)
+    if fact.format == "plain":
+        return fmt.number(fact.value, lang, "#,##0.##")
+    ends = (fact.value_low, fact.value_high) if _is_range(fact) else (fact.value,)
+    observed = isinstance(fact, ObservationFact)
+    if unit == "years" and observed and fact.unit_orig in ("月", "个月"):
         return fmt.join_range(*(fmt.duration(v, lang, t["units"], months=True) for v in ends))
     text = fmt.join_range(*(fmt.quantity(v, unit, lang, t["units"]) for v in ends))
-    currency = fact.get("currency_orig")
+    currency = fact.currency_orig if observed else None
     if unit == "CNY" and currency not in (None, "CNY"):
-        original = fmt.money(fact["value_orig"] * parse_unit(fact["unit_orig"]).factor, lang, currency)
+        original = fmt.money(fact.value_orig * parse_unit(fact.unit_orig).factor, lang, currency)
         approx = "约" if lang == "zh" else "about "
         return f"{original}（{approx}{text}）" if lang == "zh" else f"{original} ({approx}{text})"
     return text

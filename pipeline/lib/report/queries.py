@@ -40,8 +40,8 @@ def sources(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None) -> lis
     )
     params: list = []
     if ids is not None:
-        sql += f" WHERE source_id IN ({', '.join('?' * len(ids))})"
-        params = list(ids)
+        sql += " WHERE list_contains(?, source_id)"
+        params = [list(ids)]
     from pipeline.lib.db import fetch_records  # here: importing db imports duckdb
 
     return fetch_records(con, sql + " ORDER BY source_id", params)

@@ -19,15 +19,16 @@ import jinja2
 
 from pipeline.config import templates_dir
 from pipeline.lib.fonts import missing_glyphs
+from pipeline.lib.report.records import EditionView
 from pipeline.lib.report.style import MissingGlyphError
 
 
-def html_for(view: dict[str, Any]) -> str:
+def html_for(view: EditionView) -> str:
     """Render the edition's HTML from report_templates/report.html.j2."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()), autoescape=True, undefined=jinja2.StrictUndefined
     )
-    return env.get_template("report.html.j2").render(**view)
+    return env.get_template("report.html.j2").render(**view.template_values())
 
 
 class GlyphWarnings(logging.Handler):

@@ -13,7 +13,9 @@ instead, with widths from here, computed the same way in character cells (a Chin
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from collections.abc import Sequence
+
+from pipeline.lib.report.records import Cell
 
 TEXT_CAP = 48  # character cells: a column of longer text wraps
 WORD_CAP = 24  # a longer unbroken token may break anywhere (`overflow-wrap: anywhere` in report.css)
@@ -34,12 +36,12 @@ def _unbreakable(text: str) -> int:
     return min(max(widths, default=0), WORD_CAP)
 
 
-def column_widths(header: list[str], rows: list[list[dict[str, Any]]], table_class: str = "") -> list[float]:
-    """Percent width of each column (summing to ~100) for a header and rows of {"text", "num"} cells."""
+def column_widths(header: Sequence[str], rows: Sequence[Sequence[Cell]], table_class: str = "") -> list[float]:
+    """Percent width of each column (summing to ~100) for a header and rows of cells."""
     minimum, wanted = [], []
     for i, head in enumerate(header):
-        cells = [row[i]["text"] for row in rows if i < len(row) and row[i]["text"]]
-        numeric = bool(cells) and all(row[i]["num"] for row in rows if i < len(row) and row[i]["text"])
+        cells = [row[i].text for row in rows if i < len(row) and row[i].text]
+        numeric = bool(cells) and all(row[i].num for row in rows if i < len(row) and row[i].text)
         least = max([_unbreakable(head)] + [text_width(c) if numeric else _unbreakable(c) for c in cells]) + PADDING
         minimum.append(least)
         wanted.append(max(least, max((min(text_width(c), TEXT_CAP) for c in cells), default=0) + PADDING))

@@ -186,7 +186,7 @@ class RenderWorkers:
                 future.result()
         return answers
 
-    def draw(self, jobs: list[tuple[str, dict[str, Any], str, str]]) -> None:
+    def draw(self, jobs: list[tuple[str, Any, str, str]]) -> None:
         """Draw chart jobs (figure id, data, lang, PNG path), split evenly over the workers."""
         count = min(len(self._workers), len(jobs))
         self.run([(DRAW, (jobs[i::count],)) for i in range(count)])

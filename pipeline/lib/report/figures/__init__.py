@@ -1,19 +1,14 @@
-"""The report's figures, one module per figure, in report order.
+"""The report's figures in report order: one registry (`FIGURES`) of `Figure`s (`base.py`), each defined by one
+module of this package (`FIGURE` at its end).
 
-Every module exposes
-    ID: str                      the figure id (key of FIGURES and of report_templates/i18n/figures.yaml)
-    KIND: str                    "chart" or "table"
-    query(con) -> dict           everything the figure shows, JSON-serialisable, canonical units, with
-                                 "source_ids" (core.sources ids of every value shown) and "flagged" (any value
-                                 approximate / derived / seed-only / assumption / forecast)
-    draw(data, lang, path) -> Path                      charts: a PNG via style.setup()/style.save()
-    rows(data, lang) -> {"header": [...], "rows": [[{"text", "num", "flag"}, ...], ...]}   tables
+A module's query returns everything the figure shows, JSON-serialisable, in canonical units, with "id",
+"source_ids" (core.sources ids of every value shown) and "flagged" (any value approximate / derived / seed-only /
+assumption / forecast); a chart's `draw(data, lang, path)` writes a PNG via style.setup()/style.save(), a table's
+`rows(data, lang)` returns {"header": [...], "rows": [[{"text", "num", "flag"}, ...], ...]}.
 Strings (caption titles, axis and legend words) come from figures.yaml: see `title()` and `catalogue()`.
 """
 
 from __future__ import annotations
-
-from types import ModuleType
 
 from pipeline.lib.report.figures import (
     autonomous_tops,
@@ -34,9 +29,10 @@ from pipeline.lib.report.figures import (
     sensitivity,
 )
 from pipeline.lib.report.figures._common import catalogue, catalogue_path, entry, text
+from pipeline.lib.report.figures.base import Figure
 
-FIGURES: dict[str, ModuleType] = {
-    m.ID: m
+FIGURES: dict[str, Figure] = {
+    m.FIGURE.id: m.FIGURE
     for m in (
         fig03,
         fig07,
@@ -63,4 +59,9 @@ def title(fig_id: str, lang: str) -> str:
     return text(fig_id, "title", lang)
 
 
-__all__ = ["FIGURES", "catalogue", "catalogue_path", "entry", "text", "title"]
+def charts() -> dict[str, Figure]:
+    """The figures drawn as charts (tables are laid out in the PDF), in report order."""
+    return {fid: f for fid, f in FIGURES.items() if f.kind == "chart"}
+
+
+__all__ = ["FIGURES", "Figure", "catalogue", "catalogue_path", "charts", "entry", "text", "title"]

@@ -12,37 +12,26 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import templates_dir
 from pipeline.lib import yamlio
+from pipeline.lib.db import fetch_records
 from pipeline.lib.ingest.manifest import NOT_ACTUAL_STATUSES
 from pipeline.lib.report import fmt, style
+from pipeline.lib.report.records import FigureData
 from pipeline.lib.report.statuses import statuses
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
     import duckdb
 
 FLAG_STATUSES = ("approximate", "derived", "seed", "assumption", "estimate", "forecast")
-OBS_COLUMNS = (
-    "series_id",
-    "geography",
-    "segment",
-    "year",
-    "value",
-    "value_low",
-    "value_high",
-    "unit",
-    "quantity",
-    "value_orig",
-    "unit_orig",
-    "currency_orig",
-    "value_text",
-    "qualifier",
-    "source_id",
-    "status",
-    "is_outlook",
-    "fx_rate",
-    "fx_year",
-    "fx_source_id",
-    "fx_basis",
-)
+_OBSERVATIONS = """
+    SELECT series_id, geography, segment, year, value, value_low, value_high, unit, quantity, value_orig, unit_orig,
+           currency_orig, value_text, qualifier, source_id, status, is_outlook, fx_rate, fx_year, fx_source_id,
+           fx_basis
+    FROM core.observations_latest
+    WHERE series_id = $series
+      AND ($geography::VARCHAR IS NULL OR geography = $geography)
+      AND ($segment::VARCHAR IS NULL OR segment = $segment)
+      AND ($outlook::BOOLEAN IS NULL OR is_outlook = $outlook)
+    ORDER BY geography, segment, year"""
 FORECAST_SOURCE = "forecast_assumptions"
 CLAIMS_SOURCE = "forecast_claims"
 AGGREGATES_SOURCE = "forecast_aggregates"
@@ -143,19 +132,10 @@ def observations(
     segment: str | None = None,
     outlook: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of core.observations_latest (canonical units) with a `mark` key, ordered by geography, segment, year."""
-    sql = f"SELECT {', '.join(OBS_COLUMNS)} FROM core.observations_latest WHERE series_id = ?"
-    params: list[Any] = [series_id]
-    for column, value in (("geography", geography), ("segment", segment)):
-        if value is not None:
-            sql += f" AND {column} = ?"
-            params.append(value)
-    if outlook is not None:
-        sql += " AND is_outlook" if outlook else " AND NOT is_outlook"
-    rows = [
-        clean(dict(zip(OBS_COLUMNS, r, strict=True)))
-        for r in con.execute(sql + " ORDER BY geography, segment, year", params).fetchall()
-    ]
+    """Rows of core.observations_latest (canonical units) with a `mark` key, ordered by geography, segment, year;
+    a filter left None is not applied."""
+    params = {"series": series_id, "geography": geography, "segment": segment, "outlook": outlook}
+    rows = [clean(r) for r in fetch_records(con, _OBSERVATIONS, params)]
     for r in rows:
         r["mark"] = mark_of(r)
     return rows
@@ -220,18 +200,17 @@ def projection_sources(series: list[dict[str, Any]]) -> list[str]:
 
 def headlines(con: duckdb.DuckDBPyConnection, target: str) -> list[dict[str, Any]]:
     """Rows of forecast.headlines for one target (a series or an aggregate), by year."""
-    cur = con.execute("SELECT * FROM forecast.headlines WHERE target = ? ORDER BY year", [target])
-    cols = [d[0] for d in cur.description]
-    return [clean(dict(zip(cols, r, strict=True))) for r in cur.fetchall()]
+    rows = fetch_records(con, "SELECT * FROM forecast.headlines WHERE target = ? ORDER BY year", [target])
+    return [clean(r) for r in rows]
 
 
 # --- what the data is ------------------------------------------------------------------------------------------
 
 
-def assumption_label(data: dict[str, Any], lang: str) -> str | None:
+def assumption_label(data: FigureData, lang: str) -> str | None:
     """The label a chart of analyst-assumed values carries on itself ('分析师假设' when every value is one, '含分析师
     假设' when some are), from the statuses in its data; None when none is."""
-    found = statuses(data)
+    found = statuses(data.body)
     assumed = found.count("assumption")
     if not assumed:
         return None

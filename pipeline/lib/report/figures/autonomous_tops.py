@@ -10,14 +10,9 @@ import duckdb
 
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "autonomous_tops"
-KIND = "chart"
-SUBJECT = "autonomous_driving_tops"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = None  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("text_nev_auto",)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "autonomous_driving_chip_compute"
 
 
@@ -75,3 +70,6 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     if marks - {None}:
         c.legend(ax, c.legend_marks(lang, marks, color=style.PALETTE[0]), loc="upper right")
     return style.save(fig, path)
+
+
+FIGURE = chart(ID, __doc__, __file__, query, draw, subject="autonomous_driving_tops", datasets=("text_nev_auto",))

@@ -10,20 +10,9 @@ import duckdb
 
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "backtest"
-KIND = "chart"
-SUBJECT = "forecast_backtest"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = None  # figure number in the seed report
-DATASETS: tuple[str, ...] = (
-    "caict_digital_economy_2023",
-    "fig11_market_history_derived",
-    "fig11_market_size",
-    "gdp_caict_basis",
-    "text_digital_economy",
-)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ("backtest",)  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 
 
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -117,3 +106,21 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     ]
     c.legend(ax, handles, loc="upper right")
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="forecast_backtest",
+    datasets=(
+        "caict_digital_economy_2023",
+        "fig11_market_history_derived",
+        "fig11_market_size",
+        "gdp_caict_basis",
+        "text_digital_economy",
+    ),
+    forecasts=("backtest",),
+)

@@ -10,14 +10,9 @@ import duckdb
 
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "dc_energy"
-KIND = "chart"
-SUBJECT = "data_centre_energy"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = None  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("text_data_centre",)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ("projections", "assumptions")  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "dc_energy_consumption"
 
 
@@ -46,3 +41,15 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     ax.set_ylabel(c.text(ID, "axis", lang))
     c.legend(ax, handles, loc="upper left")
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="data_centre_energy",
+    datasets=("text_data_centre",),
+    forecasts=("projections", "assumptions"),
+)

@@ -10,14 +10,9 @@ import duckdb
 
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "digital_economy"
-KIND = "chart"
-SUBJECT = "digital_economy"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = None  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("caict_digital_economy_2023", "text_digital_economy")  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ("projections", "assumptions")  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "digital_economy_size"
 
 
@@ -43,3 +38,15 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     ax.set_ylabel(c.text(ID, "axis", lang))
     c.legend(ax, handles, loc="upper left")
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="digital_economy",
+    datasets=("caict_digital_economy_2023", "text_digital_economy"),
+    forecasts=("projections", "assumptions"),
+)

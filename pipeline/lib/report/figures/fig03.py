@@ -9,14 +9,9 @@ import duckdb
 
 from pipeline.lib.report import fmt, style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "fig03"
-KIND = "chart"
-SUBJECT = "time_to_100m_users"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = 3  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("fig03_time_to_100m_users",)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "time_to_100m_users"
 
 
@@ -71,3 +66,15 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     handles += c.legend_marks(lang, {i["mark"] for i in items}, color=style.PALETTE[0])
     c.legend(ax, handles, loc="center right")
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="time_to_100m_users",
+    seed_figure=3,
+    datasets=("fig03_time_to_100m_users",),
+)

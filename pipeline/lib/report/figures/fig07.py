@@ -10,14 +10,9 @@ import duckdb
 from pipeline.lib.ingest.units import parse_unit
 from pipeline.lib.report import fmt, style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "fig07"
-KIND = "chart"
-SUBJECT = "national_investment_plans"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = 7  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("fig07_national_investment_plans",)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = "investment_plan"
 PUBLISHED = "published_rmb"  # core.observations.fx_basis of an RMB amount given by the publisher itself
 
@@ -115,3 +110,16 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     if marks - {None}:
         c.legend(ax, c.legend_marks(lang, marks, color=style.PALETTE[0]), loc="lower right")
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="national_investment_plans",
+    seed_figure=7,
+    datasets=("fig07_national_investment_plans",),
+    note=note,
+)

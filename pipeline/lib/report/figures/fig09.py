@@ -10,29 +10,24 @@ from typing import Any
 
 import duckdb
 
+from pipeline.lib.db import fetch_records
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "fig09"
-KIND = "chart"
-SUBJECT = "global_compute_by_region"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = 9  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("fig09_global_compute_by_region",)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 CAPACITY, SHARE = "compute_capacity", "compute_share"
 WORLD, TOTAL = "GLOBAL", "total"
 
 
 def _shares(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Regional shares (latest vintage) with the citation they come from (table and row source) and vintage."""
-    cols = ("geography", "year", "value", "status", "source_id", "source_note", "vintage")
-    rows = con.execute(
-        f"SELECT {', '.join(cols)} FROM core.observations_latest "
+    return fetch_records(
+        con,
+        "SELECT geography, year, value, status, source_id, source_note, vintage FROM core.observations_latest "
         "WHERE series_id = ? AND segment = ? AND geography <> ? ORDER BY geography, year",
         [SHARE, TOTAL, WORLD],
-    ).fetchall()
-    return [dict(zip(cols, r, strict=True)) for r in rows]
+    )
 
 
 def share_basis(shares: list[dict[str, Any]], year: int) -> tuple[str, str | None] | None:
@@ -186,3 +181,16 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         handles.append(c.bar_patch("derived", "\n".join(notes)))
     c.legend(ax, handles, loc="upper right")
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="global_compute_by_region",
+    seed_figure=9,
+    datasets=("fig09_global_compute_by_region",),
+    note=note,
+)

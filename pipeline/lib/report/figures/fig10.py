@@ -10,14 +10,9 @@ import duckdb
 
 from pipeline.lib.report import fmt, style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "fig10"
-KIND = "chart"
-SUBJECT = "compute_by_type_cn_us"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = 10  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("fig10_compute_by_type_2021",)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 CAPACITY, SHARE, RATIO = "compute_capacity", "compute_share", "intelligent_compute_ratio_cn_us"
 WORLD, TOTAL = "GLOBAL", "total"
 
@@ -121,3 +116,15 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         ours = fmt.quantity(r["derived_value"], r["seed_unit"], lang)
         fig.text(0.0, -0.09, c.text(ID, "ratio_note", lang, seed=seed, ours=ours), fontsize=7.2, ha="left", va="top")
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="compute_by_type_cn_us",
+    seed_figure=10,
+    datasets=("fig10_compute_by_type_2021",),
+)

@@ -10,14 +10,9 @@ import duckdb
 
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "fig11"
-KIND = "chart"
-SUBJECT = "market_size_dc_cloud_ai"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = 11  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("fig11_market_size", "fig11_market_history_derived")  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ("projections", "assumptions", "aggregates")  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 AGGREGATE = "dc_cloud_ai"
 
 
@@ -53,3 +48,16 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     ax.set_ylabel(c.text(ID, "axis", lang))
     c.legend(ax, handles, loc="upper left", ncols=2)
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="market_size_dc_cloud_ai",
+    seed_figure=11,
+    datasets=("fig11_market_size", "fig11_market_history_derived"),
+    forecasts=("projections", "assumptions", "aggregates"),
+)

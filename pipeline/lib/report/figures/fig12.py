@@ -10,14 +10,9 @@ import duckdb
 
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "fig12"
-KIND = "chart"
-SUBJECT = "core_related_industry"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = 12  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("fig12_core_related_industry",)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ("projections", "assumptions", "headlines")  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SERIES = ("core_industry", "related_industry")
 CLAIM_X = 1.45  # the claim marker sits right of the projection bar
 
@@ -171,3 +166,16 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     fig.tight_layout(w_pad=2.0)
     c.legend(fig, handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), ncols=2)
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="core_related_industry",
+    seed_figure=12,
+    datasets=("fig12_core_related_industry",),
+    forecasts=("projections", "assumptions", "headlines"),
+)

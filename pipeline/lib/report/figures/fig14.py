@@ -7,10 +7,11 @@ from typing import Any
 
 import duckdb
 
+from pipeline.lib.db import ident, table_name
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import table
 
 ID = "fig14"
-KIND = "table"
 SERIES = {"servers": "compute_service_servers", "racks": "compute_service_racks"}
 SHEET = "fig14_compute_servers"  # the sheet whose row order and provider types the table follows
 TYPE_COL, PROVIDER_COL = "算力提供方式", "算力提供方"
@@ -20,7 +21,8 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """One row per provider (source sheet order) with its type and each measure's value, bounds and text."""
     seg = c.names(con, "segment")
     by_name = {v["zh"]: k for k, v in seg.items()}
-    sheet = con.execute(f'SELECT "{TYPE_COL}", "{PROVIDER_COL}" FROM raw.{SHEET} ORDER BY _row').fetchall()
+    columns, table = f"{ident(TYPE_COL)}, {ident(PROVIDER_COL)}", table_name("raw", SHEET)
+    sheet = con.execute(f"SELECT {columns} FROM {table} ORDER BY _row").fetchall()  # noqa: S608 - identifiers only, quoted
     values = {m: {r["segment"]: r for r in c.observations(con, sid)} for m, sid in SERIES.items()}
     rows, ids = [], set()
     for type_zh, provider_zh in sheet:
@@ -92,3 +94,6 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, Any]:
             ]
         )
     return {"header": header, "rows": out}
+
+
+FIGURE = table(ID, __doc__, __file__, query, rows)

@@ -6,23 +6,23 @@ from typing import Any
 
 import duckdb
 
+from pipeline.lib.db import fetch_records, table_name
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import table
 
 ID = "fig15"
-KIND = "table"
 SOURCE = "fig15_evaluation_framework"
 
 
 def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The indicators in the source's order, bilingual."""
-    cur = con.execute(
-        f'SELECT "order", indicator_code, dimension_code, dimension_zh, dimension_en, level1_code, '
-        f"level1_zh, level1_en, level2_zh, level2_en FROM raw.{SOURCE} ORDER BY _row"
+    rows = fetch_records(
+        con,
+        'SELECT "order", indicator_code, dimension_code, dimension_zh, dimension_en, level1_code, level1_zh, '  # noqa: S608 - the table name is the only part spliced in, quoted by table_name
+        f"level1_en, level2_zh, level2_en FROM {table_name('raw', SOURCE)} ORDER BY _row",
     )
-    cols = [d[0] for d in cur.description]
     items = []
-    for r in cur.fetchall():
-        d = dict(zip(cols, r, strict=True))
+    for d in rows:
         items.append(
             {
                 "order": int(d["order"]),
@@ -57,3 +57,6 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, Any]:
             ]
         )
     return {"header": header, "rows": out, "class": "small"}
+
+
+FIGURE = table(ID, __doc__, __file__, query, rows)

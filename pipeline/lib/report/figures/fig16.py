@@ -12,14 +12,9 @@ import duckdb
 from pipeline.lib.ingest.units import parse_unit
 from pipeline.lib.report import fmt, style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "fig16"
-KIND = "chart"
-SUBJECT = "industry_it_spending"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = 16  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("fig16_it_spending_public", "fig17_industry_assumptions")  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 SIZE, GROWTH = "industry_it_spending_relative_size", "industry_it_spending_growth"
 PUBLIC_SPEND, PUBLIC_GROWTH = "it_spending", "it_spending_growth"
 WORLD, TOTAL = "GLOBAL", "total"
@@ -149,3 +144,15 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         )
         fig.text(0.0, -0.01, note, fontsize=6.8, ha="left", va="top", color=c.DARK)
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="industry_it_spending",
+    seed_figure=16,
+    datasets=("fig16_it_spending_public", "fig17_industry_assumptions"),
+)

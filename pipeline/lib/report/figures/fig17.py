@@ -9,16 +9,12 @@ from typing import Any
 
 import duckdb
 
+from pipeline.lib.db import table_name
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "fig17"
-KIND = "chart"
-SUBJECT = "industry_demand_quadrant"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = 17  # figure number in the seed report
-DATASETS: tuple[str, ...] = ("fig17_industry_assumptions",)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ()  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ("fig17_industry_classes",)  # raw.<id> reference tables the query reads
 X, Y, SIZE = "inclusive_demand_score", "intelligent_demand_score", "industry_it_spending_relative_size"
 CLASSES = "fig17_industry_classes"
 HIGH = ("高", "high")
@@ -39,7 +35,8 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     classes = {
         code: {"zh": czh, "en": cen, "pu_high": _high(pu), "hui_high": _high(hui)}
         for code, czh, cen, pu, hui in con.execute(
-            f"SELECT industry_code, class_zh, class_en, pu_level, hui_level FROM raw.{CLASSES} ORDER BY _row"
+            "SELECT industry_code, class_zh, class_en, pu_level, hui_level "  # noqa: S608 - the table name is the only part spliced in, quoted by table_name
+            f"FROM {table_name('raw', CLASSES)} ORDER BY _row"
         ).fetchall()
     }
     items = []
@@ -148,3 +145,16 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     handles = [c.bubble_handle(ax, c.text(ID, "legend.assumption", lang), "assumption")]
     c.legend(ax, handles, loc="upper left", bbox_to_anchor=(0.0, -0.13))
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="industry_demand_quadrant",
+    seed_figure=17,
+    datasets=("fig17_industry_assumptions",),
+    raw_tables=("fig17_industry_classes",),
+)

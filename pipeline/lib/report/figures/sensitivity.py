@@ -11,22 +11,9 @@ import numpy as np
 
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import chart
 
 ID = "sensitivity"
-KIND = "chart"
-SUBJECT = "claim_sensitivity"  # asset key charts/<SUBJECT>
-SEED_FIGURE: int | None = None  # figure number in the seed report
-DATASETS: tuple[str, ...] = (
-    "caam_2021_annual",
-    "caict_digital_economy_2023",
-    "fig11_market_history_derived",
-    "fig11_market_size",
-    "fig12_core_related_industry",
-    "text_digital_economy",
-    "text_nev_auto",
-)  # core datasets the query reads
-FORECASTS: tuple[str, ...] = ("sensitivity", "aggregates", "headlines")  # forecast tables the query reads
-RAW_TABLES: tuple[str, ...] = ()  # raw.<id> reference tables the query reads
 FINE = 301  # points of the interpolated curve that colours the met / missed band
 
 
@@ -60,9 +47,9 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         history_sources = [
             s
             for (s,) in con.execute(
-                f"SELECT DISTINCT source_id FROM core.observations_latest WHERE NOT is_outlook AND geography = 'CN' "
-                f"AND segment = 'total' AND series_id IN ({', '.join('?' * len(members))}) ORDER BY 1",
-                members,
+                "SELECT DISTINCT source_id FROM core.observations_latest WHERE NOT is_outlook AND geography = 'CN' "
+                "AND segment = 'total' AND list_contains(?, series_id) ORDER BY 1",
+                [members],
             ).fetchall()
         ]
         panels.append(
@@ -174,3 +161,23 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     else:
         c.legend(fig, handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), ncols=3)
     return style.save(fig, path)
+
+
+FIGURE = chart(
+    ID,
+    __doc__,
+    __file__,
+    query,
+    draw,
+    subject="claim_sensitivity",
+    datasets=(
+        "caam_2021_annual",
+        "caict_digital_economy_2023",
+        "fig11_market_history_derived",
+        "fig11_market_size",
+        "fig12_core_related_industry",
+        "text_digital_economy",
+        "text_nev_auto",
+    ),
+    forecasts=("sensitivity", "aggregates", "headlines"),
+)
