@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, fields
 import duckdb
 import pandas as pd
 
-from pipeline.lib.db import transaction
+from pipeline.lib.db import table_name, transaction
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.forecast import backtest as bt
 from pipeline.lib.forecast.bounds import Violation, check_bounds
@@ -276,7 +276,8 @@ def forecast_vs_actual(con: duckdb.DuckDBPyConnection, inputs: ForecastInputs) -
 def _write(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], columns: list[str]) -> None:
     frame = pd.DataFrame(rows, columns=columns)
     con.register("_frame", frame)
-    con.execute(f"CREATE OR REPLACE TABLE forecast.{name} AS SELECT * FROM _frame")
+    target = table_name("forecast", name)
+    con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM _frame")  # noqa: S608 (a quoted identifier)
     con.unregister("_frame")
 
 
