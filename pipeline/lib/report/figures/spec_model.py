@@ -165,8 +165,13 @@ def read_spec(path: Path, where: str) -> tuple[ChartSpec, dict[tuple[str | int, 
         return ChartSpec.model_validate(doc if doc is not None else {}), lines
     except ValidationError as exc:
         problems = []
-        for error in exc.errors():
+        errors = exc.errors()
+        for error in errors:
             loc = tuple(error["loc"])
+            if error["type"] == "too_short" and any(
+                tuple(e["loc"])[: len(loc)] == loc != tuple(e["loc"]) for e in errors
+            ):
+                continue  # a list whose items are refused: the items' own problems say why
             text = message(error, ChartSpec)
             text = text.split(": ", 1)[1] if len(loc) > 1 else text  # the key is named apart
             problems.append(Problem(where, text, _line_of(lines, loc), key_name(loc) or None))
