@@ -37,36 +37,47 @@ def _line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-def test_an_unknown_key_is_refused_with_file_line_and_key(tmp_path: Path) -> None:
-    text = _example("de_share.yaml").replace("    segment: total\n", "    segment: total\n    colour: red\n")
-    assert _refused(tmp_path, text) == [
-        f"charts/de_share.yaml, row {_line_of(text, 'colour:')}, column 'series[1].colour': unknown key 'colour'; "
-        "the keys are id, geography, segment, first_year, last_year, vintage, actuals, outlook, scenarios, label"
-    ]
+KEYS = "id, geography, segment, first_year, last_year, vintage, actuals, outlook, scenarios, label"
+TYPES = "line, bar, grouped_bar, stacked_bar, projection_band, small_multiples"
 
 
-def test_an_unknown_series_is_refused_with_file_line_and_key(tmp_path: Path) -> None:
-    text = _example("de_share.yaml").replace("digital_economy_gdp_share", "digital_economy_gdp_shares")
-    assert _refused(tmp_path, text) == [
-        f"charts/de_share.yaml, row {_line_of(text, 'id: digital_economy_gdp_shares')}, column 'series[1].id': "
-        "unknown series 'digital_economy_gdp_shares': not in sources/series.csv"
-    ]
-
-
-def test_a_wrong_type_is_refused_with_file_line_and_key(tmp_path: Path) -> None:
-    text = _example("de_share.yaml").replace("type: line", "type: pie")
-    assert _refused(tmp_path, text) == [
-        f"charts/de_share.yaml, row {_line_of(text, 'type: pie')}, column 'type': type 'pie' is not one of line, "
-        "bar, grouped_bar, stacked_bar, projection_band, small_multiples"
-    ]
-
-
-def test_scenarios_on_a_chart_that_draws_none_are_refused(tmp_path: Path) -> None:
-    text = _example("de_share.yaml").replace("    actuals: true\n", "    actuals: true\n    scenarios: [base]\n")
-    assert _refused(tmp_path, text) == [
-        f"charts/de_share.yaml, row {_line_of(text, 'scenarios:')}, column 'series[1].scenarios': a line chart draws "
-        "no scenarios; use projection_band or small_multiples"
-    ]
+@pytest.mark.parametrize(
+    ("old", "new", "at", "key", "why"),
+    [
+        pytest.param(
+            "    segment: total\n",
+            "    segment: total\n    colour: red\n",
+            "colour:",
+            "series[1].colour",
+            f"unknown key 'colour'; the keys are {KEYS}",
+            id="unknown key",
+        ),
+        pytest.param(
+            "digital_economy_gdp_share",
+            "digital_economy_gdp_shares",
+            "id: digital_economy_gdp_shares",
+            "series[1].id",
+            "unknown series 'digital_economy_gdp_shares': not in sources/series.csv",
+            id="unknown series",
+        ),
+        pytest.param(
+            "type: line", "type: pie", "type: pie", "type", f"type 'pie' is not one of {TYPES}", id="wrong type"
+        ),
+        pytest.param(
+            "    actuals: true\n",
+            "    actuals: true\n    scenarios: [base]\n",
+            "scenarios:",
+            "series[1].scenarios",
+            "a line chart draws no scenarios; use projection_band or small_multiples",
+            id="scenarios on a line chart",
+        ),
+    ],
+)
+def test_a_wrong_spec_is_refused_with_file_line_and_key(
+    tmp_path: Path, old: str, new: str, at: str, key: str, why: str
+) -> None:
+    text = _example("de_share.yaml").replace(old, new)
+    assert _refused(tmp_path, text) == [f"charts/de_share.yaml, row {_line_of(text, at)}, column {key!r}: {why}"]
 
 
 def test_a_new_spec_is_a_chart_asset_on_the_datasets_its_rows_come_from(
