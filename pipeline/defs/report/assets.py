@@ -2,6 +2,7 @@
 reads), the context (every number, label and citation the text shows), the PDFs and the publish."""
 
 import base64
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -67,8 +68,8 @@ def chart_descriptions() -> dict[str, str]:
 
 
 def chart_inputs(figure_id: str) -> list[dg.AssetKey]:
-    """The assets a chart's query reads, as its module declares them (DATASETS, FORECASTS, RAW_TABLES), plus the
-    series and label catalogue every chart names things with."""
+    """The assets a chart's query reads, as its figure declares them (a module by hand, a spec derived from its
+    series selection), plus the series and label catalogue every chart names things with."""
     m = chart_figures()[figure_id]
     return [
         SERIES,
@@ -78,8 +79,26 @@ def chart_inputs(figure_id: str) -> list[dg.AssetKey]:
     ]
 
 
+def _shown_path(path: Path) -> str:
+    """A path relative to the project folder where it is inside it."""
+    root = Path(__file__).resolve().parents[3]
+    return str(path.resolve().relative_to(root)) if path.resolve().is_relative_to(root) else str(path)
+
+
+def chart_code_version(figure: "Figure") -> str:
+    """Hash of the files that define and draw a chart (its module, or its spec file and the spec code) and of the
+    shared chart code."""
+    from pipeline.lib.report.figures import code_files
+
+    digest = hashlib.sha256(code_version("lib/report/style", "lib/report/charts").encode())
+    for path in code_files(figure):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def chart_spec(figure_id: str) -> dg.AssetSpec:
-    """The asset of one chart, with its seed figure number and module as metadata."""
+    """The asset of one chart, with its seed figure number and the file that defines it as metadata."""
     m = chart_figures()[figure_id]
     return dg.AssetSpec(
         chart_key(figure_id),
@@ -88,17 +107,12 @@ def chart_spec(figure_id: str) -> dg.AssetSpec:
         kinds={"matplotlib", "png"},
         description=chart_descriptions()[figure_id],
         owners=OWNERS,
-        code_version=code_version(
-            f"lib/report/figures/{m.source.stem}",
-            "lib/report/figures/_common",
-            "lib/report/style",
-            "lib/report/charts",
-        ),
+        code_version=chart_code_version(m),
         skippable=True,
         metadata={
             "figure_id": figure_id,
             "seed_figure": m.seed_figure if m.seed_figure is not None else "none (text series)",
-            "module": f"pipeline.lib.report.figures.{m.source.stem}",
+            "defined_in": _shown_path(m.source),
         },
     )
 
@@ -172,6 +186,7 @@ def charts(
         png_paths,
         thumbnail_path,
     )
+    from pipeline.lib.report.figures import code_files
     from pipeline.lib.report.records import FigureData
 
     registered = chart_figures()
@@ -182,7 +197,7 @@ def charts(
             fid: FigureData.from_json(json.loads(json.dumps(registered[fid].data(con).to_json(), default=str)))
             for fid in selected
         }
-    digests = {fid: chart_digest(data[fid], registered[fid].source) for fid in selected}
+    digests = {fid: chart_digest(data[fid], code_files(registered[fid])) for fid in selected}
     stale = [fid for fid in selected if not is_current(chart_dir, fid, digests[fid])]
     draw_charts({fid: data[fid] for fid in stale}, digests, chart_dir, render.workers)
     for fid in selected:

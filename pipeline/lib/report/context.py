@@ -149,10 +149,6 @@ def build_context(con: duckdb.DuckDBPyConnection) -> ReportContext:
     )
 
 
-def _figure_titles() -> dict[str, Any]:
-    return _yaml("i18n/figures.yaml")
-
-
 def _citation(ctx: ReportContext, ids: Iterable[str], lang: str) -> str:
     by_id = {s.source_id: s for s in ctx.sources}
     parts = []
@@ -384,7 +380,6 @@ def _numbering(registered: Mapping[str, Figure]) -> dict[str, int]:
 def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path]) -> EditionView:
     """Everything a template renders for one language: formatted numbers, numbered captions, tables, prose."""
     t = catalog(lang)
-    titles = _figure_titles()
     registered = figures()
     context_tables = _context_tables(ctx, lang, t)
     refs = _numbering(registered)
@@ -398,7 +393,7 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
             return FigureBlock(
                 id=key,
                 number=refs[f"fig_{key}"],
-                title=titles[key]["title"][lang],
+                title=registered[key].title(lang),
                 image=image_url(chart_paths[key]),
                 flagged=data.flagged,
                 assumption=assumption_tag(statuses(data.body), t),
@@ -415,7 +410,7 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
                 flagged=data.flagged,
                 css_class=body.css_class,
             )
-            number, title, tag = refs[f"fig_{key}"], titles[key]["title"][lang], assumption_tag(statuses(data.body), t)
+            number, title, tag = refs[f"fig_{key}"], registered[key].title(lang), assumption_tag(statuses(data.body), t)
         else:
             table = context_tables[key]
             number, title = refs[f"tab_{key}"], t["tables"][key]
