@@ -12,18 +12,11 @@ EDITION = dg.AssetKey(["report", "edition"])
 VOLUME = dg.AssetKey(["report", "volume"])
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import built_project
-
-    return built_project(tmp_path_factory.mktemp("project"))
-
-
 @pytest.fixture()
-def project(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(built_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     from conftest import copy_project
 
-    copy_project(template, tmp_path)
+    copy_project(built_template, tmp_path)
     monkeypatch.setenv("REPORT_SOURCES_DIR", str(tmp_path / "sources"))
     monkeypatch.setenv("REPORT_OUTPUT_DIR", str(tmp_path / "out"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
