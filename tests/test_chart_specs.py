@@ -1,6 +1,6 @@
 """Charts declared as data (report_templates/charts/*.yaml): a wrong spec is refused naming its file, line and key;
-a new spec is a chart asset whose upstream datasets are the ones its rows come from; spec charts are drawn so that
-greyscale print tells their series apart; docs/chart-specs.md is current."""
+a new spec is a chart asset whose upstream datasets are the ones it declares (where its rows come from);
+spec charts are drawn so that greyscale print tells their series apart; docs/chart-specs.md is current."""
 
 from __future__ import annotations
 
@@ -61,6 +61,14 @@ TYPES = "line, bar, grouped_bar, stacked_bar, projection_band, small_multiples"
             id="unknown series",
         ),
         pytest.param(
+            "datasets: [caict_digital_economy_2023]",
+            "datasets: [caict_digital_economy]",
+            "datasets:",
+            "datasets[1]",
+            "unknown dataset 'caict_digital_economy': not a `dataset` or `id` of sources/manifest.yaml",
+            id="unknown dataset",
+        ),
+        pytest.param(
             "type: line", "type: pie", "type: pie", "type", f"type 'pie' is not one of {TYPES}", id="wrong type"
         ),
         pytest.param(
@@ -80,7 +88,7 @@ def test_a_wrong_spec_is_refused_with_file_line_and_key(
     assert _refused(tmp_path, text) == [f"charts/de_share.yaml, row {_line_of(text, at)}, column {key!r}: {why}"]
 
 
-def test_a_new_spec_is_a_chart_asset_on_the_datasets_its_rows_come_from(
+def test_a_new_spec_is_a_chart_asset_on_the_datasets_it_declares(
     tmp_path: Path, warehouse_con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pipeline.defs.report import assets
@@ -101,8 +109,9 @@ def test_a_new_spec_is_a_chart_asset_on_the_datasets_its_rows_come_from(
         "WHERE o.series_id = 'digital_economy_gdp_share' AND o.is_outlook"
     ).fetchall()
     assert spec.key.path == ["charts", "digital_economy_gdp_share"]
+    assert set(figure.datasets) == {d for (d,) in shown}, "the worked example declares where its rows come from"
     assert {d.asset_key.to_user_string() for d in spec.deps} == {"core/series"} | {
-        f"core/dataset/{d}" for (d,) in shown
+        f"core/dataset/{d}" for d in figure.datasets
     }
     assert outlook_only and not {d for (d,) in outlook_only} & set(figure.datasets), "outlook rows not selected"
     assert figure.forecasts == ()
@@ -130,6 +139,7 @@ series:
   - id: compute_share
     geography: CN
     label: {zh: 算力占全球比重, en: Share of global compute}
+datasets: [caict_digital_economy_2023, fig09_global_compute_by_region]
 labels:
   title: {zh: 两个比重, en: Two shares}
   axis: {zh: 比重（%）, en: Share (%)}

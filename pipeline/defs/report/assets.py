@@ -221,7 +221,6 @@ def charts(
     key=EDITION,
     group_name="report",
     partitions_def=LANGUAGES,
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
     deps=[CONTEXT, *(chart_key(f) for f in chart_figures())],
     kinds={"pdf", "weasyprint"},
     owners=OWNERS,

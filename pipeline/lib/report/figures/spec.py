@@ -1,5 +1,5 @@
 """A standard chart declared as data (`SpecFigure`): one `Figure` per file of report_templates/charts/, read and
-checked by `spec_model`, its inputs derived from its series selection (`lineage`), drawn by chart type.
+checked by `spec_model`, its inputs the datasets it declares, drawn by chart type.
 
 Greyscale-readable by construction: series differ by line style and marker (lines) or hatch (bars), never by hue
 alone, and end labels name the series where a chart shows more than one."""
@@ -7,7 +7,7 @@ alone, and end labels name the series where a chart shows more than one."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,7 +15,6 @@ from pipeline.config import sources_dir, templates_dir
 from pipeline.lib.errors import SourceError
 from pipeline.lib.report import fmt, style
 from pipeline.lib.report.figures import _common as c
-from pipeline.lib.report.figures.lineage import Rows, datasets_read
 from pipeline.lib.report.figures.spec_model import ChartSpec, problems_in, read_spec
 from pipeline.lib.report.records import FigureData, TableBody
 
@@ -35,15 +34,23 @@ def charts_dir() -> Path:
 
 
 def _catalogue_codes() -> dict[str, set[str]] | None:
-    """{'series' | 'geography' | 'segment': codes} of sources/series.csv and labels.csv; None if unreadable."""
+    """{'series' | 'geography' | 'segment' | 'dataset': codes} of sources/series.csv, labels.csv and the
+    manifest; None if unreadable (the ingest then reports why)."""
     from pipeline.lib.ingest.catalog import LabelRow, SeriesRow, read_catalog
+    from pipeline.lib.ingest.manifest import load_manifest
 
     try:
         series, _ = read_catalog(sources_dir(), "series.csv", SeriesRow)
         labels, _ = read_catalog(sources_dir(), "labels.csv", LabelRow)
+        tables = load_manifest(sources_dir())
     except SourceError:
         return None
-    codes: dict[str, set[str]] = {"series": {r.series_id for _, r in series}, "geography": set(), "segment": set()}
+    codes: dict[str, set[str]] = {
+        "series": {r.series_id for _, r in series},
+        "geography": set(),
+        "segment": set(),
+        "dataset": {t.dataset_id for t in tables} | {t.id for t in tables},
+    }
     for _, r in labels:
         codes.setdefault(r.dimension, set()).add(r.code)
     return codes
@@ -59,8 +66,7 @@ def load_specs(folder: Path | None = None) -> list[SpecFigure]:
     problems = [p for path, spec, lines in read for p in problems_in(spec, lines, f"{folder.name}/{path.name}", known)]
     if problems:
         raise SourceError(problems)
-    universe = frozenset(sel.id for _, spec, _ in read for sel in spec.series)
-    return [SpecFigure(id=path.stem, spec=spec, source=path, universe=universe) for path, spec, _ in read]
+    return [SpecFigure(id=path.stem, spec=spec, source=path) for path, spec, _ in read]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,7 +76,6 @@ class SpecFigure:
     id: str
     spec: ChartSpec
     source: Path
-    universe: frozenset[str] = field(default=frozenset(), repr=False)  # every series any spec selects
     kind: Literal["chart"] = "chart"
     raw_tables: tuple[str, ...] = ()
 
@@ -91,12 +96,8 @@ class SpecFigure:
 
     @property
     def datasets(self) -> tuple[str, ...]:
-        """The core datasets whose latest rows the selection shows."""
-        rows = tuple(
-            Rows(s.id, s.geography, s.segment, s.first_year, s.last_year, s.actuals, s.outlook)
-            for s in self.spec.series
-        )
-        return datasets_read(sources_dir(), rows, self.universe or frozenset(s.id for s in self.spec.series))
+        """The datasets the spec declares (checked against its data by tests/test_figure_inputs.py)."""
+        return self.spec.datasets
 
     @property
     def forecasts(self) -> tuple[str, ...]:
@@ -111,7 +112,7 @@ class SpecFigure:
     def code() -> tuple[Path, ...]:
         """The modules that read, check and draw every spec chart."""
         here = Path(__file__).parent
-        return tuple(here / f"{name}.py" for name in ("spec", "spec_model", "lineage"))
+        return tuple(here / f"{name}.py" for name in ("spec", "spec_model"))
 
     def data(self, con: duckdb.DuckDBPyConnection) -> FigureData:
         """The selected rows of each series (history, scenarios, outlook), in the spec's order."""

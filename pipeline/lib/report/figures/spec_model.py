@@ -111,6 +111,12 @@ class ChartSpec(InputModel):
     description: str = Field(min_length=1, description="what it shows (the asset's description in the UI)")
     seed_figure: int | None = Field(default=None, description="its number in the seed report, if it has one")
     series: tuple[Selection, ...] = Field(min_length=1, description="the series shown, in legend order")
+    datasets: tuple[str, ...] = Field(
+        min_length=1,
+        description="the datasets whose rows the chart shows (a manifest entry's `dataset`, or its id): the chart's "
+        "asset depends on exactly these; tests/test_figure_inputs.py checks them against the data",
+        examples=["[caam_2021_annual, text_nev_auto]"],
+    )
     labels: Labels = Field(description="title, axis and note in both languages")
     scale: Scale = Field(description="unit multiple of the value axis per language")
     highlight: Highlight = Field(default_factory=Highlight, description="series drawn bold and years shaded")
@@ -184,14 +190,19 @@ def problems_in(
     where: str,
     known: Mapping[str, set[str]] | None,
 ) -> list[Problem]:
-    """What a valid spec still gets wrong: series, geographies and segments the catalogues lack (`known`:
-    {'series' | 'geography' | 'segment': codes}, None when the catalogues cannot be read), scenarios on a chart
-    type that draws none, highlights and annotations of series the chart does not show."""
+    """What a valid spec still gets wrong: datasets the manifest lacks, series, geographies and segments the
+    catalogues lack (`known`: {'series' | 'geography' | 'segment' | 'dataset': codes}, None when they cannot be
+    read), scenarios on a chart type that draws none, highlights and annotations of series the chart does not
+    show."""
     problems = []
 
     def at(loc: tuple[str | int, ...], text: str) -> None:
         problems.append(Problem(where, text, _line_of(lines, loc), key_name(loc)))
 
+    if known is not None:
+        for i, dataset in enumerate(spec.datasets):
+            if dataset not in known["dataset"]:
+                at(("datasets", i), f"unknown dataset {dataset!r}: not a `dataset` or `id` of sources/manifest.yaml")
     for i, sel in enumerate(spec.series):
         if known is not None:
             for key, dimension, file in (
