@@ -36,6 +36,14 @@ STAGES = (
 )
 
 
+def _edit(path: Path, old: str, new: str) -> None:
+    """Change one value of a source table; stop if the text is not there (a refresh would measure nothing)."""
+    text = path.read_text(encoding="utf-8")
+    if old not in text:
+        raise SystemExit(f"{path.name} no longer contains {old!r}: update the benchmark's edit")
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 def _cli(env: dict[str, str], *args: str) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
     proc = subprocess.run(
@@ -97,16 +105,13 @@ def measure_once() -> dict[str, float]:
         pdf_wall = time.perf_counter() - start
         result = json.loads(pdf.stdout.strip().splitlines()[-1])
         noop, _ = _cli(env, "refresh")
-        table = sources / "fig12_core_related_industry.csv"
-        table.write_text(table.read_text(encoding="utf-8").replace(",8,", ",8.1,"), encoding="utf-8")
+        _edit(sources / "fig12_core_related_industry.csv", ",超过8,", ",超过8.1,")
         one, proc = _cli(env, "refresh")
         refresh_stages = _stage_times(root / "home")
-        leaf = sources / "fig09_global_compute_by_region.csv"
-        leaf.write_text(
-            leaf.read_text(encoding="utf-8").replace(
-                "compute_share,JP,total,2020,6,", "compute_share,JP,total,2020,7,"
-            ),
-            encoding="utf-8",
+        _edit(
+            sources / "fig09_global_compute_by_region.csv",
+            "compute_share,JP,total,2020,6,",
+            "compute_share,JP,total,2020,7,",
         )
         one_leaf, leaf_proc = _cli(env, "refresh")
     return {
