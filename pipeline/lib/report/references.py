@@ -110,7 +110,7 @@ def parse_reference(text: str) -> Reference:
         return CrossRef(text=text, ids=tuple(body.split(",")))
     if kind == "y":
         inner_kind, _, inner = body.partition(":")
-        if inner_kind in ("fact", "c", "f", "v") and inner:
+        if inner_kind in ("fact", "c", "f", "g", "v") and inner:
             ref = _number(inner_kind, inner, text)
         else:
             ref = _number("v", body, text)
