@@ -73,6 +73,12 @@ def sources_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def built_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project built by `reportctl build` once per session. Never change it: take a copy (`copy_project`)."""
+    return built_project(tmp_path_factory.mktemp("built"))
+
+
+@pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse file built once per session from the bundled sources."""
     root = tmp_path_factory.mktemp("warehouse")

@@ -57,11 +57,11 @@ def _tree(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    from conftest import copy_sources
+def project(built_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    from conftest import copy_project
 
-    root = tmp_path_factory.mktemp("intake")
-    sources = copy_sources(root / "sources")
+    root = copy_project(built_template, tmp_path_factory.mktemp("intake"))
+    sources = root / "sources"
     outside = root / "outside"
     (outside / "etc").mkdir(parents=True)
     (outside / "etc" / "passwd").write_text("root:x:0:0:sentinel\n", encoding="utf-8")
@@ -69,8 +69,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     (outside / "data").mkdir()
     (outside / "data" / "cloud_market_2023.csv").write_text(CLOUD_CSV, encoding="utf-8")
     env = project_env(sources, root, TMPDIR=str(outside))
-    built = run_cli(env, "build")
-    assert built.returncode == 0, built.stdout + built.stderr
     return Project(root, sources, root / "out", outside, env)
 
 

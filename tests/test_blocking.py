@@ -37,5 +37,5 @@ def test_implausible_forecast_stops_the_report(
     assert evaluations["totals_consistent"].passed
     built = {e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
     assert "forecast/headlines" in built
-    assert not {"report/context", "report/pdf", "report/publish"} & built
+    assert not {"report/context", "report/edition", "report/volume", "report/publish"} & built
     assert not (tmp_path / "out" / "latest").exists()

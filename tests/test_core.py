@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -121,7 +120,7 @@ def test_hundreds_of_tables_fit_in_the_default_memory_limit(built_warehouse: Pat
     con = duckdb.connect(str(db), config=duckdb_config())
     copies = []
     for n in range(300):
-        spec = dataclasses.replace(template, id=f"copy_{n:03d}", file=f"copy_{n:03d}.csv")
+        spec = template.model_copy(update={"id": f"copy_{n:03d}", "file": f"copy_{n:03d}.csv"})
         raw, tidy = table_name("raw", spec.id), table_name("tidy", spec.id)
         con.execute(f"CREATE TABLE {raw} AS SELECT * FROM {table_name('raw', template.id)}")
         con.execute(

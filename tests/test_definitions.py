@@ -22,7 +22,14 @@ def test_groups_and_key_assets(defs: dg.Definitions, tmp_path: Path) -> None:
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert {"sources", "raw", "core", "forecast", "report", "charts"} == groups
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"raw/fig11_market_size", "raw/fx_rates", "core/observations", "core/sources", "report/pdf"} <= keys
+    assert {
+        "raw/fig11_market_size",
+        "raw/fx_rates",
+        "core/observations",
+        "core/sources",
+        "report/edition",
+        "report/volume",
+    } <= keys
     assert not (tmp_path / "never-opened.duckdb").exists(), "loading definitions must not open the warehouse"
 
 

@@ -67,14 +67,6 @@ def _project(root: Path, sources: Path | None = None) -> Project:
     return Project(sources, root / "out", root / "home", project_env(sources, root, REPORT_LOCK_TIMEOUT="120"))
 
 
-@pytest.fixture(scope="module")
-def built_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One project built once; tests get their own copy of it (`built`)."""
-    from conftest import built_project
-
-    return built_project(tmp_path_factory.mktemp("faults"))
-
-
 @pytest.fixture()
 def built(built_template: Path, tmp_path: Path) -> Project:
     """A private copy of a built project (links kept as links)."""

@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from pipeline.lib.report import style
-from pipeline.lib.report.figures import FIGURES, catalogue, title
+from pipeline.lib.report.figures import CODED, FIGURES, SPECS, catalogue, title
+from pipeline.lib.report.figures import _common as common
 from pipeline.lib.report.figures import fig07 as fig07_module
 from pipeline.lib.report.records import Cell, FigureData
 
@@ -65,8 +66,9 @@ def test_registry_in_report_order_with_expected_kinds() -> None:
 
 def test_catalogue_has_both_languages_for_every_string() -> None:
     cat = catalogue()
-    assert set(FIGURES) <= set(cat)
-    assert {k for k in cat if not k.startswith("_")} == set(FIGURES), "catalogue entries without a figure"
+    assert set(CODED) <= set(cat)
+    assert not set(SPECS) & set(cat), "a chart spec carries its own strings"
+    assert {k for k in cat if not k.startswith("_")} == set(CODED), "catalogue entries without a figure module"
 
     def leaves(node: dict, path: str) -> None:
         if set(node) == {"zh", "en"}:
@@ -349,6 +351,26 @@ def test_text_series_show_actuals_projections_and_outlooks(warehouse_con: duckdb
     tops = _query("autonomous_tops", warehouse_con)
     assert [i["segment"] for i in tops["items"]] == ["l2", "l3", "l4", "l5"]
     assert tops["flagged"]
+
+
+@pytest.mark.parametrize(
+    ("fid", "series_id"),
+    [("digital_economy", "digital_economy_size"), ("dc_energy", "dc_energy_consumption"), ("nev_sales", "nev_sales")],
+)
+def test_spec_charts_show_what_their_modules_showed(
+    warehouse_con: duckdb.DuckDBPyConnection, fid: str, series_id: str
+) -> None:
+    """The three charts that were modules, now specs: the same series, years, values, marks and scenario band as
+    the module's query (every row and scenario of the series in CN/total), so the same PNG."""
+    s = common.projection_series(warehouse_con, series_id)
+    module = {
+        "id": fid,
+        "series": [s],
+        "source_ids": common.projection_sources([s]),
+        "flagged": bool(s["scenarios"] or s["outlook"]) or any(h["mark"] for h in s["history"]),
+    }
+    assert s["history"] and s["outlook"] and {"low", "high"} <= set(s["scenarios"])
+    assert _query(fid, warehouse_con) == json.loads(json.dumps(module, default=str))
 
 
 def test_table_column_widths_keep_unbreakable_text_whole() -> None:

@@ -39,7 +39,14 @@ def test_figure_11_chart_lineage(defs: dg.Definitions) -> None:
 
 def test_pdf_and_publish_lineage(defs: dg.Definitions) -> None:
     up = _upstream(defs, "report/publish")
-    assert {"report/pdf", "charts/market_size_dc_cloud_ai", "forecast/headlines", "raw/fx_rates", "raw/catalog"} <= up
+    assert {
+        "report/volume",
+        "report/edition",
+        "charts/market_size_dc_cloud_ai",
+        "forecast/headlines",
+        "raw/fx_rates",
+        "raw/catalog",
+    } <= up
 
 
 def test_groups_owners_and_kinds(defs: dg.Definitions) -> None:
@@ -63,7 +70,7 @@ def test_sensor_requests_only_the_changed_table_and_downstream(defs: dg.Definiti
     (request,) = result.run_requests
     selected = {k.to_user_string() for k in request.asset_selection}
     assert "raw/fig12_core_related_industry" in selected
-    assert {"core/observations", "forecast/headlines", "report/pdf", "report/publish"} <= selected
+    assert {"core/observations", "forecast/headlines", "report/edition", "report/volume", "report/publish"} <= selected
     assert "charts/core_related_industry" in selected and "charts/global_compute_by_region" not in selected
     assert not any(k.startswith("raw/") and k != "raw/fig12_core_related_industry" for k in selected)
     assert [o.asset_key.to_user_string() for o in result.asset_events] == ["sources/fig12_core_related_industry"]

@@ -65,7 +65,8 @@ class Progress:
         kind = event.event_type_value
         if kind == "ASSET_MATERIALIZATION":
             self.built += 1
-            print(f"  built   {event.asset_key.to_user_string()}", flush=True)
+            partition = event.partition
+            print(f"  built   {event.asset_key.to_user_string()}{f' [{partition}]' if partition else ''}", flush=True)
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed and getattr(data.severity, "value", None) == "WARN":  # reported, not a failure
@@ -126,6 +127,7 @@ def run_assets(selection: list | None = None, changed: list[str] | None = None) 
     """Materialise the selection (None = every materialisable asset) in-process after recording the changed
     files' hashes (None = all); one line per asset as it is built, a summary, an exit code. Runs whose process
     died are failed and their slots freed first; a slot held by a live run is waited for (REPORT_LOCK_TIMEOUT)."""
+    from pipeline.defs.report.assets import edition_partition_tags
     from pipeline.defs.resources import WRITER_POOL
     from pipeline.defs.run_health import owner_tags, reap_dead_runs, wait_for_pool
     from pipeline.lib.warehouse.locking import lock_timeout
@@ -157,7 +159,7 @@ def run_assets(selection: list | None = None, changed: list[str] | None = None) 
         raise_on_error=False,
         run_config={"loggers": {"progress": {}}},
         asset_selection=selection,
-        tags={**owner_tags(), **run_tags(changed)},
+        tags={**owner_tags(), **run_tags(changed), **edition_partition_tags(selection)},
     )
     took = time.perf_counter() - start
     if result.success and not progress.failed:

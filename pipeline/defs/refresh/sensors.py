@@ -16,6 +16,7 @@ import dagster as dg
 
 from pipeline.config import output_dir, sources_dir
 from pipeline.defs.ingest.assets import CATALOG_KEY, input_keys, source_observations
+from pipeline.defs.report.assets import edition_partition_tags
 from pipeline.defs.resources import WRITER_POOL
 from pipeline.defs.run_health import reap_dead_runs
 from pipeline.lib.errors import SourceError
@@ -68,7 +69,11 @@ def sources_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
             dg.RunRequest(
                 run_key=run_key,
                 asset_selection=runnable,
-                tags={"trigger": "sources_sensor", "changed": ",".join(changed)[:200]},
+                tags={
+                    "trigger": "sources_sensor",
+                    "changed": ",".join(changed)[:200],
+                    **edition_partition_tags(runnable),
+                },
             )
         ]
         if runnable

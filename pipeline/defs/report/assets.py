@@ -2,7 +2,9 @@
 reads), the context (every number, label and citation the text shows), the PDFs and the publish."""
 
 import base64
+import hashlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,15 +19,26 @@ from pipeline.defs.ingest.assets import table_key
 from pipeline.defs.resources import RenderWorkersResource, ReportSlotResource
 from pipeline.defs.versions import bytes_version, code_version
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES, dataset_key
+from pipeline.lib.report.context import LANGS
 from pipeline.lib.report.pages import report_dir
 
 if TYPE_CHECKING:
     from pipeline.lib.report.figures import Figure
 
 CONTEXT = dg.AssetKey(["report", "context"])
-PDF = dg.AssetKey(["report", "pdf"])
+EDITION = dg.AssetKey(["report", "edition"])
+VOLUME = dg.AssetKey(["report", "volume"])
+LANGUAGES = dg.StaticPartitionsDefinition(list(LANGS))  # the editions, in report order
 PUBLISH = dg.AssetKey(["report", "publish"])
 PDF_CHECK = "pdfs_sound"
+
+
+def edition_partition_tags(selection: list[dg.AssetKey]) -> dict[str, str]:
+    """Run tags for a selection: one that writes the editions covers every language partition in one run (the
+    range tags Dagster reads for a run over several partitions), so both are written side by side."""
+    if EDITION not in selection:
+        return {}
+    return {"dagster/asset_partition_range_start": LANGS[0], "dagster/asset_partition_range_end": LANGS[-1]}
 
 
 def build_dir() -> Path:
@@ -58,8 +71,8 @@ def chart_descriptions() -> dict[str, str]:
 
 
 def chart_inputs(figure_id: str) -> list[dg.AssetKey]:
-    """The assets a chart's query reads, as its module declares them (DATASETS, FORECASTS, RAW_TABLES), plus the
-    series and label catalogue every chart names things with."""
+    """The assets a chart's query reads, as its figure declares them (a module by hand, a spec derived from its
+    series selection), plus the series and label catalogue every chart names things with."""
     m = chart_figures()[figure_id]
     return [
         SERIES,
@@ -69,8 +82,26 @@ def chart_inputs(figure_id: str) -> list[dg.AssetKey]:
     ]
 
 
+def _shown_path(path: Path) -> str:
+    """A path relative to the project folder where it is inside it."""
+    root = Path(__file__).resolve().parents[3]
+    return str(path.resolve().relative_to(root)) if path.resolve().is_relative_to(root) else str(path)
+
+
+def chart_code_version(figure: "Figure") -> str:
+    """Hash of the files that define and draw a chart (its module, or its spec file and the spec code) and of the
+    shared chart code."""
+    from pipeline.lib.report.figures import code_files
+
+    digest = hashlib.sha256(code_version("lib/report/style", "lib/report/charts").encode())
+    for path in code_files(figure):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def chart_spec(figure_id: str) -> dg.AssetSpec:
-    """The asset of one chart, with its seed figure number and module as metadata."""
+    """The asset of one chart, with its seed figure number and the file that defines it as metadata."""
     m = chart_figures()[figure_id]
     return dg.AssetSpec(
         chart_key(figure_id),
@@ -79,17 +110,12 @@ def chart_spec(figure_id: str) -> dg.AssetSpec:
         kinds={"matplotlib", "png"},
         description=chart_descriptions()[figure_id],
         owners=OWNERS,
-        code_version=code_version(
-            f"lib/report/figures/{m.source.stem}",
-            "lib/report/figures/_common",
-            "lib/report/style",
-            "lib/report/charts",
-        ),
+        code_version=chart_code_version(m),
         skippable=True,
         metadata={
             "figure_id": figure_id,
             "seed_figure": m.seed_figure if m.seed_figure is not None else "none (text series)",
-            "module": f"pipeline.lib.report.figures.{m.source.stem}",
+            "defined_in": _shown_path(m.source),
         },
     )
 
@@ -163,6 +189,7 @@ def charts(
         png_paths,
         thumbnail_path,
     )
+    from pipeline.lib.report.figures import code_files
     from pipeline.lib.report.records import FigureData
 
     registered = chart_figures()
@@ -173,7 +200,7 @@ def charts(
             fid: FigureData.from_json(json.loads(json.dumps(registered[fid].data(con).to_json(), default=str)))
             for fid in selected
         }
-    digests = {fid: chart_digest(data[fid], registered[fid].source) for fid in selected}
+    digests = {fid: chart_digest(data[fid], code_files(registered[fid])) for fid in selected}
     stale = [fid for fid in selected if not is_current(chart_dir, fid, digests[fid])]
     draw_charts({fid: data[fid] for fid in stale}, digests, chart_dir, render.workers)
     for fid in selected:
@@ -194,36 +221,31 @@ def charts(
 
 
 @dg.asset(
-    key=PDF,
+    key=EDITION,
     group_name="report",
+    partitions_def=LANGUAGES,
     deps=[CONTEXT, *(chart_key(f) for f in chart_figures())],
     kinds={"pdf", "weasyprint"},
     owners=OWNERS,
     code_version=REPORT_CODE,
-    description="The zh, en and bilingual PDFs (PDF/A-3b, the source files attached), laid out from the context and "
-    "the charts by two render workers and staged in output/build/pdf; checked before the publish (they open, have "
-    "pages and embed every font).",
-    check_specs=[
-        dg.AssetCheckSpec(
-            PDF_CHECK,
-            asset=PDF,
-            blocking=True,
-            description="Each staged PDF opens, has pages (the volume as many as both editions) and embeds "
-            "every font it uses.",
-        )
-    ],
+    description="One edition per language partition (zh, en): laid out from the context and the charts and written "
+    "as PDF/A-3b with the source files attached, staged in output/build/pdf. A run of both partitions (what "
+    "`reportctl` and the sensor start) writes them side by side in the run's render workers; a backfill from the "
+    "UI runs one partition per run, so a cluster renders them on separate workers.",
 )
-def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -> dg.MaterializeResult:
-    """Lay out and write both editions in the run's render workers, side by side, then join them into the
-    bilingual volume (PDF/A-3b, sources attached). Encoded chart images are reused from the previous build
+def report_edition(
+    context: dg.AssetExecutionContext, render: RenderWorkersResource, report_slot: ReportSlotResource
+) -> dg.MaterializeResult:
+    """Write the editions of the run's partitions. Encoded chart images are reused from the previous build
     (output/build/pdf_images) for the charts that did not change."""
     from pipeline.lib.ingest.manifest import load_manifest
     from pipeline.lib.report.attachments import plan_attachments
-    from pipeline.lib.report.build import build_pdfs
-    from pipeline.lib.report.pdf_checks import pdf_problems
+    from pipeline.lib.report.build import build_editions, edition_timings
 
+    langs = list(context.partition_keys)
     plan = plan_attachments(sources_dir(), load_manifest(sources_dir()), build_dir() / "attachments")
-    result = build_pdfs(
+    editions = build_editions(
+        langs,
         build_dir() / "context.json",
         build_dir() / "charts",
         build_dir() / "pdf",
@@ -231,19 +253,58 @@ def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -
         render.workers,
         image_cache=build_dir() / "pdf_images",
     )
-    pdfs = {k: v for k, v in result.items() if k not in ("numbers", "timing")}
-    editions = [v["pages"] for k, v in pdfs.items() if k != "bilingual"]
-    problems = [
-        p for k, v in pdfs.items() for p in pdf_problems(Path(v["path"]), sum(editions) if k == "bilingual" else 1)
-    ]
     return dg.MaterializeResult(
-        check_results=[result_from(problems, check_name=PDF_CHECK, asset_key=PDF, pdfs=len(pdfs))],
+        data_version=bytes_version(b"".join(Path(editions[lang].path).read_bytes() for lang in langs)),
         metadata={
             "attachments": len(plan.files),
             "not_attached": dg.MetadataValue.md("\n".join(f"- {n}: {why}" for n, why in plan.left_out) or "none"),
-            **{f"{k}_path": dg.MetadataValue.path(v["path"]) for k, v in pdfs.items()},
-            **{f"{k}_pages": v["pages"] for k, v in pdfs.items()},
-            **result["timing"],
+            **{f"{lang}_path": dg.MetadataValue.path(e.path) for lang, e in editions.items()},
+            **{f"{lang}_pages": e.pages for lang, e in editions.items()},
+            **edition_timings(editions),
+        },
+    )
+
+
+@dg.asset(
+    key=VOLUME,
+    group_name="report",
+    deps=[EDITION],
+    kinds={"pdf", "pypdf"},
+    owners=OWNERS,
+    code_version=REPORT_CODE,
+    description="The bilingual volume: the pages of both written editions joined at the PDF level (PDF/A-3b, "
+    "bookmarked per language), staged beside them; all three PDFs are checked before the publish (they open, "
+    "have pages and embed every font).",
+    check_specs=[
+        dg.AssetCheckSpec(
+            PDF_CHECK,
+            asset=VOLUME,
+            blocking=True,
+            description="Each staged PDF opens, has pages (the volume as many as both editions) and embeds "
+            "every font it uses.",
+        )
+    ],
+)
+def report_volume(report_slot: ReportSlotResource) -> dg.MaterializeResult:
+    """Join the written editions into the bilingual volume and check all three PDFs."""
+    from pipeline.lib.report.build import PDF_NAMES, join_volume, read_built
+    from pipeline.lib.report.pdf_checks import pdf_problems
+
+    staged = build_dir() / "pdf"
+    start = time.perf_counter()
+    volume = join_volume(build_dir() / "context.json", staged, build_dir() / "pdf_images")
+    took = round(time.perf_counter() - start, 3)
+    editions = {lang: read_built(staged, lang) for lang in LANGS}
+    problems = [p for e in editions.values() for p in pdf_problems(Path(e.path), 1)]
+    problems += pdf_problems(Path(volume.path), sum(e.pages for e in editions.values()))
+    return dg.MaterializeResult(
+        data_version=bytes_version((staged / PDF_NAMES["bilingual"]).read_bytes()),
+        check_results=[result_from(problems, check_name=PDF_CHECK, asset_key=VOLUME, pdfs=len(editions) + 1)],
+        metadata={
+            "bilingual_path": dg.MetadataValue.path(volume.path),
+            "bilingual_pages": volume.pages,
+            **{f"{lang}_pages": e.pages for lang, e in editions.items()},
+            "join_s": took,
         },
     )
 
@@ -251,7 +312,7 @@ def report_pdf(render: RenderWorkersResource, report_slot: ReportSlotResource) -
 @dg.asset(
     key=PUBLISH,
     group_name="report",
-    deps=[PDF],
+    deps=[VOLUME],
     kinds={"pdf", "filesystem"},
     owners=OWNERS,
     code_version=PUBLISH_CODE,

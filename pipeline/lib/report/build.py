@@ -171,24 +171,24 @@ def edition_in_worker(
     )
 
 
-def build_pdfs(
+def _built_record(out_dir: Path, lang: str) -> Path:
+    return out_dir / f"edition_{lang}.json"
+
+
+def build_editions(
+    langs: list[str],
     context_path: Path,
     chart_dir: Path,
     out_dir: Path,
     attachments: list[Path],
     workers: RenderWorkers | None = None,
     image_cache: Path | None = None,
-) -> dict[str, Any]:
-    """Both editions in parallel render workers (`workers`, else two started for the call), then the bilingual
-    volume from their PDFs. With `image_cache`, encoded chart images are reused from the previous build (and the
-    ones no edition used any more are pruned). Returns paths, pages, timings and the numbers shown; an edition's
-    error is raised here (with the worker's traceback as its cause)."""
-    from pipeline.lib.report.image_cache import prune
-    from pipeline.lib.report.render import atomic_path
-    from pipeline.lib.report.volume import join_parts
+) -> dict[str, BuiltEdition]:
+    """The editions of `langs`, each in its own render worker, side by side (`workers`, else started for the
+    call). Each written edition leaves its record (`edition_<lang>.json`) beside its PDF for the volume; an
+    edition's error is raised here (with the worker's traceback as its cause)."""
     from pipeline.lib.report.workers import RenderWorkers
 
-    start = time.perf_counter()
     requests = [
         (
             EDITION_IN_WORKER,
@@ -201,14 +201,43 @@ def build_pdfs(
                 str(image_cache) if image_cache else None,
             ),
         )
-        for lang in LANGS
+        for lang in langs
     ]
-    with contextlib.nullcontext(workers) if workers else RenderWorkers(len(LANGS), warm=("pdf",)) as pool:
+    with contextlib.nullcontext(workers) if workers else RenderWorkers(len(langs), warm=("pdf",)) as pool:
         answers = pool.run(requests)
-    editions: dict[str, BuiltEdition] = dict(zip(LANGS, answers, strict=True))
+    editions: dict[str, BuiltEdition] = dict(zip(langs, answers, strict=True))
+    for lang, edition in editions.items():
+        _built_record(out_dir, lang).write_text(json.dumps(to_json(edition), sort_keys=True), encoding="utf-8")
+    return editions
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuiltVolume:
+    """The bilingual volume: its path and pages."""
+
+    path: str
+    pages: int
+
+
+def read_built(out_dir: Path, lang: str) -> BuiltEdition:
+    """The record an edition left beside its PDF; a missing one means that edition was never written."""
+    path = _built_record(out_dir, lang)
+    if not path.is_file():
+        raise FileNotFoundError(f"the {lang} edition has not been written to {out_dir} (no {path.name})")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return BuiltEdition(**{**data, "numbers": tuple(data["numbers"]), "image_keys": tuple(data["image_keys"])})
+
+
+def join_volume(context_path: Path, out_dir: Path, image_cache: Path | None = None) -> BuiltVolume:
+    """The bilingual volume from the written editions (in report order); with `image_cache`, the encoded chart
+    images that neither edition used are pruned."""
+    from pipeline.lib.report.image_cache import prune
+    from pipeline.lib.report.render import atomic_path
+    from pipeline.lib.report.volume import join_parts
+
+    editions = {lang: read_built(out_dir, lang) for lang in LANGS}
     if image_cache:
         prune(image_cache, {key for e in editions.values() for key in e.image_keys})
-    editions_done = time.perf_counter()
     ctx = read_context(context_path)
     target = out_dir / PDF_NAMES["bilingual"]
     with atomic_path(target) as tmp:
@@ -218,19 +247,39 @@ def build_pdfs(
             " / ".join(editions[lang].title for lang in LANGS),
             pdf_identifier(ctx, "bilingual"),
         )
+    return BuiltVolume(path=str(target), pages=pages)
+
+
+def build_pdfs(
+    context_path: Path,
+    chart_dir: Path,
+    out_dir: Path,
+    attachments: list[Path],
+    workers: RenderWorkers | None = None,
+    image_cache: Path | None = None,
+) -> dict[str, Any]:
+    """Both editions side by side (`build_editions`), then the bilingual volume (`join_volume`): what the
+    benchmark and the command line below run. Returns paths, pages, timings and the numbers shown."""
+    start = time.perf_counter()
+    editions = build_editions(list(LANGS), context_path, chart_dir, out_dir, attachments, workers, image_cache)
+    editions_done = time.perf_counter()
+    volume = join_volume(context_path, out_dir, image_cache)
     out: dict[str, Any] = {lang: {"path": e.path, "pages": e.pages} for lang, e in editions.items()}
-    out["bilingual"] = {"path": str(target), "pages": pages}
+    out["bilingual"] = {"path": volume.path, "pages": volume.pages}
     out["timing"] = {
         "editions_s": round(editions_done - start, 3),
         "join_s": round(time.perf_counter() - editions_done, 3),
-        **{
-            f"{lang}_{k}": v
-            for lang, e in editions.items()
-            for k, v in (("layout_s", e.layout_s), ("write_s", e.write_s))
-        },
+        **edition_timings(editions),
     }
     out["numbers"] = {lang: list(e.numbers) for lang, e in editions.items()}
     return out
+
+
+def edition_timings(editions: dict[str, BuiltEdition]) -> dict[str, float]:
+    """{<lang>_layout_s, <lang>_write_s} of written editions."""
+    return {
+        f"{lang}_{k}": v for lang, e in editions.items() for k, v in (("layout_s", e.layout_s), ("write_s", e.write_s))
+    }
 
 
 def main(argv: list[str]) -> int:

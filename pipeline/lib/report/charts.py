@@ -28,18 +28,19 @@ def png_paths(chart_dir: Path, figure_id: str) -> dict[str, Path]:
     return {lang: chart_dir / f"{figure_id}_{lang}.png" for lang in LANGS}
 
 
-def chart_digest(data: FigureData, module_file: Path) -> str:
-    """Hash of what a chart is drawn from: its data, its module, the shared chart code and the string catalogue.
-    Unchanged → the PNGs of the previous build are reused (a one-table refresh redraws only what moved)."""
+def chart_digest(data: FigureData, code: tuple[Path, ...]) -> str:
+    """Hash of what a chart is drawn from: its data, the files that define and draw it (`figures.code_files`), the
+    shared chart code and the string catalogue. Unchanged → the PNGs of the previous build are reused (a one-table
+    refresh redraws only what moved)."""
     digest = hashlib.sha256(json.dumps(data.to_json(), sort_keys=True, default=str).encode())
+    report = Path(__file__).parent
     for path in sorted(
         {
-            module_file,
+            *code,
             Path(__file__),
-            module_file.parent / "_common.py",
-            module_file.parents[1] / "statuses.py",
-            module_file.parents[1] / "style.py",
-            module_file.parents[1] / "fmt.py",
+            report / "statuses.py",
+            report / "style.py",
+            report / "fmt.py",
             templates_dir() / "i18n" / "figures.yaml",
         }
     ):

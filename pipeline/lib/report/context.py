@@ -153,10 +153,6 @@ def build_context(con: duckdb.DuckDBPyConnection) -> ReportContext:
     )
 
 
-def _figure_titles() -> dict[str, Any]:
-    return _yaml("i18n/figures.yaml")
-
-
 def _citation(ctx: ReportContext, ids: Iterable[str], lang: str) -> str:
     by_id = {s.source_id: s for s in ctx.sources}
     parts = []
@@ -371,7 +367,6 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
     """Everything a template renders for one language: the pages' prose with their references resolved, numbered
     captions, tables."""
     t = catalog(lang)
-    titles = _figure_titles()
     registered = figures()
     context_tables = _context_tables(ctx, lang, t)
     chapters = read_chapters([p for p in ctx.pages if p.lang == lang], figure_kinds())
@@ -400,7 +395,7 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
             return FigureBlock(
                 id=key,
                 number=n,
-                title=titles[key]["title"][lang],
+                title=registered[key].title(lang),
                 image=image_url(chart_paths[key]),
                 flagged=data.flagged,
                 assumption=assumption_tag(statuses(data.body), t),
@@ -417,7 +412,7 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
                 flagged=data.flagged,
                 css_class=body.css_class,
             )
-            title, tag = titles[key]["title"][lang], assumption_tag(statuses(data.body), t)
+            title, tag = registered[key].title(lang), assumption_tag(statuses(data.body), t)
         else:
             table = context_tables[key]
             title = t["tables"][key]

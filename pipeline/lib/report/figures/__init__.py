@@ -1,20 +1,21 @@
-"""The report's figures in report order: one registry (`FIGURES`) of `Figure`s (`base.py`), each defined by one
-module of this package (`FIGURE` at its end).
+"""The report's figures: one registry (`FIGURES`) of `Figure`s (`base.py`), built from two kinds of definition:
+custom figures, each a module of this package (`FIGURE` at its end), in report order, then standard charts
+declared as data, one spec file each in report_templates/charts/ (`spec.py`, format in docs/chart-specs.md).
 
-A module's query returns everything the figure shows, JSON-serialisable, in canonical units, with "id",
-"source_ids" (core.sources ids of every value shown) and "flagged" (any value approximate / derived / seed-only /
+A figure's `data(con)` returns everything it shows, JSON-serialisable, in canonical units, with its citations
+("source_ids", core.sources ids of every value shown) and "flagged" (any value approximate / derived / seed-only /
 assumption / forecast); a chart's `draw(data, lang, path)` writes a PNG via style.setup()/style.save(), a table's
-`rows(data, lang)` returns {"header": [...], "rows": [[{"text", "num", "flag"}, ...], ...]}.
-Strings (caption titles, axis and legend words) come from figures.yaml: see `title()` and `catalogue()`.
+`table(data, lang)` returns its header and cells. A module's strings (caption titles, axis and legend words) come
+from figures.yaml (`catalogue()`), a spec's from the spec itself; `title()` gives either.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pipeline.lib.report.figures import (
     autonomous_tops,
     backtest,
-    dc_energy,
-    digital_economy,
     fig03,
     fig07,
     fig09,
@@ -25,38 +26,24 @@ from pipeline.lib.report.figures import (
     fig15,
     fig16,
     fig17,
-    nev_sales,
     sensitivity,
 )
 from pipeline.lib.report.figures._common import catalogue, catalogue_path, entry, text
-from pipeline.lib.report.figures.base import Figure
+from pipeline.lib.report.figures.base import CodedFigure, Figure
+from pipeline.lib.report.figures.spec import SpecFigure, load_specs
 
-FIGURES: dict[str, Figure] = {
-    m.FIGURE.id: m.FIGURE
-    for m in (
-        fig03,
-        fig07,
-        fig09,
-        fig10,
-        fig11,
-        fig12,
-        sensitivity,
-        fig14,
-        fig15,
-        fig16,
-        fig17,
-        nev_sales,
-        autonomous_tops,
-        digital_economy,
-        dc_energy,
-        backtest,
-    )
-}
+MODULES = (fig03, fig07, fig09, fig10, fig11, fig12, sensitivity, fig14, fig15, fig16, fig17, autonomous_tops, backtest)
+CODED: dict[str, CodedFigure] = {m.FIGURE.id: m.FIGURE for m in MODULES}
+SPECS: dict[str, SpecFigure] = {f.id: f for f in load_specs()}
+FIGURES: dict[str, Figure] = {**CODED, **SPECS}
+if len(FIGURES) < len(CODED) + len(SPECS):
+    raise ValueError(f"a chart spec has the id of a figure module: {sorted(set(CODED) & set(SPECS))}")
+SHARED_CODE = tuple(Path(__file__).parent / name for name in ("_common.py", "base.py"))
 
 
 def title(fig_id: str, lang: str) -> str:
     """The caption title of a figure in `lang`."""
-    return text(fig_id, "title", lang)
+    return FIGURES[fig_id].title(lang)
 
 
 def charts() -> dict[str, Figure]:
@@ -64,4 +51,20 @@ def charts() -> dict[str, Figure]:
     return {fid: f for fid, f in FIGURES.items() if f.kind == "chart"}
 
 
-__all__ = ["FIGURES", "Figure", "catalogue", "catalogue_path", "charts", "entry", "text", "title"]
+def code_files(figure: Figure) -> tuple[Path, ...]:
+    """The files a figure is drawn by: its module, or its spec and the code of every spec chart."""
+    own = (figure.source, *SpecFigure.code()) if isinstance(figure, SpecFigure) else (figure.source,)
+    return (*own, *SHARED_CODE)
+
+
+__all__ = [
+    "FIGURES",
+    "Figure",
+    "catalogue",
+    "catalogue_path",
+    "charts",
+    "code_files",
+    "entry",
+    "text",
+    "title",
+]

@@ -142,24 +142,40 @@ def observations(
 
 
 def projection_series(
-    con: duckdb.DuckDBPyConnection, series_id: str, geography: str = "CN", segment: str = "total"
+    con: duckdb.DuckDBPyConnection,
+    series_id: str,
+    geography: str = "CN",
+    segment: str = "total",
+    *,
+    actuals: bool = True,
+    outlook: bool = True,
+    scenarios: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """History (actuals), scenario projections (forecast.projections) and published outlook values of a series."""
-    history = observations(con, series_id, geography=geography, segment=segment, outlook=False)
+    """History (actuals), scenario projections (forecast.projections) and published outlook values of a series;
+    `scenarios` None reads every scenario, () none (forecast tables untouched), as `actuals`/`outlook` False skip
+    those rows."""
+    history = observations(con, series_id, geography=geography, segment=segment, outlook=False) if actuals else []
     for h in history:  # an amount converted from a foreign currency by this project is marked as such
         if h["currency_orig"] not in (None, "CNY") and h["mark"] is None:
             h["mark"] = "converted"
-    outlook = observations(con, series_id, geography=geography, segment=segment, outlook=True)
-    scenarios: dict[str, dict[str, Any]] = {}
-    for sc, year, value, method, base_year, base_value, rate, r_zh, r_en in con.execute(
-        """
+    published = observations(con, series_id, geography=geography, segment=segment, outlook=True) if outlook else []
+    projected: dict[str, dict[str, Any]] = {}
+    rows = (
+        []
+        if scenarios == ()
+        else con.execute(
+            """
             SELECT p.scenario, p.year, p.value, p.method, p.base_year, p.base_value, p.rate, a.rationale_zh,
                    a.rationale_en
             FROM forecast.projections p JOIN forecast.assumptions a USING (assumption_id)
             WHERE p.series_id = ? AND p.geography = ? AND p.segment = ? ORDER BY p.scenario, p.year""",
-        [series_id, geography, segment],
-    ).fetchall():
-        s = scenarios.setdefault(
+            [series_id, geography, segment],
+        ).fetchall()
+    )
+    for sc, year, value, method, base_year, base_value, rate, r_zh, r_en in rows:
+        if scenarios is not None and sc not in scenarios:
+            continue
+        s = projected.setdefault(
             sc,
             {
                 "method": method,
@@ -183,8 +199,8 @@ def projection_series(
             "unit": unit,
             "quantity": quantity,
             "history": history,
-            "scenarios": scenarios,
-            "outlook": outlook,
+            "scenarios": projected,
+            "outlook": published,
         }
     )
 
@@ -390,16 +406,29 @@ def legend(target: Any, handles: list[Any], **kw: Any) -> Any:
     return target.legend(handles=handles, **(opts | kw))
 
 
+def label_right(ax: Any, text: str, xy: tuple[float, float], **kw: Any) -> Any:
+    """A small dark label just right of the point `xy`, centred on it."""
+    opts = {"xytext": (6, 0), "textcoords": "offset points", "ha": "left", "va": "center", "fontsize": SMALL}
+    return ax.annotate(text, xy, **(opts | {"color": DARK} | kw))
+
+
 def year_axis(ax: Any, years: list[int]) -> None:
     """One tick per year, plain year numbers."""
     ax.set_xticks(years, [str(y) for y in years])
 
 
 def draw_projections(
-    ax: Any, series: list[dict[str, Any]], lang: str, divisor: float, value_label: Any, colors: list[str] | None = None
+    ax: Any,
+    series: list[dict[str, Any]],
+    lang: str,
+    divisor: float,
+    value_label: Any,
+    colors: list[str] | None = None,
+    markers: tuple[str, ...] | None = None,
 ) -> list[Any]:
     """History (filled or hollow markers), base projection (dashed), low–high band and published outlook values
-    (diamonds) of some series on one axis; returns the legend handles. `value_label(value, q)` formats a label."""
+    (diamonds) of some series on one axis; returns the legend handles. `value_label(value, q)` formats a label;
+    `markers` gives each series its own marker shape (told apart without colour)."""
     colors = colors or list(style.PALETTE)
     years: set[int] = set()
     base_years: list[int] = []
@@ -421,7 +450,8 @@ def draw_projections(
             ax.plot([x0, x1], [y0, y1], color=c, linewidth=0.9 if gap else 1.6, linestyle=":" if gap else "-", zorder=3)
         for x, y, h in zip(hx, hy, s["history"], strict=True):
             marks.add(h["mark"])
-            ax.plot([x], [y], linestyle="none", zorder=4, **point_style(c, h["mark"]))
+            shape = {"marker": markers[i % len(markers)]} if markers else {}
+            ax.plot([x], [y], linestyle="none", zorder=4, **(point_style(c, h["mark"]) | shape))
         base = s["scenarios"].get("base")
         low, high = s["scenarios"].get("low"), s["scenarios"].get("high")
         ref = base or (low if low and high else None)  # without a base scenario the low-high band still shows
@@ -519,7 +549,15 @@ def draw_projections(
     handles = (
         []
         if single
-        else [line_handle(s["name"][lang], colors[i % len(colors)], linewidth=2) for i, s in enumerate(series)]
+        else [
+            line_handle(
+                s["name"][lang],
+                colors[i % len(colors)],
+                linewidth=2,
+                **({"marker": markers[i % len(markers)]} if markers else {}),
+            )
+            for i, s in enumerate(series)
+        ]
     )
     handles.append(
         line_handle(shared("legend.actual", lang), handle_color, linewidth=1.6, **point_style(handle_color, None))

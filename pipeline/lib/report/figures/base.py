@@ -1,4 +1,5 @@
-"""The one interface of a report figure (`Figure`) and its implementation by a Python module (`CodedFigure`)."""
+"""The one interface of a report figure (`Figure`) and its implementation by a Python module (`CodedFigure`); a
+chart declared as data implements it in `spec.py`."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class Figure(Protocol):
     """A figure of the report: what it reads (its asset's inputs), its data, and how it is shown: a chart drawn
     to a PNG or a table of cells, with an optional caption note."""
 
-    id: str  # key of FIGURES and of report_templates/i18n/figures.yaml
+    id: str  # key of FIGURES (and of report_templates/i18n/figures.yaml for a module)
     kind: Literal["chart", "table"]
     subject: str | None  # a chart's asset key: charts/<subject>
     seed_figure: int | None  # its number in the seed report
@@ -28,6 +29,10 @@ class Figure(Protocol):
     raw_tables: tuple[str, ...]  # raw.<id> reference tables it reads
     description: str
     source: Path  # the file that defines it: its code version, and part of a chart's digest
+
+    def title(self, lang: str) -> str:
+        """The caption title in `lang`."""
+        ...
 
     def data(self, con: duckdb.DuckDBPyConnection) -> FigureData:
         """Everything the figure shows, in canonical units, with its citations and flag."""
@@ -64,6 +69,12 @@ class CodedFigure:
     drawing: Callable[[Payload, str, Path], Path] | None = None
     tabulating: Callable[[Payload, str], Payload] | None = None
     noting: Callable[[Payload, str], str] | None = None
+
+    def title(self, lang: str) -> str:
+        """The caption title (report_templates/i18n/figures.yaml)."""
+        from pipeline.lib.report.figures._common import text
+
+        return text(self.id, "title", lang)
 
     def data(self, con: duckdb.DuckDBPyConnection) -> FigureData:
         """The query's result as the figure's data."""

@@ -125,15 +125,10 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
                 linestyle="none",
                 zorder=5,
             )
-            ax.annotate(
+            c.label_right(
+                ax,
                 c.comparator(cl["comparator"], lang) + c.money_label(cl["value"], lang, True),
                 (CLAIM_X, cl["value"] / divisor),
-                xytext=(6, 0),
-                textcoords="offset points",
-                ha="left",
-                va="center",
-                fontsize=c.SMALL,
-                color=c.DARK,
             )
         rate = c.number(p["rate"] * c.PERCENT, lang, "#,##0.0") + "%"
         ax.set_xticks([0, 1], [str(a["year"]), f"{p['year']}\n" + c.text(ID, "cagr", lang, rate=rate)])
