@@ -19,8 +19,7 @@ from pipeline.defs.ingest.assets import table_key
 from pipeline.defs.resources import RenderWorkersResource, ReportSlotResource
 from pipeline.defs.versions import bytes_version, code_version
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES, dataset_key
-from pipeline.lib.report.context import LANGS
-from pipeline.lib.report.pages import report_dir
+from pipeline.lib.report.pages import LANGS, report_dir
 
 if TYPE_CHECKING:
     from pipeline.lib.report.figures import Figure
