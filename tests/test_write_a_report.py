@@ -87,8 +87,8 @@ def test_walkthrough(tmp_path: Path) -> None:
     latest = max(values)
     start = values[2016]
     growth = f"{((values[latest] / start) ** (1 / (latest - 2016)) - 1) * 100:.1f}%"
-    titles = yaml.safe_load((project / "report_templates/i18n/figures.yaml").read_text(encoding="utf-8"))
-    title = titles["digital_economy"]["title"]
+    spec = yaml.safe_load((project / "report_templates/charts/digital_economy.yaml").read_text(encoding="utf-8"))
+    title = spec["labels"]["title"]
 
     zh = re.sub(r"\s+", "", _text(tmp_path / "out" / "report_zh.pdf"))
     caption = re.escape(re.sub(r"\s+", "", title["zh"]))
