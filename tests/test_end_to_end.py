@@ -144,6 +144,13 @@ def test_every_number_of_the_context_is_in_the_pdf(build, lang: str) -> None:
     assert missing == []
 
 
+@pytest.mark.parametrize("edition", ["report_zh.pdf", "report_en.pdf"])
+def test_no_reference_reaches_a_reader(build, edition: str) -> None:
+    """Every {kind:…} of the pages is resolved: the PDF's text holds no brace at all."""
+    text = "".join(_page_texts(build["out"] / edition))
+    assert "{" not in text and "}" not in text, re.findall(r".{0,30}[{}].{0,30}", text)
+
+
 def test_same_inputs_give_byte_identical_pdfs(build, tmp_path: Path) -> None:
     out = build["out"]
     for target in ("a", "b"):
@@ -172,10 +179,10 @@ def test_bilingual_volume_joins_both_editions_with_a_bookmark_each(build) -> Non
     volume = PdfReader(out / "report.pdf")
     zh_pages = len(PdfReader(out / "report_zh.pdf").pages)
     assert len(volume.pages) == zh_pages + len(PdfReader(out / "report_en.pdf").pages)
-    labels = [
-        yaml.safe_load((PROJECT_ROOT / f"report_templates/i18n/{lang}.yaml").read_text(encoding="utf-8"))["edition"]
-        for lang in ("zh", "en")
-    ]
+    editions = yaml.safe_load(
+        (PROJECT_ROOT / "report_templates/computing_power/report.yaml").read_text(encoding="utf-8")
+    )["editions"]
+    labels = [editions[lang]["name"] for lang in ("zh", "en")]
     assert [item.title for item in volume.outline if not isinstance(item, list)] == labels
     assert [len(item) >= 10 for item in volume.outline if isinstance(item, list)] == [True, True]
     dests, links = volume.named_destinations, 0

@@ -107,8 +107,9 @@ def test_new_vintage_refreshes_only_what_depends_on_it(project: dict) -> None:
     changes = json.loads((latest / "changes.json").read_text(encoding="utf-8"))
     assert ("cloud_market_2023", "added") in {(s["source_id"], s["change"]) for s in changes["sources"]}
     moved = {n["name"]: n for n in changes["numbers"]}
-    assert (moved["cloud_latest"]["old_zh"], moved["cloud_latest"]["new_zh"]) == ("3,229亿元", "4,550亿元")
-    assert (moved["cloud_latest"]["old_en"], moved["cloud_latest"]["new_en"]) == ("RMB 322.9 bn", "RMB 455 bn")
+    cloud = moved["v:cloud_market/CN/total@latest"]  # the prose's inline reference {v:cloud_market/CN@latest}
+    assert (cloud["old_zh"], cloud["new_zh"]) == ("3,229亿元", "4,550亿元")
+    assert (cloud["old_en"], cloud["new_en"]) == ("RMB 322.9 bn", "RMB 455 bn")
 
     zh, en = _text(latest / "report_zh.pdf"), _text(latest / "report_en.pdf")
     assert "2022年的4,550亿元" in zh  # the prose

@@ -13,14 +13,19 @@ from pipeline.lib.db import ident
 PIPELINE = Path(__file__).resolve().parents[1]
 
 
-def code_version(*parts: str) -> str:
-    """sha256 (16 hex) of the Python files under each part (a module or package path relative to pipeline/)."""
+def code_version(*parts: str, data: tuple[Path, ...] = ()) -> str:
+    """sha256 (16 hex) of the Python files under each part (a module or package path relative to pipeline/), and
+    of every file under each path of `data` (folders or files the code reads, such as the report's pages)."""
     digest = hashlib.sha256()
     for part in parts:
         base = PIPELINE / part
         files = sorted(base.rglob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
         for path in files:
             digest.update(str(path.relative_to(PIPELINE)).encode())
+            digest.update(path.read_bytes())
+    for base in data:
+        for path in sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]:
+            digest.update(str(path.relative_to(base.parent)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -65,8 +65,8 @@ def status() -> int:
 
 def _print_datasets() -> None:
     """Each dataset's vintages in publication order (the last one is the latest) and the numbers it feeds."""
-    from pipeline.lib.report.facts import fact_specs
     from pipeline.lib.report.feeds import dataset_feeds
+    from pipeline.lib.report.pages import prose_queries
     from pipeline.lib.warehouse.core import loaded_tables
     from pipeline.lib.warehouse.locking import locked_connection
 
@@ -75,7 +75,7 @@ def _print_datasets() -> None:
     with locked_connection(warehouse_path(), read_only=True) as con:
         if not {"sources", "observations"} <= loaded_tables(con, "core"):
             return
-        feeds = dataset_feeds(con, fact_specs())
+        feeds = dataset_feeds(con, prose_queries())
     print("datasets (vintages by publication date; the report uses the latest for each year it covers):")
     for d in feeds:
         vintages = ", ".join(

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipeline.config import output_dir, publish_bucket, sources_dir
+from pipeline.config import output_dir, publish_bucket, sources_dir, templates_dir
 from pipeline.defs.checks_util import result_from
 from pipeline.defs.forecast.assets import KEYS as FORECAST_KEYS
 from pipeline.defs.ingest.assets import table_key
 from pipeline.defs.resources import RenderWorkersResource, ReportSlotResource
 from pipeline.defs.versions import bytes_version, code_version
 from pipeline.defs.warehouse.assets import OBSERVATIONS, SERIES, SOURCES, dataset_key
-from pipeline.lib.report.context import LANGS
+from pipeline.lib.report.pages import LANGS, report_dir
 
 if TYPE_CHECKING:
     from pipeline.lib.report.figures import Figure
@@ -46,6 +46,8 @@ def build_dir() -> Path:
 
 
 REPORT_CODE = code_version("lib/report", "defs/report")
+# the context also holds the report's pages and the numbers they name: an edited page makes it (and the PDFs) stale
+CONTEXT_CODE = code_version("lib/report", "defs/report", data=(report_dir(), templates_dir() / "facts.yaml"))
 PUBLISH_CODE = code_version("lib/publish", "defs/report")
 OWNERS = ["team:analysts"]
 
@@ -123,7 +125,7 @@ def chart_spec(figure_id: str) -> dg.AssetSpec:
     deps=[OBSERVATIONS, SERIES, SOURCES, *FORECAST_KEYS.values()],
     kinds={"duckdb", "json"},
     owners=OWNERS,
-    code_version=REPORT_CODE,
+    code_version=CONTEXT_CODE,
     description="Every number, label and citation the report's text and tables need (facts, headline claims, "
     "assumptions, sources, each figure's data for its caption), read from core.* and forecast.*, plus the changes "
     "since the last published edition; stored as output/build/context.json. The charts do not read it: they query "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.lib.report.context import LANGS
+from pipeline.lib.report.pages import LANGS
 from pipeline.lib.report.records import EditionView, ReportContext, to_json
 
 if TYPE_CHECKING:
@@ -90,9 +90,9 @@ def _attachment_description(name: str) -> str:
 
 def _set_metadata(doc: Any, view: EditionView, ctx: ReportContext) -> None:
     created = ctx.meta.created
-    doc.metadata.title = view.t["title"]
-    doc.metadata.authors = [view.t["author"]]
-    doc.metadata.description = view.t["subtitle"]
+    doc.metadata.title = view.titles.title
+    doc.metadata.authors = [view.titles.author]
+    doc.metadata.description = view.titles.subtitle
     doc.metadata.lang = view.t["lang"]
     doc.metadata.created = created
     doc.metadata.modified = created
@@ -139,8 +139,8 @@ def build_edition(
         pages=len(doc.pages),
         layout_s=round(laid_out - start, 3),
         write_s=round(time.perf_counter() - laid_out, 3),
-        title=view.t["title"],
-        label=view.t["edition"],
+        title=view.titles.title,
+        label=view.titles.name,
         numbers=view.numbers,
         image_keys=tuple(sorted(image_keys)),
     )

@@ -10,12 +10,14 @@ from typing import Any
 
 from pipeline.lib.ingest.inputs import changed_inputs, table_of, unrecorded_entry
 from pipeline.lib.report import fmt
-from pipeline.lib.report.context import LANGS, catalog
+from pipeline.lib.report.context import catalog
 from pipeline.lib.report.facts import format_fact
+from pipeline.lib.report.pages import LANGS
 from pipeline.lib.report.records import (
     ChangedSource,
     Changes,
     Fact,
+    GrowthFact,
     HeadlineFact,
     MovedNumber,
     ObservationFact,
@@ -47,6 +49,7 @@ CLAIM_FIELD_COLUMNS = {
     "needed_cagr": "needed",
     "historical_cagr": "history_growth",
     "assessment": "result",
+    "verdict": "result",
 }
 
 
@@ -151,7 +154,8 @@ def _source_title(sid: str, titles: Mapping[str, Source], lang: str, t: Mapping[
 
 def fact_name(fact: Fact, ctx: ReportContext, lang: str, t: Mapping[str, Any], with_year: bool = True) -> str:
     """A number of the prose under its name in `lang`: series, geography, segment and year for an observation
-    ('云计算市场规模（中国，2022年）'), the claim for a headline, series and scenario for a projection."""
+    ('云计算市场规模（中国，2022年）'), the claim for a headline, series and scenario for a projection, series and
+    years for a growth rate."""
     if isinstance(fact, HeadlineFact):
         claim = next((h for h in ctx.headlines if h.claim_id == fact.claim), None)
         what = claim.text(lang) if claim else t["columns"]["claim"]
@@ -159,13 +163,17 @@ def fact_name(fact: Fact, ctx: ReportContext, lang: str, t: Mapping[str, Any], w
     else:
         what = ctx.label("series", fact.series_id, lang) or t["columns"]["kind_number"]
         detail = [ctx.label("geography", fact.geography, lang)]
-        if isinstance(fact, ObservationFact) and fact.segment not in (None, "total"):
+        if isinstance(fact, ObservationFact | GrowthFact) and fact.segment not in (None, "total"):
             detail.append(ctx.label("segment", fact.segment, lang))
+        if isinstance(fact, GrowthFact):
+            detail.append(t["columns"]["annual_growth"])
         if isinstance(fact, ProjectionFact):
             detail.append(t["scenario_names"][fact.scenario])
             if fact.field == "rate":
                 detail.append(t["columns"]["annual_growth"])
-        if with_year:
+        if with_year and isinstance(fact, GrowthFact):
+            detail.append(f"{t['year_word'].format(year=fact.from_year)}–{t['year_word'].format(year=fact.year)}")
+        elif with_year:
             detail.append(t["year_word"].format(year=fact.year))
     inner = ("，" if lang == "zh" else ", ").join(d for d in detail if d)
     return f"{what}（{inner}）" if lang == "zh" else f"{what} ({inner})"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.config import templates_dir
-from pipeline.lib.report.context import LANGS
+from pipeline.lib.report.pages import LANGS
 from pipeline.lib.report.records import FigureData
 
 if TYPE_CHECKING:

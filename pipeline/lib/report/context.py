@@ -1,13 +1,16 @@
 """The report context: every number, label and citation the templates need, read from the warehouse.
 
-`build_context` is language-independent (canonical values, a `ReportContext`); `edition_view` formats it for one
-language following report_templates/outline.yaml.
+`build_context` is language-independent (canonical values and the report's pages, a `ReportContext`);
+`edition_view` renders it for one language: the pages' prose with their references resolved, numbered figures and
+tables.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import html
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +21,18 @@ from pipeline.lib import yamlio
 from pipeline.lib.db import fetch_records
 from pipeline.lib.ingest.manifest import publisher_in, reference_in
 from pipeline.lib.report import fmt
-from pipeline.lib.report.facts import format_fact, resolve_facts
+from pipeline.lib.report.facts import opens_with_qualifier, prose_text
+from pipeline.lib.report.pages import (
+    Directive,
+    Numbered,
+    Resolver,
+    figure_ids,
+    load_report,
+    numbering,
+    read_chapters,
+    render_chapter,
+    resolve_numbers,
+)
 from pipeline.lib.report.queries import labels, sources
 from pipeline.lib.report.records import (
     AcceptedOutlier,
@@ -28,18 +42,17 @@ from pipeline.lib.report.records import (
     Cell,
     Changes,
     EditionView,
-    Fact,
     FigureBlock,
     GlossaryEntry,
     Headline,
     Meta,
-    ObservationFact,
     Paragraph,
     ReportContext,
     Section,
     Source,
     TableBlock,
 )
+from pipeline.lib.report.references import CrossRef, NumberRef
 from pipeline.lib.report.statuses import statuses
 from pipeline.lib.report.tables import column_widths
 
@@ -47,8 +60,6 @@ if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not impo
     import duckdb
 
     from pipeline.lib.report.figures import Figure
-
-LANGS = ("zh", "en")
 
 
 @functools.cache
@@ -59,11 +70,6 @@ def _yaml(name: str) -> Any:
 def catalog(lang: str) -> dict[str, Any]:
     """The language's string catalogue (report_templates/i18n/<lang>.yaml)."""
     return _yaml(f"i18n/{lang}.yaml")
-
-
-def outline() -> dict[str, Any]:
-    """The report's structure (report_templates/outline.yaml)."""
-    return _yaml("outline.yaml")
 
 
 def figures() -> dict[str, Figure]:
@@ -111,13 +117,9 @@ def build_context(con: duckdb.DuckDBPyConnection) -> ReportContext:
     """Query everything the report shows, in canonical units. The changelog (`changes`) is added by the caller
     (`report.changes.compute_changes`, then `ReportContext.with_changes`), from the previous edition."""
     published = edition_date(con)
-    used = {
-        b.split(":", 1)[1]
-        for part in ("sections", "appendix")
-        for s in outline()[part]
-        for b in s["blocks"]
-        if b.startswith("fig:")
-    }
+    editions, pages = load_report()
+    chapters = read_chapters(pages, figure_kinds())
+    used = figure_ids(chapters)
     shown = {fid: figure.data(con) for fid, figure in figures().items() if fid in used}
     assumptions = fetch_records(
         con,
@@ -138,7 +140,7 @@ def build_context(con: duckdb.DuckDBPyConnection) -> ReportContext:
         meta=Meta(published=published, created=f"{published}T00:00:00+00:00"),
         inputs=current_inputs(con),
         labels=labels(con),
-        facts=resolve_facts(con),
+        facts=resolve_numbers(con, chapters),
         figures=shown,
         headlines=headline_rows(con),
         assumptions=tuple(Assumption(**a) for a in assumptions),
@@ -146,6 +148,8 @@ def build_context(con: duckdb.DuckDBPyConnection) -> ReportContext:
         sources=tuple(Source(**s) for s in sources(con)),
         glossary=tuple(GlossaryEntry(**g) for g in _yaml("glossary.yaml")),
         accepted_outliers=tuple(AcceptedOutlier(**a) for a in accepted),
+        editions=editions,
+        pages=pages,
     )
 
 
@@ -269,7 +273,7 @@ def _context_tables(ctx: ReportContext, lang: str, t: Mapping[str, Any]) -> dict
             source_ids=("forecast_assumptions",),
             flagged=True,
         ),
-        "backtest": ContextTable(
+        "backtest_errors": ContextTable(
             header=(c["series"], c["horizon"], c["method"], c["mape"]),
             rows=tuple(backtest),
             source_ids=tuple(sorted({s.source_id for s in ctx.sources if s.source_id.startswith("fig11")})),
@@ -332,24 +336,6 @@ def _accepted_rows(
     return rows
 
 
-def prose_values(facts: Mapping[str, Fact], lang: str, t: Mapping[str, Any]) -> dict[str, str | int]:
-    """What the prose's {placeholders} stand for: `<fact>` (formatted; a fact stated in the year of another that
-    has no value for that year carries its own year), `<fact>_year`, and `<fact>_is` (the value after the
-    catalogue's copula, zh 为, which a qualifier replaces: '为1.5万亿元' but '超1.5万亿元')."""
-    values: dict[str, str | int] = {}
-    for name, fact in facts.items():
-        text = format_fact(fact, lang, t)
-        observed = isinstance(fact, ObservationFact)
-        anchor = facts.get(fact.same_year_as or "") if observed else None
-        if anchor is not None and anchor.year != fact.year:
-            text += t["year_aside"].format(year=fact.year)
-        values[name] = text
-        values[f"{name}_year"] = fact.year
-        prefixed = observed and any((fact.qualifier or "").startswith(q) for q in t["qualifiers"])
-        values[f"{name}_is"] = text if prefixed else f"{t['copula']}{text}"
-    return values
-
-
 IMAGE_SCHEME = "chart:"
 
 
@@ -360,39 +346,55 @@ def image_url(path: Path) -> str:
     return f"{IMAGE_SCHEME}{hashlib.sha256(path.read_bytes()).hexdigest()}{path.suffix}"
 
 
-def _numbering(registered: Mapping[str, Figure]) -> dict[str, int]:
-    """The number of every figure and table in report order: `fig_<id>` (figures and table figures share the
-    prefix), `tab_<id>` (tables of the context); charts and tables are counted apart."""
-    numbers = {"figure": 0, "table": 0}
-    refs: dict[str, int] = {}
-    for part in ("sections", "appendix"):
-        for sec in outline()[part]:
-            for block in sec["blocks"]:
-                kind, _, key = block.partition(":")
-                if kind == "p":
-                    continue
-                counter = "figure" if kind == "fig" and registered[key].kind == "chart" else "table"
-                numbers[counter] += 1
-                refs[f"{'fig' if kind == 'fig' else 'tab'}_{key}"] = numbers[counter]
-    return refs
+def _xref_label(ref: CrossRef, numbers: Mapping[str, Numbered], t: Mapping[str, Any]) -> str:
+    """'图5' / 'Figure 5'; several: '图9和图10' / 'Figures 9 and 10'."""
+    words = t["xref"]
+    items = [numbers[i] for i in ref.ids]
+    kind = items[0].kind
+    if len(items) == 1:
+        return f"{t[kind]}{words['space']}{items[0].number}"
+    shown = [f"{t[kind]}{words['space']}{i.number}" if words["each"] else str(i.number) for i in items]
+    head = "" if words["each"] else f"{words[kind + 's']}{words['space']}"
+    return head + words["sep"].join(shown[:-1]) + words["and"] + shown[-1]
+
+
+def figure_kinds() -> dict[str, str]:
+    """{figure id: chart or table} of the registered figures."""
+    return {fid: f.kind for fid, f in figures().items()}
 
 
 def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path]) -> EditionView:
-    """Everything a template renders for one language: formatted numbers, numbered captions, tables, prose."""
+    """Everything a template renders for one language: the pages' prose with their references resolved, numbered
+    captions, tables."""
     t = catalog(lang)
     registered = figures()
     context_tables = _context_tables(ctx, lang, t)
-    refs = _numbering(registered)
-    values: dict[str, Any] = dict(refs) | prose_values(ctx.facts, lang, t)
+    chapters = read_chapters([p for p in ctx.pages if p.lang == lang], figure_kinds())
+    numbers = numbering(chapters)
+    shown: list[str] = []
 
-    def block(kind: str, key: str) -> Block:
-        if kind == "p":
-            return Paragraph(key=key, text=t["text"][key].format(**values))
-        if kind == "fig" and registered[key].kind == "chart":
+    def number(ref: NumberRef) -> str:
+        fact = ctx.facts[ref.key]
+        if ref.year_only:
+            return str(fact.year)
+        text = prose_text(fact, ctx.facts, lang, t)
+        shown.append(text)
+        return text
+
+    resolver = Resolver(
+        number=number,
+        qualified=lambda ref: not ref.year_only and opens_with_qualifier(ctx.facts[ref.key], t),
+        xref=lambda ref: _xref_label(ref, numbers, t),
+        copula=t["copula"],
+    )
+
+    def block(d: Directive) -> Block:
+        key, n = d.id, numbers[d.id].number
+        if d.kind == "figure":
             data = ctx.figures[key]
             return FigureBlock(
                 id=key,
-                number=refs[f"fig_{key}"],
+                number=n,
                 title=registered[key].title(lang),
                 image=image_url(chart_paths[key]),
                 flagged=data.flagged,
@@ -400,7 +402,7 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
                 source_line=_citation(ctx, data.source_ids, lang),
                 note=registered[key].note(data, lang),
             )
-        if kind == "fig":
+        if key in registered:
             data = ctx.figures[key]
             body = registered[key].table(data, lang)
             table = ContextTable(
@@ -410,14 +412,14 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
                 flagged=data.flagged,
                 css_class=body.css_class,
             )
-            number, title, tag = refs[f"fig_{key}"], registered[key].title(lang), assumption_tag(statuses(data.body), t)
+            title, tag = registered[key].title(lang), assumption_tag(statuses(data.body), t)
         else:
             table = context_tables[key]
-            number, title = refs[f"tab_{key}"], t["tables"][key]
+            title = t["tables"][key]
             tag = assumption_tag(_source_statuses(ctx, table.source_ids), t)
         return TableBlock(
             id=key,
-            number=number,
+            number=n,
             title=title,
             header=table.header,
             rows=table.rows,
@@ -428,24 +430,29 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
             source_line=_citation(ctx, table.source_ids, lang),
         )
 
-    parts = {
-        part: tuple(
+    def prose(html_text: str) -> Paragraph:
+        return Paragraph(html=html_text, text=html.unescape(re.sub(r"<[^>]+>", "", html_text)).strip())
+
+    sections = {
+        appendix: tuple(
             Section(
-                id=sec["id"],
-                heading=t["sections"][sec["id"]],
-                blocks=tuple(block(*b.partition(":")[::2]) for b in sec["blocks"]),
+                id=c.page.chapter,
+                heading=c.heading,
+                blocks=tuple(prose(p) if isinstance(p, str) else block(p) for p in render_chapter(c, resolver)),
             )
-            for sec in outline()[part]
+            for c in chapters
+            if c.page.appendix == appendix
         )
-        for part in ("sections", "appendix")
+        for appendix in (False, True)
     }
     return EditionView(
         lang=lang,
+        titles=next(e for e in ctx.editions if e.lang == lang),
         t=t,
         meta=ctx.meta,
-        sections=parts["sections"],
-        appendix=parts["appendix"],
+        sections=sections[False],
+        appendix=sections[True],
         images={image_url(path): path for path in chart_paths.values()},
-        numbers=tuple(sorted({values[n] for n in ctx.facts})),
-        refs=refs,
+        numbers=tuple(sorted(set(shown))),
+        refs={fid: n.number for fid, n in numbers.items()},
     )

@@ -4,11 +4,14 @@ analyst can confirm a new vintage is linked to its dataset and see what it will 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import duckdb
+
+    from pipeline.lib.report.facts import FactQuery
 
 
 @dataclass(frozen=True)
@@ -30,12 +33,13 @@ class DatasetFeeds:
     numbers: list[str]
 
 
-def dataset_feeds(con: duckdb.DuckDBPyConnection, facts: dict[str, dict[str, Any]]) -> list[DatasetFeeds]:
-    """Every dataset of core.sources with its vintages and the facts (facts.yaml names) it feeds."""
+def dataset_feeds(con: duckdb.DuckDBPyConnection, queries: Mapping[str, FactQuery]) -> list[DatasetFeeds]:
+    """Every dataset of core.sources with its vintages and the numbers of the prose it feeds (by their names in
+    facts.yaml or their references on the pages)."""
     by_series: dict[str, list[str]] = {}
-    for name, spec in facts.items():
-        if spec.get("kind", "observation") == "observation" and "series" in spec:
-            by_series.setdefault(spec["series"], []).append(name)
+    for name, query in queries.items():
+        if query.kind in ("observation", "growth") and query.series:
+            by_series.setdefault(query.series, []).append(name)
     rows = con.execute("""
         SELECT s.dataset, s.source_id, s.file, s.published, list(DISTINCT o.series_id) FILTER (o.series_id IS NOT NULL)
         FROM core.sources s LEFT JOIN core.observations o USING (source_id)

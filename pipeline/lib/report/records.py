@@ -221,12 +221,31 @@ class ProjectionFact(_Fact):
     field: str | None = absent()
 
 
-Fact = ObservationFact | HeadlineFact | ProjectionFact
+@dataclass(frozen=True, kw_only=True)
+class GrowthFact(_Fact):
+    """The average annual growth of a series' actuals from `from_year` to `year`."""
+
+    from_year: int
+    series_id: str
+    geography: str
+    segment: str
+
+
+Fact = ObservationFact | HeadlineFact | ProjectionFact | GrowthFact
 
 
 def fact_from_json(data: Mapping[str, Any]) -> Fact:
-    """A stored fact: a headline field has a `claim`, a projection a `scenario`, anything else is an observation."""
-    cls = HeadlineFact if "claim" in data else ProjectionFact if "scenario" in data else ObservationFact
+    """A stored fact: a headline field has a `claim`, a projection a `scenario`, a growth a `from_year`, anything
+    else is an observation."""
+    cls = (
+        HeadlineFact
+        if "claim" in data
+        else ProjectionFact
+        if "scenario" in data
+        else GrowthFact
+        if "from_year" in data
+        else ObservationFact
+    )
     values = _known(cls, data)
     values["source_ids"] = tuple(values["source_ids"])
     return cls(**values)
@@ -355,6 +374,32 @@ class Changes:
         )
 
 
+# --- the pages ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditionTitles:
+    """One edition's name (its bookmark in the bilingual volume), title, subtitle and author (report.yaml)."""
+
+    lang: str
+    name: str
+    title: str
+    subtitle: str
+    author: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page:
+    """One chapter of one edition as written: its chapter name, whether it is in the appendix, its file (relative
+    to the project) and its Markdown."""
+
+    chapter: str
+    lang: str
+    appendix: bool
+    path: str
+    text: str
+
+
 # --- the context -----------------------------------------------------------------------------------------------
 
 Labels = Mapping[str, Mapping[str, str]]  # 'series:<id>' / '<dimension>:<code>' / 'aggregate:<id>' → {zh, en}
@@ -376,6 +421,8 @@ class ReportContext:
     sources: tuple[Source, ...]
     glossary: tuple[GlossaryEntry, ...]
     accepted_outliers: tuple[AcceptedOutlier, ...]
+    editions: tuple[EditionTitles, ...]
+    pages: tuple[Page, ...]
     changes: Changes | None = absent()
 
     def with_changes(self, changes: Changes) -> ReportContext:
@@ -406,6 +453,8 @@ class ReportContext:
             sources=rows(Source, "sources"),
             glossary=rows(GlossaryEntry, "glossary"),
             accepted_outliers=rows(AcceptedOutlier, "accepted_outliers"),
+            editions=rows(EditionTitles, "editions"),
+            pages=rows(Page, "pages"),
             changes=Changes.from_json(data["changes"]) if data.get("changes") is not None else None,
         )
 
@@ -443,9 +492,10 @@ class TableBody:
 
 @dataclass(frozen=True, kw_only=True)
 class Paragraph:
-    """A paragraph of prose, its placeholders filled."""
+    """Prose between two figures or tables, its references resolved: the HTML the page shows and its plain
+    text."""
 
-    key: str
+    html: str
     text: str
     type: Literal["p"] = "p"
 
@@ -496,10 +546,11 @@ class Section:
 
 @dataclass(frozen=True, kw_only=True)
 class EditionView:
-    """Everything the templates render for one language: the string catalogue `t`, numbered sections, the chart
-    images by URL, the numbers the prose shows and the figure and table numbers (`refs`)."""
+    """Everything the templates render for one language: its titles, the string catalogue `t`, numbered sections,
+    the chart images by URL, the numbers the prose shows and the figure and table numbers (`refs`, by id)."""
 
     lang: str
+    titles: EditionTitles
     t: Mapping[str, Any]
     meta: Meta
     sections: tuple[Section, ...]
