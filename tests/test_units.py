@@ -3,6 +3,7 @@
 import pytest
 
 from pipeline.lib.ingest.units import UnknownUnitError, parse_unit, split_header_unit
+from pipeline.lib.report import fmt
 
 
 @pytest.mark.parametrize(
@@ -26,6 +27,15 @@ from pipeline.lib.ingest.units import UnknownUnitError, parse_unit, split_header
         ("月", "duration", 1 / 12, None),
         ("％", "share", 1.0, None),
         ("亿千瓦时", "energy", 1e8, None),
+        ("‰", "share", 0.1, None),
+        ("ppm", "share", 1e-4, None),
+        ("小时", "time", 3600.0, None),
+        ("秒", "time", 1.0, None),
+        ("TB", "storage", 1e-3, None),
+        ("℃", "temperature", 1.0, None),
+        ("平方米", "area", 1.0, None),
+        ("万份", "count", 1e4, None),
+        ("年份", "calendar", 1.0, None),
     ],
 )
 def test_known_units(text: str, quantity: str, factor: float, currency: str | None) -> None:
@@ -44,3 +54,22 @@ def test_unit_in_header() -> None:
     assert split_header_unit("规模（亿元）") == ("规模", "亿元")
     assert split_header_unit("2021年(EFLOPS)") == ("2021年", "EFLOPS")
     assert split_header_unit("2021") == ("2021", None)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "zh", "en"),
+    [
+        (13.0, "s", "13秒", "13 s"),
+        (14400.0, "s", "4小时", "4 hours"),
+        (300.0, "m²", "300平方米", "300 m²"),
+        (1.1, "index", "1.1", "1.1"),
+        (2026.0, "year", "2026", "2026"),
+        (2.0, "PB", "2 PB", "2 PB"),
+    ],
+)
+def test_case_study_units_print_per_language(value: float, unit: str, zh: str, en: str) -> None:
+    assert (fmt.quantity(value, unit, "zh"), fmt.quantity(value, unit, "en")) == (zh, en)
+
+
+def test_temperature_range_prints_its_unit_once() -> None:
+    assert fmt.quantity_range(50.0, 60.0, "°C", "en") == "50–60°C"

@@ -9,12 +9,18 @@ Canonical units (one per quantity) are what `core.observations` stores:
 | operations | ops/s      | 次/秒, 次每秒, ops/s, operations per second (any operation, e.g. additions: not FLOPS) |
 | count    | count        | 个/台/辆/人/家/项/座 with 万/亿 prefixes |
 | duration | years        | 年, 月 |
-| share    | %            | % |
+| share    | %            | %, ‰ (per mille), ppm (parts per million) |
 | ratio    | x            | 倍 |
 | energy   | kWh          | 千瓦时/度 with 万/亿 prefixes, kWh |
 | carbon   | t            | 吨, 万吨, 亿吨 |
 | training | PF-days      | PF-days |
 | chip     | TOPS         | TOPS |
+| time     | s            | 秒/s, 分钟/min, 小时/h (short times: a takt, a turnaround) |
+| storage  | PB           | GB, TB, PB, EB |
+| area     | m²           | 平方米, m² |
+| temperature | °C        | °C, ℃ |
+| index    | index        | PUE (a dimensionless ratio printed as the number alone) |
+| calendar | year         | 年份 (a calendar year given as the value, e.g. a target year) |
 
 Money keeps its currency: conversion to CNY happens in the warehouse through the FX source table.
 """
@@ -79,9 +85,34 @@ FLOPS_PREFIXES: dict[str, float] = {
     "e": 1.0,
     "z": 1e3,
 }
-COUNT_WORDS = ("个", "台", "辆", "人", "家", "项", "座", "次", "户", "张", "块", "条", "所", "款")
+COUNT_WORDS = (
+    "个",
+    "台",
+    "辆",
+    "人",
+    "家",
+    "项",
+    "座",
+    "次",
+    "户",
+    "张",
+    "块",
+    "条",
+    "所",
+    "款",
+    "种",
+    "期",
+    "名",
+    "份",
+    "大类",
+    "通",
+    "件",
+)
 ENERGY_WORDS = ("千瓦时", "度")
 CARBON_WORDS = ("吨", "吨二氧化碳", "tCO2")
+SECONDS = {"秒": 1.0, "s": 1.0, "分钟": 60.0, "min": 60.0, "小时": 3600.0, "h": 3600.0}
+STORAGE_PB = {"gb": 1e-6, "tb": 1e-3, "pb": 1.0, "eb": 1e3}
+PER_CENT = {"%": 1.0, "百分比": 1.0, "percent": 1.0, "pct": 1.0, "‰": 0.1, "ppm": 1e-4}
 
 
 @dataclass(frozen=True)
@@ -123,8 +154,20 @@ def parse_unit(text: str) -> Unit:
     low = t.lower()
     if not t:
         raise UnknownUnitError("empty unit")
-    if t in ("%", "百分比", "percent", "pct"):
-        return Unit(text, "share", "%", 1.0)
+    if t in PER_CENT:
+        return Unit(text, "share", "%", PER_CENT[t])
+    if t in SECONDS:
+        return Unit(text, "time", "s", SECONDS[t])
+    if low in STORAGE_PB:
+        return Unit(text, "storage", "PB", STORAGE_PB[low])
+    if t in ("平方米", "m²", "m2"):
+        return Unit(text, "area", "m²", 1.0)
+    if t in ("°C", "℃", "°"):
+        return Unit(text, "temperature", "°C", 1.0)
+    if low == "pue":
+        return Unit(text, "index", "index", 1.0)
+    if t in ("年份", "calendar year"):
+        return Unit(text, "calendar", "year", 1.0)
     if t in ("倍", "x", "times"):
         return Unit(text, "ratio", "x", 1.0)
     if t in ("年", "years", "year", "yr"):
@@ -159,8 +202,8 @@ def parse_unit(text: str) -> Unit:
         return Unit(text, "count", "count", hit[0])
     raise UnknownUnitError(
         f"unknown unit {text!r}; known forms: 元/万元/亿元/万亿元, 美元/欧元/日元 (same prefixes), RMB/USD bn|tn, "
-        "GFLOPS…ZFLOPS, 次/秒 (operations, not FLOPS), PF-days, TOPS, 年, 月, %, 倍, 万台/万个/万辆/个/人/家, "
-        "亿千瓦时, 万吨 (pipeline/lib/ingest/units.py)"
+        "GFLOPS…ZFLOPS, 次/秒 (operations, not FLOPS), PF-days, TOPS, 年, 月, %, ‰, ppm, 倍, 万台/万个/万辆/个/人/家, "
+        "亿千瓦时, 万吨, 秒/小时, TB/PB, 平方米, °C, PUE, 年份 (pipeline/lib/ingest/units.py)"
     )
 
 

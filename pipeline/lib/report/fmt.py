@@ -108,6 +108,17 @@ def operations(value: float, lang: str) -> str:
     return f"{number(scaled, lang, precision_pattern(scaled))}{word} operations per second"
 
 
+def short_time(seconds: float, lang: str) -> str:
+    """Seconds, minutes or hours, whichever keeps the number ≥ 1: '15秒' / '15 s', '8小时' / '8 hours'."""
+    words = (
+        ((3600.0, "小时"), (60.0, "分钟"), (1.0, "秒"))
+        if lang == "zh"
+        else ((3600.0, " hours"), (60.0, " min"), (1.0, " s"))
+    )
+    scaled, word = _scale(seconds, words)
+    return f"{number(scaled, lang, precision_pattern(scaled))}{word}"
+
+
 def duration(years: float, lang: str, units: dict[str, str], months: bool = False) -> str:
     """Years, or months below one year (or when `months`): '2个月' / '2 months', '75年' / '75 years'."""
     if years < 1 or months:
@@ -143,6 +154,16 @@ def quantity(value: float, unit: str, lang: str, units: dict[str, str] | None = 
         return energy(value, lang)
     if unit == "t":
         return carbon(value, lang)
+    if unit == "s":
+        return short_time(value, lang)
+    if unit == "m²":
+        return f"{number(value, lang, precision_pattern(value))}{'平方米' if lang == 'zh' else ' m²'}"
+    if unit == "°C":
+        return f"{number(value, lang, precision_pattern(value))}°C"
+    if unit == "index":
+        return number(value, lang, precision_pattern(value))
+    if unit == "year":
+        return str(round(value))
     return f"{number(value, lang, precision_pattern(value))} {unit}"
 
 

@@ -385,6 +385,8 @@ def render_chapter(chapter: Chapter, resolver: Resolver) -> list[str | Directive
     tokens = [t.copy() for t in chapter.tokens]
     for t in tokens:
         t.children = [c.copy() for c in t.children] if t.children else t.children
+        if t.type in ("heading_open", "heading_close"):
+            t.tag = f"h{min(int(t.tag[1:]) + 1, 6)}"  # the chapter's title is the section's h2
     _drop_copulas(tokens, resolver)
     parts: list[str | Directive] = []
     run: list[Token] = []
