@@ -129,7 +129,11 @@ def build_context(con: duckdb.DuckDBPyConnection) -> ReportContext:
         "LEFT JOIN forecast.projections p ON p.assumption_id = a.assumption_id AND p.year = a.horizon "
         "GROUP BY ALL) ORDER BY series_id, list_position(['low', 'base', 'high'], scenario)",
     )
-    backtest = fetch_records(con, "SELECT * FROM forecast.backtest ORDER BY series_id, holdout_years, method")
+    backtest = fetch_records(  # the series the report projects, not every series with a history
+        con,
+        "SELECT * FROM forecast.backtest WHERE series_id IN (SELECT series_id FROM forecast.assumptions) "
+        "ORDER BY series_id, holdout_years, method",
+    )
     accepted = fetch_records(
         con,
         "SELECT a.*, any_value(o.unit) AS unit FROM core.accepted_outliers a "

@@ -1,5 +1,5 @@
 """Backtest: rolling-origin mean absolute percentage error of each forecast method one and two years ahead
-(forecast.backtest), as grouped bars."""
+(forecast.backtest) for the series the report projects (forecast.assumptions), as grouped bars."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     series = c.names(con, "series")
     rows = con.execute(
         "SELECT series_id, geography, segment, holdout_years, train_from, train_to, method, rate, "
-        "mape, n_train FROM forecast.backtest ORDER BY series_id, geography, segment, holdout_years, "
-        "method"
+        "mape, n_train FROM forecast.backtest "
+        "WHERE series_id IN (SELECT series_id FROM forecast.assumptions) "
+        "ORDER BY series_id, geography, segment, holdout_years, method"
     ).fetchall()
     groups: dict[tuple, dict[str, Any]] = {}
     methods: list[str] = []
@@ -122,5 +123,5 @@ FIGURE = chart(
         "gdp_caict_basis",
         "text_digital_economy",
     ),
-    forecasts=("backtest",),
+    forecasts=("backtest", "assumptions"),
 )
