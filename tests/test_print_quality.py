@@ -7,8 +7,11 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from pipeline.lib.report.figures import FIGURES
 
 LANGS = ("zh", "en")
 MIN_PPI = 300
@@ -54,3 +57,105 @@ def test_every_chart_is_at_least_300_ppi_at_its_printed_size(pdfs, lang: str) ->
     assert len(images) == len(captions), f"{lang}: {len(images)} images for {len(captions)} figure captions"
     low = [i for i in images if min(i.x_ppi, i.y_ppi) < MIN_PPI]
     assert not low, f"{lang}: images under {MIN_PPI} ppi at their printed size: {low}"
+
+
+# --- 2. series told apart in greyscale ----------------------------------------------------------------------------
+
+GREY_STEP = 0.2  # two entries of one legend drawn alike must differ at least this much in grey (0 black, 1 white)
+
+
+def _grey(color: Any, alpha: float | None = None) -> float:
+    """Luminance of `color` laid over white paper (0 black … 1 white)."""
+    from matplotlib.colors import to_rgba
+
+    r, g, b, a = to_rgba(color)
+    a = a if alpha is None else alpha
+    r, g, b = (a * v + (1 - a) for v in (r, g, b))
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a legend entry looks on a greyscale page: its shapes (dash pattern, marker, hatch) and its greys."""
+
+    shape: tuple[str, ...]
+    greys: tuple[float, ...]
+
+    def confusable(self, other: Look) -> bool:
+        return self.shape == other.shape and all(
+            abs(a - b) < GREY_STEP for a, b in zip(self.greys, other.greys, strict=True)
+        )
+
+
+def look(handle: Any) -> Look:
+    """The greyscale look of a legend handle (a line, a patch or a collection)."""
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if isinstance(handle, Line2D):
+        dashes = str(handle._unscaled_dash_pattern) if handle.get_linestyle() not in ("None", "") else "none"
+        face = handle.get_markerfacecolor() if handle.get_marker() not in ("None", "", None) else "white"
+        shape = ("line", dashes, str(handle.get_marker()))
+        return Look(shape, (_grey(handle.get_color(), handle.get_alpha()), _grey(face, handle.get_alpha())))
+    if isinstance(handle, Patch):
+        shape = ("patch", str(handle.get_hatch() or ""), str(handle.get_linestyle()))
+        return Look(shape, (_grey(handle.get_facecolor()), _grey(handle.get_edgecolor())))
+    if isinstance(handle, Collection):
+        face = handle.get_facecolor()
+        shape = ("collection", str(handle.get_hatch() or ""), str(getattr(handle, "get_paths", list)()[:1]))
+        return Look(shape, (_grey(face[0]) if len(face) else 1.0,))
+    raise AssertionError(f"unexpected legend handle {handle!r}")
+
+
+def drawn_legends(
+    figure_id: str, data: Any, lang: str, tmp_path: Path, monkeypatch, labels: list[str]
+) -> list[list[tuple[str, Look]]]:
+    """Draw a chart and return each legend's entries (label, greyscale look) as saved; the texts drawn on its axes
+    (labels, annotations: not the legends) are added to `labels`."""
+    from pipeline.lib.report import style
+
+    legends: list[list[tuple[str, Look]]] = []
+    save = style.save
+
+    def recording(fig: Any, path: Path) -> Path:
+        labels.extend(t.get_text() for ax in fig.axes for t in ax.texts)
+        found = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+        for leg in (x for x in found if x is not None):
+            texts = [t.get_text() for t in leg.get_texts()]
+            legends.append([(t, look(h)) for t, h in zip(texts, leg.legend_handles, strict=True)])
+        return save(fig, path)
+
+    monkeypatch.setattr(style, "save", recording)
+    FIGURES[figure_id].draw(data, lang, tmp_path / f"{figure_id}_{lang}.png")
+    return legends
+
+
+CHART_IDS = sorted(fid for fid, f in FIGURES.items() if f.kind == "chart")
+
+
+@pytest.fixture(scope="module")
+def chart_data(built_template: Path) -> dict[str, Any]:
+    """Every chart's data, read from the session build's warehouse."""
+    import duckdb
+
+    con = duckdb.connect(str(built_template / "out" / "warehouse.duckdb"), read_only=True)
+    try:
+        return {fid: FIGURES[fid].data(con) for fid in CHART_IDS}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("figure_id", CHART_IDS)
+def test_legend_entries_differ_without_colour(chart_data, figure_id: str, tmp_path: Path, monkeypatch) -> None:
+    for lang in LANGS:
+        labels: list[str] = []
+        legends = drawn_legends(figure_id, chart_data[figure_id], lang, tmp_path, monkeypatch, labels)
+        series = chart_data[figure_id].to_json().get("series")
+        if isinstance(series, list) and len(series) > 1:  # lines of several series: each named on the plot
+            on_plot = " ".join(labels).replace("\n", "" if lang == "zh" else " ")
+            unnamed = [s["name"][lang] for s in series if s["name"][lang] not in on_plot]
+            assert not unnamed, f"{figure_id} ({lang}): series not named at their lines: {unnamed}"
+        for entries in legends:
+            alike = [(a[0], b[0]) for i, a in enumerate(entries) for b in entries[i + 1 :] if a[1].confusable(b[1])]
+            assert not alike, f"{figure_id} ({lang}): legend entries alike in greyscale: {alike}"

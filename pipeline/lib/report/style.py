@@ -10,6 +10,10 @@ from typing import Any
 
 PALETTE = ("#00338D", "#0091DA", "#483698", "#470A68", "#00A3A1", "#EAAA00", "#6D2077", "#C6007E")
 APPROX_HATCH = "//"
+# series of one chart differ by these, not by hue alone (readable printed in greyscale)
+LINESTYLES = ("-", (0, (5, 2)), (0, (1, 1.4)), (0, (6, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)))
+MARKERS = ("o", "s", "^", "D", "v", "P")
+HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
 FIGSIZE = (6.4, 3.4)
 DPI = 200  # on screen; a saved chart gets the resolution `print_dpi` gives it
 PRINT_WIDTH_IN = (210 - 2 * 18) / 25.4  # report.css: an A4 page less its 18 mm side margins; figure img width 100%
