@@ -159,3 +159,80 @@ def test_legend_entries_differ_without_colour(chart_data, figure_id: str, tmp_pa
         for entries in legends:
             alike = [(a[0], b[0]) for i, a in enumerate(entries) for b in entries[i + 1 :] if a[1].confusable(b[1])]
             assert not alike, f"{figure_id} ({lang}): legend entries alike in greyscale: {alike}"
+
+
+# --- 3. punctuation and hyphens -----------------------------------------------------------------------------------
+
+CJK = "[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]"
+
+
+def test_chinese_text_uses_full_width_punctuation(pdfs) -> None:
+    text = pdf_text(pdfs["zh"])
+    assert "资料来源：" in text
+    found = [m.group(0) for m in re.finditer(rf"{CJK}\s*[,;:()]\s*{CJK}", text)]
+    assert not found, f"ASCII , ; : ( ) between Chinese characters: {found[:10]}"
+
+
+def test_english_text_has_no_raised_or_soft_hyphen_glyphs(pdfs) -> None:
+    text = pdf_text(pdfs["en"])
+    assert "Source: " in text
+    found = sorted({f"U+{ord(ch):04X}" for ch in re.findall("[\u00ad\u2010\u2011\u2012]", text)})
+    assert not found, f"hyphen glyphs other than U+002D in the English edition: {found}"
+
+
+# --- 4. source lines under figures and tables ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextLine:
+    page: int
+    top: float
+    height: float
+    text: str
+
+
+def text_lines(pdf: Path) -> list[TextLine]:
+    """The PDF's lines of words, top to bottom on each page (`pdftotext -bbox`: one box per word, grouped here by
+    page and top edge)."""
+    import xml.etree.ElementTree as ET
+
+    xml = pdf_text(pdf, "-bbox")
+    root = ET.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", xml))
+    lines: list[TextLine] = []
+    for number, page in enumerate(root.iter("{http://www.w3.org/1999/xhtml}page"), 1):
+        rows: dict[float, list[tuple[float, float, str]]] = {}
+        for word in page.iter("{http://www.w3.org/1999/xhtml}word"):
+            top, bottom = float(word.get("yMin")), float(word.get("yMax"))
+            key = next((k for k in rows if abs(k - top) < 1.0), top)
+            rows.setdefault(key, []).append((float(word.get("xMin")), bottom - top, word.text or ""))
+        for top in sorted(rows):
+            words = sorted(rows[top])
+            lines.append(TextLine(number, top, max(w[1] for w in words), " ".join(w[2] for w in words)))
+    return lines
+
+
+def source_line_heights(pdf: Path, label: str) -> list[tuple[str, int]]:
+    """Each source line (starting with `label`) with the number of lines it takes: it and the lines right below it
+    in the same type size."""
+    lines = text_lines(pdf)
+    found = []
+    for i, line in enumerate(lines):
+        if not line.text.startswith(label):
+            continue
+        n, last = 1, line
+        for below in lines[i + 1 :]:
+            same = below.page == line.page and abs(below.height - line.height) < 0.5
+            if not same or below.top - last.top > 1.6 * line.height:
+                break
+            n, last = n + 1, below
+        found.append((line.text[:60], n))
+    return found
+
+
+@pytest.mark.parametrize(("lang", "label"), [("zh", "资料来源："), ("en", "Source:")])
+def test_a_source_line_takes_at_most_two_lines(pdfs, lang: str, label: str) -> None:
+    found = source_line_heights(pdfs[lang], label)
+    captions = set(re.findall(CAPTION[lang], pdf_text(pdfs[lang])))
+    assert len(found) >= len(captions), f"{lang}: {len(found)} source lines for {len(captions)} figures"
+    long = [f for f in found if f[1] > 2]
+    assert not long, f"{lang}: source lines longer than two lines: {long}"
