@@ -236,3 +236,100 @@ def test_a_source_line_takes_at_most_two_lines(pdfs, lang: str, label: str) -> N
     assert len(found) >= len(captions), f"{lang}: {len(found)} source lines for {len(captions)} figures"
     long = [f for f in found if f[1] > 2]
     assert not long, f"{lang}: source lines longer than two lines: {long}"
+
+
+# --- 5. page fill and table splits --------------------------------------------------------------------------------
+
+PAGE_MARGINS_MM = (22, 20)  # report.css @page: top and bottom margins (running header and footer live there)
+FILL_DPI = 30
+
+
+def page_fills(pdf: Path, folder: Path) -> list[float]:
+    """How far down each page's body its content reaches (0 empty … 1 full), from the page rendered at 30 dpi in
+    grey: the lowest row with ink between the top and bottom margins."""
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-gray", "-r", str(FILL_DPI), str(pdf), str(folder / "p")], check=True)
+    fills = []
+    for path in sorted(folder.glob("p-*.pgm"), key=lambda p: int(p.stem.split("-")[1])):
+        with Image.open(path) as image:
+            width, height = image.size
+            px = image.load()
+            top = round(PAGE_MARGINS_MM[0] / 25.4 * FILL_DPI)
+            bottom = height - round(PAGE_MARGINS_MM[1] / 25.4 * FILL_DPI)
+            inked = [y for y in range(top, bottom) if any(px[x, y] < 230 for x in range(width))]
+            fills.append((max(inked) - top + 1) / (bottom - top) if inked else 0.0)
+    return fills
+
+
+@dataclass(frozen=True)
+class TableFragment:
+    page: int
+    table: str
+    header: bool
+    rows: int
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    """An edition laid out again from the build's context and charts (the pages its PDF was written from)."""
+
+    pages: int
+    chapter_starts: frozenset[int]
+    tables: tuple[TableFragment, ...]
+
+
+def _walk(box: Any, page: int, table_id: str | None, found: list[TableFragment], starts: set[int]) -> None:
+    element = getattr(box, "element", None)
+    if element is not None and "table-block" in (element.get("class") or ""):
+        table_id = element.get("id")
+    if getattr(box, "element_tag", None) == "h2":
+        starts.add(page)
+    if type(box).__name__ == "TableBox":
+        groups = box.children
+        rows = sum(len(g.children) for g in groups if not g.is_header and not g.is_footer)
+        found.append(TableFragment(page, table_id or "?", any(g.is_header for g in groups), rows))
+        return
+    for child in getattr(box, "children", ()):
+        _walk(child, page, table_id, found, starts)
+
+
+@pytest.fixture(scope="module")
+def laid_out(built_template: Path) -> dict[str, LaidOut]:
+    from pipeline.lib.report import render
+    from pipeline.lib.report.build import chart_paths, read_context
+    from pipeline.lib.report.context import edition_view
+
+    out = built_template / "out"
+    ctx = read_context(out / "latest" / "context.json")
+    paths = chart_paths(ctx, out / "build" / "charts")
+    result = {}
+    for lang in LANGS:
+        view = edition_view(ctx, lang, paths[lang])
+        doc = render.layout(render.html_for(view), view.images)
+        found: list[TableFragment] = []
+        starts: set[int] = set()
+        for number, page in enumerate(doc.pages, 1):
+            _walk(page._page_box, number, None, found, starts)
+        result[lang] = LaidOut(len(doc.pages), frozenset(starts), tuple(found))
+    return result
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_page_is_more_than_half_empty_but_a_chapters_last(pdfs, laid_out, lang: str, tmp_path: Path) -> None:
+    fills = page_fills(pdfs[lang], tmp_path)
+    pages = laid_out[lang]
+    assert len(fills) == pages.pages, "the PDF and its layout differ in pages"
+    assert len(pages.chapter_starts) >= 10
+    last_of_chapter = {p - 1 for p in pages.chapter_starts} | {pages.pages}
+    empty = [(n, round(f, 2)) for n, f in enumerate(fills, 1) if f < 0.5 and n not in last_of_chapter]
+    assert not empty, f"{lang}: pages more than half empty (page, fill) that end no chapter: {empty}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_split_table_repeats_its_header_and_keeps_three_rows_a_page(laid_out, lang: str) -> None:
+    fragments = laid_out[lang].tables
+    split = {f.table for f in fragments if sum(g.table == f.table for g in fragments) > 1}
+    assert split, "no table is split across pages: the test would check nothing"
+    bad = [f for f in fragments if f.table in split and (not f.header or f.rows < 3)]
+    assert not bad, f"{lang}: table fragments without a header or with fewer than three rows: {bad}"
