@@ -157,16 +157,30 @@ def build_context(con: duckdb.DuckDBPyConnection) -> ReportContext:
     )
 
 
-def _citation(ctx: ReportContext, ids: Iterable[str], lang: str) -> str:
+def source_numbers(ctx: ReportContext) -> dict[str, int]:
+    """Each source's number: its row in the sources appendix (the `sources` table)."""
+    return {s.source_id: n for n, s in enumerate(ctx.sources, 1)}
+
+
+def _citation(ctx: ReportContext, ids: Iterable[str], lang: str, t: Mapping[str, Any]) -> str:
+    """The short source line of a figure or table: each publisher once, in the appendix' order, with the years of
+    its sources and their numbers in the sources appendix, e.g. 'CAICT (2022, 2023) [7, 8, 11]; Gartner (2023) [15]'.
+    The full citations are the appendix' rows."""
+    numbers = source_numbers(ctx)
     by_id = {s.source_id: s for s in ctx.sources}
-    parts = []
-    for sid in sorted(set(ids)):
-        s = by_id.get(sid)
-        if s is None:
-            continue
-        publisher = publisher_in(s.publisher, lang)
-        parts.append(f"{publisher}, {s.title(lang)} ({s.published}; {reference_in(s.reference, lang)})")
-    return "; ".join(parts)
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for sid in sorted(set(ids) & set(numbers), key=numbers.__getitem__):
+        s = by_id[sid]
+        groups.setdefault(publisher_in(s.publisher, lang), []).append((s.published[:4], numbers[sid]))
+    w = t["citation"]
+    return w["sep"].join(
+        w["item"].format(
+            publisher=publisher,
+            year=w["number_sep"].join(sorted({year for year, _n in shown})),
+            numbers=w["number_sep"].join(str(n) for _year, n in shown),
+        )
+        for publisher, shown in groups.items()
+    )
 
 
 def assumption_tag(found: list[str | None], t: Mapping[str, Any]) -> str | None:
@@ -227,7 +241,7 @@ def _context_tables(ctx: ReportContext, lang: str, t: Mapping[str, Any]) -> dict
             drivers = (name.get(f"series:{d}", name.get(f"aggregate:{d}", d)) for d in (a.share_series, a.driver))
             method += t["method_detail"].format(detail=" × ".join(d for d in drivers if d))
         if a.method == "target":
-            growth = f"→ {fmt.quantity(a.target_value, a.unit, lang)} ({int(a.target_year)})"
+            growth = f"→ {fmt.quantity(a.target_value, a.unit, lang)}{t['year_aside'].format(year=int(a.target_year))}"
         else:
             growth = "–" if a.effective_rate is None else fmt.percent(a.effective_rate, lang)
         assumptions.append(
@@ -250,13 +264,14 @@ def _context_tables(ctx: ReportContext, lang: str, t: Mapping[str, Any]) -> dict
     ]
     sources_rows = [
         (
+            _cell(str(n), num=True),
             _cell(publisher_in(s.publisher, lang)),
             _cell(s.title(lang)),
             _cell(s.published),
             _cell(reference_in(s.reference, lang)),
             _cell(t["status"][s.status]),
         )
-        for s in ctx.sources
+        for n, s in enumerate(ctx.sources, 1)
     ]
     glossary = [(_cell(g.zh), _cell(g.en), _cell(g.definition(lang))) for g in ctx.glossary]
     changes = ctx.changes if ctx.changes is not None else Changes(previous=None)
@@ -284,7 +299,7 @@ def _context_tables(ctx: ReportContext, lang: str, t: Mapping[str, Any]) -> dict
             flagged=False,
         ),
         "sources": ContextTable(
-            header=(c["publisher"], c["title"], c["date"], c["reference"], c["status"]),
+            header=(c["number"], c["publisher"], c["title"], c["date"], c["reference"], c["status"]),
             rows=tuple(sources_rows),
             source_ids=(),
             flagged=False,
@@ -403,7 +418,7 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
                 image=image_url(chart_paths[key]),
                 flagged=data.flagged,
                 assumption=assumption_tag(statuses(data.body), t),
-                source_line=_citation(ctx, data.source_ids, lang),
+                source_line=_citation(ctx, data.source_ids, lang, t),
                 note=registered[key].note(data, lang),
             )
         if key in registered:
@@ -431,7 +446,7 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
             assumption=tag,
             widths=tuple(column_widths(table.header, table.rows, table.css_class)),
             css_class=table.css_class,
-            source_line=_citation(ctx, table.source_ids, lang),
+            source_line=_citation(ctx, table.source_ids, lang, t),
         )
 
     def prose(html_text: str) -> Paragraph:

@@ -10,8 +10,16 @@ from typing import Any
 
 PALETTE = ("#00338D", "#0091DA", "#483698", "#470A68", "#00A3A1", "#EAAA00", "#6D2077", "#C6007E")
 APPROX_HATCH = "//"
+# series of one chart differ by these, not by hue alone (readable printed in greyscale)
+LINESTYLES = ("-", (0, (5, 2)), (0, (1, 1.4)), (0, (6, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)))
+MARKERS = ("o", "s", "^", "D", "v", "P")
+HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
 FIGSIZE = (6.4, 3.4)
-DPI = 200
+DPI = 200  # on screen; a saved chart gets the resolution `print_dpi` gives it
+PRINT_WIDTH_IN = (210 - 2 * 18) / 25.4  # report.css: an A4 page less its 18 mm side margins; figure img width 100%
+PRINT_PPI = 300  # the least pixels per inch of a chart at its printed size
+PAD_IN = 0.1  # matplotlib's savefig.pad_inches around the tight box
+TIGHT_SLACK = 1.02  # the tight box drawn at the final dpi comes out up to 1 % wider than measured before
 STAMP_COLORS = {"text": "#7A4F00", "face": "#FFF4D6", "edge": "#EAAA00"}
 _stamp: ContextVar[str | None] = ContextVar("stamp", default=None)
 
@@ -66,14 +74,22 @@ def setup() -> Any:
     return plt
 
 
+def print_dpi(fig: Any) -> int:
+    """The savefig dpi that gives the chart `PRINT_PPI` once its tight box is stretched to the page's width."""
+    import math
+
+    width_in = fig.get_tightbbox(fig.canvas.get_renderer()).width + 2 * PAD_IN
+    return math.ceil(PRINT_PPI * TIGHT_SLACK * PRINT_WIDTH_IN / width_in)
+
+
 class MissingGlyphError(RuntimeError):
     """A character has no glyph in the bundled fonts: the build fails instead of drawing boxes."""
 
 
 def save(fig: Any, path: Path) -> Path:
-    """Write an opaque RGB PNG with no timestamp or software metadata (same data → same bytes), with the label
-    of `stamped` if one is set; fail on missing glyphs. RGB, not matplotlib's RGBA: WeasyPrint splits an alpha
-    channel into a second image and re-encodes both, on every PDF build."""
+    """Write an opaque RGB PNG at `print_dpi` with no timestamp or software metadata (same data → same bytes),
+    with the label of `stamped` if one is set; fail on missing glyphs. RGB, not matplotlib's RGBA: WeasyPrint
+    splits an alpha channel into a second image and re-encodes both, on every PDF build."""
     import io
     import warnings
 
@@ -86,7 +102,16 @@ def save(fig: Any, path: Path) -> Path:
     buffer = io.BytesIO()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fig.savefig(buffer, format="png", bbox_inches="tight", facecolor="white", metadata={"Software": None})
+        dpi = print_dpi(fig)
+        fig.savefig(
+            buffer,
+            format="png",
+            dpi=dpi,
+            bbox_inches="tight",
+            pad_inches=PAD_IN,
+            facecolor="white",
+            metadata={"Software": None},
+        )
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     if missing:
         plt.close(fig)
@@ -94,5 +119,5 @@ def save(fig: Any, path: Path) -> Path:
 
     plt.close(fig)
     with Image.open(buffer) as image:
-        image.convert("RGB").save(path, format="PNG", dpi=(DPI, DPI))
+        image.convert("RGB").save(path, format="PNG", dpi=(dpi, dpi))
     return path

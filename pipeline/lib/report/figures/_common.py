@@ -40,6 +40,7 @@ THOUSAND, WAN, MILLION = 1e3, 1e4, 1e6
 YI, WAN_YI, BN, TN = 1e8, 1e12, 1e9, 1e12  # money scales: zh 亿元 / 万亿元, en RMB bn / tn
 GREY, DARK, LIGHT_BG = "#6E6E6E", "#333333", "#F1F1F1"
 SMALL = 6.8  # font size of value labels (pt)
+END_NAME_WIDTH = {"zh": 10, "en": 16}  # characters per line of a series name at the end of its line
 LANGS = ("zh", "en")
 
 
@@ -412,6 +413,14 @@ def label_right(ax: Any, text: str, xy: tuple[float, float], **kw: Any) -> Any:
     return ax.annotate(text, xy, **(opts | {"color": DARK} | kw))
 
 
+def end_names(ax: Any, ends: list[tuple[dict[str, Any] | None, dict[str, Any]]], lang: str, divisor: float) -> None:
+    """The series' names right of their last points ((last point or None, series) pairs)."""
+    for last, s in ends:
+        if last is None:
+            continue
+        label_right(ax, s["name"][lang], (last["year"], last["value"] / divisor), annotation_clip=False)
+
+
 def year_axis(ax: Any, years: list[int]) -> None:
     """One tick per year, plain year numbers."""
     ax.set_xticks(years, [str(y) for y in years])
@@ -425,10 +434,12 @@ def draw_projections(
     value_label: Any,
     colors: list[str] | None = None,
     markers: tuple[str, ...] | None = None,
+    named: bool = False,
 ) -> list[Any]:
     """History (filled or hollow markers), base projection (dashed), low–high band and published outlook values
     (diamonds) of some series on one axis; returns the legend handles. `value_label(value, q)` formats a label;
-    `markers` gives each series its own marker shape (told apart without colour)."""
+    `markers` gives each series its own marker shape (told apart without colour); `named`: the end label of each
+    base projection names its series above its value."""
     colors = colors or list(style.PALETTE)
     years: set[int] = set()
     base_years: list[int] = []
@@ -466,7 +477,7 @@ def draw_projections(
             top = max([top, *by])
             ax.plot(bx, by, color=c, linewidth=1.4, linestyle=(0, (4, 2)), zorder=3)
             ax.plot(bx[-1:], by[-1:], marker="o", markersize=3.5, color=c, zorder=4)
-            ends.append((bx[-1], by[-1] * divisor, c, s["series_id"]))
+            ends.append((bx[-1], by[-1] * divisor, c, s["name"][lang]))
         if ref and low and high and len(low["points"]) == len(high["points"]) == len(ref["points"]):
             ly = start[1] + [p["value"] / divisor for p in low["points"]]
             hy2 = start[1] + [p["value"] / divisor for p in high["points"]]
@@ -506,12 +517,13 @@ def draw_projections(
             color=GREY,
         )
     # end labels of the base projection, spread apart; outlook labels left of their diamonds
-    gap = top * 1.12 * 0.075
+    gap = top * 1.12 * (0.15 if named else 0.075)
     ys = spread([e[1] / divisor for e in ends], gap)
     points_per_unit = ax.bbox.height * 72 / ax.figure.dpi / (top * 1.12)
-    for (x, v, c, _sid), y in zip(ends, ys, strict=True):
+    for (x, v, c, name), y in zip(ends, ys, strict=True):
+        shown = value_label(v, None)
         ax.annotate(
-            value_label(v, None),
+            f"{wrap(name, lang, END_NAME_WIDTH[lang])}\n{shown}" if named else shown,
             (x, v / divisor),
             xytext=(6, (y - v / divisor) * points_per_unit),
             textcoords="offset points",

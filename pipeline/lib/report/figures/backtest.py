@@ -61,21 +61,26 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     )
 
 
+def _method_style(i: int) -> dict[str, Any]:
+    """The bars of the i-th method: a colour and a hatch of its own."""
+    color = style.PALETTE[[0, 1, 4, 5, 2][i % 5]]
+    return {"facecolor": color, "edgecolor": c.DARK, "hatch": style.HATCHES[i % len(style.HATCHES)], "linewidth": 0.5}
+
+
 def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
-    """Grouped bars: one group per series and hold-out, one colour per method; MAPE labels in %."""
+    """Grouped bars: one group per series and hold-out, one colour and hatch per method; MAPE labels in %."""
     plt = style.setup()
     groups, methods = data["groups"], data["methods"]
     fig, ax = plt.subplots(figsize=(style.FIGSIZE[0], 3.0))
     width = 0.8 / max(len(methods), 1)
     top = max((m["mape"] for g in groups for m in g["methods"].values()), default=0) * c.PERCENT
     for mi, method in enumerate(methods):
-        color = style.PALETTE[[0, 1, 4, 5, 2][mi % 5]]
         for gi, g in enumerate(groups):
             m = g["methods"].get(method)
             if m is None:
                 continue
             x = gi + (mi - (len(methods) - 1) / 2) * width
-            ax.bar(x, m["mape"] * c.PERCENT, width * 0.9, color=color)
+            ax.bar(x, m["mape"] * c.PERCENT, width * 0.9, **_method_style(mi))
             ax.text(
                 x,
                 m["mape"] * c.PERCENT,
@@ -101,10 +106,9 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
     ax.set_ylim(0, top * 1.15)
     c.number_axis(ax, "y", lang, "#,##0", suffix="%")
     ax.set_ylabel(c.text(ID, "axis", lang))
-    handles = [
-        c.bar_patch(None, c.text(ID, f"method.{m}", lang), style.PALETTE[[0, 1, 4, 5, 2][i % 5]])
-        for i, m in enumerate(methods)
-    ]
+    from matplotlib.patches import Patch
+
+    handles = [Patch(label=c.text(ID, f"method.{m}", lang), **_method_style(i)) for i, m in enumerate(methods)]
     c.legend(ax, handles, loc="upper right")
     return style.save(fig, path)
 

@@ -38,12 +38,19 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
-    """Lines in 亿元 / RMB bn; projection years shaded; 2025 base values labelled at the right."""
+    """Lines in 亿元 / RMB bn, one marker shape per market; projection years shaded; 2025 base values labelled
+    with their market's name at the right."""
     plt = style.setup()
     divisor, _unit = c.money_unit(lang, large=False)
     fig, ax = plt.subplots(figsize=(style.FIGSIZE[0], 3.6))
     handles = c.draw_projections(
-        ax, data["series"], lang, divisor, lambda v, q: c.money_label(v, lang, large=False, q=q)
+        ax,
+        data["series"],
+        lang,
+        divisor,
+        lambda v, q: c.money_label(v, lang, large=False, q=q),
+        markers=style.MARKERS,
+        named=True,
     )
     ax.set_ylabel(c.text(ID, "axis", lang))
     c.legend(ax, handles, loc="upper left", ncols=2)

@@ -14,6 +14,8 @@ from pipeline.lib.report.figures import _common as c
 from pipeline.lib.report.figures.base import chart
 
 ID = "sensitivity"
+MISSES = {"alpha": 0.22, "linewidth": 0, "hatch": "////"}  # hatched: told apart from "met" without colour
+TOLERANCE = {"facecolor": "none", "edgecolor": c.GREY, "hatch": "....", "linewidth": 0, "alpha": 0.5}
 FINE = 301  # points of the interpolated curve that colours the met / missed band
 
 
@@ -114,9 +116,9 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         fine_y = np.interp(fine_x, xs, ys)
         ok = np.array([_holds(y, claim, p["comparator"], tol) for y in fine_y])
         ax.fill_between(fine_x, fine_y, claim, where=ok, color=meets_color, alpha=0.22, linewidth=0)
-        ax.fill_between(fine_x, fine_y, claim, where=~ok, color=misses_color, alpha=0.22, linewidth=0)
+        ax.fill_between(fine_x, fine_y, claim, where=~ok, **MISSES, facecolor=misses_color, edgecolor=misses_color)
         if tol:
-            ax.axhspan(claim - tol, claim + tol, color=c.GREY, alpha=0.12, linewidth=0)
+            ax.axhspan(claim - tol, claim + tol, **TOLERANCE)
         ax.axhline(claim, color=c.DARK, linestyle=(0, (4, 2)), linewidth=0.9)
         ax.plot(xs, ys, color=style.PALETTE[0], linewidth=1.5, marker="o", markersize=2.5)
         base = next((y for x, y in zip(xs, ys, strict=True) if x == 0), None)
@@ -151,10 +153,10 @@ def draw(data: dict[str, Any], lang: str, path: Path) -> Path:
         ),
         c.line_handle(c.text(ID, "legend.claim", lang), c.DARK, linestyle=(0, (4, 2)), linewidth=0.9),
         Patch(color=meets_color, alpha=0.22, linewidth=0, label=c.text(ID, "legend.meets", lang)),
-        Patch(color=misses_color, alpha=0.22, linewidth=0, label=c.text(ID, "legend.misses", lang)),
+        Patch(**MISSES, facecolor=misses_color, edgecolor=misses_color, label=c.text(ID, "legend.misses", lang)),
     ]
     if any(p["tolerance"] for p in panels):
-        handles.append(Patch(color=c.GREY, alpha=0.12, linewidth=0, label=c.text(ID, "legend.tolerance", lang)))
+        handles.append(Patch(**TOLERANCE, label=c.text(ID, "legend.tolerance", lang)))
     if len(panels) < nrows * ncols:  # the legend takes the first free cell of the grid
         box = grid[len(panels) // ncols, len(panels) % ncols].get_position(fig)
         c.legend(fig, handles, loc="center left", bbox_to_anchor=(box.x0, (box.y0 + box.y1) / 2))

@@ -22,9 +22,7 @@ if TYPE_CHECKING:
     import duckdb
 
 Payload = dict[str, Any]
-LINESTYLES = ("-", (0, (5, 2)), (0, (1, 1.4)), (0, (6, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)))
-MARKERS = ("o", "s", "^", "D", "v", "P")
-HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
+LINESTYLES, MARKERS, HATCHES = style.LINESTYLES, style.MARKERS, style.HATCHES
 FORECASTS = ("projections", "assumptions")  # what scenario projections are read from
 
 
@@ -192,7 +190,7 @@ def _projection_band(fig: SpecFigure, ax: Any, series: list[Payload], lang: str,
     label = _value_label(series[0]["unit"], lang, divisor)
     handles = c.draw_projections(ax, series, lang, divisor, label, markers=MARKERS if len(series) > 1 else None)
     if len(series) > 1:
-        _end_names(ax, [(s["history"][-1] if s["history"] else None, s) for s in series], lang, divisor)
+        c.end_names(ax, [(s["history"][-1] if s["history"] else None, s) for s in series], lang, divisor)
     return handles
 
 
@@ -219,7 +217,7 @@ def _line(fig: SpecFigure, ax: Any, series: list[Payload], lang: str, divisor: f
     ax.set_ylim(bottom=0)
     c.number_axis(ax, "y", lang)
     if len(series) > 1:
-        _end_names(ax, ends, lang, divisor)
+        c.end_names(ax, ends, lang, divisor)
     return handles
 
 
@@ -264,14 +262,6 @@ def _panel(fig: SpecFigure, ax: Any, s: Payload, i: int, lang: str, divisor: flo
     else:
         _line(fig, ax, [s], lang, divisor)
     ax.set_title(s["name"][lang], fontsize=7.6, loc="left")
-
-
-def _end_names(ax: Any, ends: list[tuple[Payload | None, Payload]], lang: str, divisor: float) -> None:
-    """The series' names at the right end of their lines."""
-    for last, s in ends:
-        if last is None:
-            continue
-        c.label_right(ax, s["name"][lang], (last["year"], last["value"] / divisor), annotation_clip=False)
 
 
 def _annotate(fig: SpecFigure, ax: Any, series: list[Payload], lang: str, divisor: float) -> None:
