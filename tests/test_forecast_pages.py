@@ -39,7 +39,8 @@ def test_assumptions_table_shows_the_growth_each_scenario_makes(context: dict, l
     for a, row in zip(ctx.assumptions, rows, strict=True):
         method, rate = row[2].text, row[3].text
         if a.method == "target":
-            assert rate.endswith(f"({int(a.target_year)})")
+            year = int(a.target_year)
+            assert rate.endswith(f"（{year}年）" if lang == "zh" else f"({year})")  # full-width brackets in zh
         else:
             assert rate == fmt.percent(context["rates"][a.assumption_id], lang)
         if a.method == "best":
