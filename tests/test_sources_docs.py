@@ -47,7 +47,7 @@ def test_seed_references_follow_the_edition_language() -> None:
 
     reference = "图14 / Figure 14, section 04 识局 (p. 29 ff.)"
     assert reference_in(reference, "zh") == "KPMG 图14、04 识局（第29页起）"
-    assert reference_in(reference, "en") == "KPMG fig. 14, section 04 识局 (p. 29 ff.)"
+    assert reference_in(reference, "en") == "KPMG fig. 14, section 04 (p. 29 ff.)"
     assert reference_in("图7 / Figure 7 (p. 21)", "zh") == "KPMG 图7（第21页）"
     assert reference_in("图7 / Figure 7 (p. 21)", "en") == "KPMG fig. 7 (p. 21)"
     assert reference_in("见各行 source 列 / see each row's source column", "en") == "see each row's source column"
@@ -58,7 +58,13 @@ def test_seed_references_follow_the_edition_language() -> None:
     assert reference_in("section 05 应变 (p. 41 ff.), 案例一 to 案例十一", "zh") == (
         "05 应变（第41页起）、案例一至案例十一"
     )
-    assert reference_in("pp. 28-29; as in figure 7 and 图 9", "en") == "pp. 28-29; as in figure 7 and KPMG 图9"
+    assert reference_in("pp. 28-29; as in figure 7 and 图 9", "en") == "pp. 28-29; as in figure 7 and KPMG fig. 9"
+    assert reference_in("section 05 应变：需求洞察篇 (p. 41 ff.), 案例一 to 案例十一", "en") == (
+        "section 05 (p. 41 ff.), cases 1 to 11"
+    )
+    assert reference_in("sections 03 有为 (p. 21 ff.), 05 应变 case 7 (p. 41 ff.)", "en") == (
+        "sections 03 (p. 21 ff.), 05 case 7 (p. 41 ff.)"
+    )
 
 
 def test_every_bundled_reference_reads_in_chinese() -> None:

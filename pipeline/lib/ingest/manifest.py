@@ -69,23 +69,42 @@ ZH_LOCATOR = (
     (re.compile(r",? and the abstract$"), "及摘要"),
     (re.compile(r", "), "、"),
 )
-ZH_KEPT_WORDS = frozenset({"KPMG", "source"})  # allowed in the Chinese edition's locator (a name, a column)
+ZH_KEPT_WORDS = frozenset({"KPMG"})  # allowed in the Chinese edition's locator (a name)
+ZH_NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# The locator words of a `reference`, in the English edition: a section keeps its number, not its Chinese name.
+EN_SECTION_NAME = re.compile(r"\b(\d{2})\s+[\u4e00-\u9fff][\u4e00-\u9fff：:]*")
+ZH_CASE = re.compile(r"案例([一二三四五六七八九十]+)")
+ZH_CASE_RANGE = re.compile(r"案例([一二三四五六七八九十]+) to 案例([一二三四五六七八九十]+)")
+
+
+def _zh_numeral(text: str) -> int:
+    """一 … 十九 as a number."""
+    if text.startswith("十"):
+        return 10 + (ZH_NUMERALS[text[1]] if len(text) > 1 else 0)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return ZH_NUMERALS[tens] * 10 + (ZH_NUMERALS[ones] if ones else 0)
+    return ZH_NUMERALS[text]
 
 
 def reference_in(reference: str, lang: str) -> str:
     """Where in the seed report, for one edition: a '图11 / Figure 11' becomes 'KPMG 图11' (zh) or 'KPMG fig. 11'
     (en), a whole '中文 / English' phrase its language's half, any other figure number of the seed is marked
-    'KPMG' (so that none is read as a figure of this report), and in zh the locator words are translated
-    ('section 04 识局 (p. 29 ff.)' → '04 识局（第29页起）')."""
+    'KPMG' (so that none is read as a figure of this report), and the locator words are translated: in zh
+    'section 04 识局 (p. 29 ff.)' → '04 识局（第29页起）', in en the section keeps its number only ('section 04 (p. 29
+    ff.)') and '案例一 to 案例十一' reads 'cases 1 to 11'."""
     text = SEED_FIGURE_PAIR.sub(lambda m: f"KPMG 图{m[1]}" if lang == "zh" else f"KPMG fig. {m[2]}", reference)
     phrase = BILINGUAL_PHRASE.match(text.strip())
     if phrase:
         return phrase["zh" if lang == "zh" else "en"].strip()
-    text = SEED_FIGURE.sub(lambda m: f"KPMG {'图' if m.group(1).startswith('图') else 'fig. '}{m.group(2)}", text)
+    text = SEED_FIGURE.sub(lambda m: f"KPMG {'图' if lang == 'zh' else 'fig. '}{m.group(2)}", text)
     if lang == "zh":
         for pattern, replacement in ZH_LOCATOR:
             text = pattern.sub(replacement, text)
-    return text
+        return text
+    text = EN_SECTION_NAME.sub(r"\1", text)
+    text = ZH_CASE_RANGE.sub(lambda m: f"cases {_zh_numeral(m[1])} to {_zh_numeral(m[2])}", text)
+    return ZH_CASE.sub(lambda m: f"case {_zh_numeral(m[1])}", text)
 
 
 def reference_problem(reference: str) -> str | None:
