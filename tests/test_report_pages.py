@@ -122,7 +122,7 @@ def test_unknown_figure_id(report: Path) -> None:
         f"{zh}:{lines[0]}: unknown figure 'fig99'",
         f"{en}:{lines[1]}: unknown figure 'fig99'",
         f"{zh}:{ref_line}: unknown figure or table 'fig98' in {{ref:fig98}}",
-        f"{en}:3: {{ref:fig07}} refers to figure 'fig07', which is not in the en edition",
+        f"{en}:{_line_of(en, '{ref:fig07}')}: {{ref:fig07}} refers to figure 'fig07', which is not in the en edition",
     )
 
 
@@ -145,8 +145,8 @@ def test_a_cross_reference_to_a_figure_not_in_the_edition(report: Path) -> None:
         _edit(report / lang / "01-background.md", "::: figure fig03\n", "")
     zh, en = report / "zh" / "01-background.md", report / "en" / "01-background.md"
     assert _problems(report) == (
-        f"{zh}:3: {{ref:fig03}} refers to figure 'fig03', which is not in the zh edition",
-        f"{en}:3: {{ref:fig03}} refers to figure 'fig03', which is not in the en edition",
+        f"{zh}:{_line_of(zh, '{ref:fig03}')}: {{ref:fig03}} refers to figure 'fig03', which is not in the zh edition",
+        f"{en}:{_line_of(en, '{ref:fig03}')}: {{ref:fig03}} refers to figure 'fig03', which is not in the en edition",
     )
 
 
