@@ -211,6 +211,20 @@ def test_figure_of_regional_compute_is_on_one_basis(warehouse_con: duckdb.DuckDB
     assert "202" in fig09.note(data, "en") and "202" in fig09.note(data, "zh")
 
 
+def test_regions_without_a_share_in_a_year_are_named_in_the_note(warehouse_con: duckdb.DuckDBPyConnection) -> None:
+    """The 2021 source gives the US's and China's shares only: the EU's and Japan's 2021 bars are blank, and the
+    note says which and why."""
+    data = fig09.query(warehouse_con)
+    blank = warehouse_con.execute(
+        "SELECT DISTINCT geography FROM core.observations_latest WHERE series_id = 'compute_share' AND year = 2020 "
+        "AND geography NOT IN (SELECT geography FROM core.observations_latest WHERE series_id = 'compute_share' "
+        "AND year = 2021) ORDER BY geography"
+    ).fetchall()
+    assert [g for (g,) in blank] == ["EU", "JP"]
+    assert "The 2021 bars for European Union and Japan are left blank" in fig09.note(data, "en")
+    assert "欧盟、日本2021年留空" in fig09.note(data, "zh")
+
+
 def test_a_share_from_another_citation_is_left_out_not_mixed(sources_copy: Path, tmp_path: Path) -> None:
     _edit(
         sources_copy / "fig09_global_compute_by_region.csv",

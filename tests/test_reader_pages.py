@@ -79,3 +79,12 @@ def test_english_edition_has_no_chinese_outside_the_glossary(editions: dict[str,
 
 def test_chinese_edition_has_no_english_words(editions: dict[str, str]) -> None:
     assert english_in_chinese(editions["zh"]) == []
+
+
+def test_the_cover_gives_the_edition_month_in_each_language(built_template: Path) -> None:
+    """The cover is dated by month in the edition's language; the bundled sources' latest publication is the KPMG
+    report of July 2023."""
+    for lang, date in (("zh", "2023年7月"), ("en", "July 2023")):
+        cover = PdfReader(built_template / "out" / f"report_{lang}.pdf").pages[0].extract_text()
+        assert date in cover, cover
+        assert not re.search(r"\d{4}-\d\d-\d\d", cover), cover

@@ -50,6 +50,7 @@ CLAIM_FIELD_COLUMNS = {
     "historical_cagr": "history_growth",
     "assessment": "result",
     "verdict": "result",
+    "finding": "result",
 }
 
 

@@ -469,6 +469,7 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
         titles=next(e for e in ctx.editions if e.lang == lang),
         t=t,
         meta=ctx.meta,
+        cover_date=fmt.month_year(ctx.meta.published, lang),
         sections=sections[False],
         appendix=sections[True],
         images={image_url(path): path for path in chart_paths.values()},

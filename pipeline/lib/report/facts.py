@@ -19,7 +19,16 @@ if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not impo
     import duckdb
 
 FORECAST_SOURCES = ("forecast_assumptions", "forecast_claims")
-CLAIM_FIELDS = ("ours", "claimed", "implied_cagr", "needed_cagr", "historical_cagr", "assessment", "verdict")
+CLAIM_FIELDS = (
+    "ours",
+    "claimed",
+    "implied_cagr",
+    "needed_cagr",
+    "historical_cagr",
+    "assessment",
+    "verdict",
+    "finding",
+)
 Year = int | Literal["latest"]
 
 
@@ -168,7 +177,8 @@ def _growth(con: duckdb.DuckDBPyConnection, q: FactQuery, facts: Mapping[str, Fa
 
 def _headline(con: duckdb.DuckDBPyConnection, q: FactQuery, facts: Mapping[str, Fact]) -> HeadlineFact:
     """A field of one evaluated claim: `ours`/`claimed` (amounts), `implied_cagr`/`needed_cagr`/`historical_cagr`
-    (rates), `assessment` (the verdict with its gap, worded per language) or `verdict` (the verdict's word)."""
+    (rates), `assessment` (the verdict with its gap, worded per language), `verdict` (the verdict's word) or
+    `finding` (what the verdict says of the claim, a predicate for a heading: "falls short on current trends")."""
     if q.field not in CLAIM_FIELDS:
         raise FactError(f"unknown claim field {q.field!r} (one of {', '.join(CLAIM_FIELDS)})")
     cur = con.execute(
@@ -189,7 +199,7 @@ def _headline(con: duckdb.DuckDBPyConnection, q: FactQuery, facts: Mapping[str, 
     common = {"year": h["year"], "source_ids": FORECAST_SOURCES, "claim": q.claim, "field": field, "format": q.format}
     if field.endswith("_cagr"):
         return HeadlineFact(value=h[field], unit="rate", status="forecast", **common)
-    if field in ("assessment", "verdict"):
+    if field in ("assessment", "verdict", "finding"):
         return HeadlineFact(value=h["gap"], unit=field, verdict=h["verdict"], status="forecast", **common)
     if field == "ours" and h["ours"] is None:
         raise FactError(f"claim {q.claim!r} has no base-scenario value (not assessed)")
@@ -288,6 +298,8 @@ def _value_text(fact: Fact, lang: str, t: Mapping[str, Any]) -> str:
         return t["verdicts"][fact.verdict].format(gap=gap)
     if isinstance(fact, HeadlineFact) and unit == "verdict":
         return t["verdict_words"][fact.verdict]
+    if isinstance(fact, HeadlineFact) and unit == "finding":
+        return t["verdict_findings"][fact.verdict]
     if fact.format == "plain":
         return fmt.number(fact.value, lang, "#,##0.##")
     ends = (fact.value_low, fact.value_high) if _is_range(fact) else (fact.value,)

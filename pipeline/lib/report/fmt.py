@@ -7,7 +7,9 @@ zh money: 万元 / 亿元 / 万亿元;  en money: RMB mn / bn / tn (or the origi
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 LOCALES = {"zh": "zh_CN", "en": "en_US"}
@@ -186,3 +188,8 @@ def join_range(low: str, high: str | None = None) -> str:
 def percent(rate: float, lang: str) -> str:
     """A growth rate given as a fraction (0.309 → '30.9%')."""
     return f"{number(rate * 100, lang, '#,##0.0')}%"
+
+
+def month_year(iso_date: str, lang: str) -> str:
+    """A date as a report's cover gives it: '2023-07-01' → '2023年7月' / 'July 2023'."""
+    return format_date(date.fromisoformat(iso_date[:10]), "y年M月" if lang == "zh" else "MMMM y", locale=LOCALES[lang])

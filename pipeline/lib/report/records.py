@@ -553,6 +553,7 @@ class EditionView:
     titles: EditionTitles
     t: Mapping[str, Any]
     meta: Meta
+    cover_date: str  # the edition's date as its cover prints it ('2023年7月' / 'July 2023')
     sections: tuple[Section, ...]
     appendix: tuple[Section, ...]
     images: Mapping[str, Path]

@@ -118,7 +118,8 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def note(data: dict[str, Any], lang: str) -> str:
-    """The caption note: the one basis of the chart and the regions' own reported totals it leaves out."""
+    """The caption note: the one basis of the chart, the regions' own reported totals it leaves out, and the
+    regions and years left blank because that year's source gives no share for them."""
     text = c.text(ID, "note.basis", lang)
     if data["reported"]:
         sep = "；" if lang == "zh" else "; "
@@ -134,6 +135,18 @@ def note(data: dict[str, Any], lang: str) -> str:
             for r in data["reported"]
         )
         text += c.text(ID, "note.reported", lang, items=items)
+    gaps: dict[int, list[str]] = {}
+    for region in data["regions"]:
+        for point in region["points"]:
+            if point["value"] is None:
+                gaps.setdefault(point["year"], []).append(region["name"][lang])
+    for year, names in sorted(gaps.items()):
+        listed = (
+            "、".join(names)
+            if lang == "zh"
+            else " and ".join([", ".join(names[:-1]), names[-1]] if names[:-1] else names)
+        )
+        text += c.text(ID, "note.missing", lang, regions=listed, year=year)
     return c.shared("note", lang, text=text)
 
 
