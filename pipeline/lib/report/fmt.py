@@ -147,7 +147,7 @@ def quantity(value: float, unit: str, lang: str, units: dict[str, str] | None = 
     if unit == "years":
         return duration(value, lang, units)
     if unit == "x":
-        return f"{number(value, lang, '#,##0.#')}{units['x']}"
+        return f"{number(value, lang, precision_pattern(value))}{units['x']}"
     if unit == "EFLOPS":
         return compute(value)
     if unit == "ops/s":
