@@ -21,6 +21,7 @@ DOUBLED = {
             r"(?:超过|逾|不低于|至少)(?:约|大约|超过|逾|不低于)\d|(?:约|大约)(?:超过|逾|不低于|至少)\d"
         ),  # 约超过5
         re.compile(r"\d[\d.,]*[%倍]?(?:以上|以下)(?:以上|以下)"),
+        re.compile(r"(?:达到?|为)(?:超过?|逾|不低于)\d"),  # 即达超过1,200万美元
     ),
     "en": (
         re.compile(r"\b(\w+) \1\b", re.IGNORECASE),  # the the
@@ -54,6 +55,7 @@ def _blocks(built: Path, lang: str) -> list[str]:
 
 def test_the_scanner_finds_doubled_words() -> None:
     assert doubled("规模超过超过8万亿元", "zh") and doubled("须降到1.3以下以下", "zh") and doubled("约超过5万", "zh")
+    assert doubled("成本即达超过1,200万美元", "zh")
     assert doubled("sales exceed over 5 million", "en") and doubled("below at most 1.3", "en")
     assert doubled("in the the base case", "en")
     assert not doubled("人人可得，节约超40%", "zh") and not doubled("about RMB 5 tn, over 10%", "en")

@@ -88,3 +88,26 @@ def test_the_cover_gives_the_edition_month_in_each_language(built_template: Path
         cover = PdfReader(built_template / "out" / f"report_{lang}.pdf").pages[0].extract_text()
         assert date in cover, cover
         assert not re.search(r"\d{4}-\d\d-\d\d", cover), cover
+
+
+def _english_strings(node: object, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, dict):
+        found = [(path, node["en"])] if isinstance(node.get("en"), str) else []
+        return found + [s for k, v in node.items() if k != "en" for s in _english_strings(v, f"{path}.{k}")]
+    if isinstance(node, list):
+        return [s for i, v in enumerate(node) for s in _english_strings(v, f"{path}[{i}]")]
+    return []
+
+
+def test_chart_words_in_english_have_no_chinese() -> None:
+    """Chart images are not in the PDF's text, so their English words are checked where they are written: the
+    figures' catalogue and the chart specs."""
+    files = [PROJECT_ROOT / "report_templates" / "i18n" / "figures.yaml"]
+    files += sorted((PROJECT_ROOT / "report_templates" / "charts").glob("*.yaml"))
+    leaks = [
+        f"{file.name}{where}: {text!r}"
+        for file in files
+        for where, text in _english_strings(yaml.safe_load(file.read_text(encoding="utf-8")))
+        if CJK_RUN.search(text)
+    ]
+    assert not leaks, leaks

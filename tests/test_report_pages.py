@@ -285,11 +285,17 @@ def test_growth_forecast_and_claim_fields(tmp_path: Path, warehouse_con: duckdb.
 
 
 def test_copula_gives_way_to_a_qualifier(tmp_path: Path, warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    """'为{v:…}' reads '为…' before a plain value and drops 为 before one that opens with 超 / 约."""
-    zh = "# 一\n\n核心产业规模为{fact:core_latest}，云计算为{v:cloud_market/CN@latest}。\n"
+    """'为{v:…}' reads '为…' before a plain value and drops 为 (and 达到 / 达) before one that opens with 超 / 约."""
+    zh = (
+        "# 一\n\n核心产业规模为{fact:core_latest}，云计算为{v:cloud_market/CN@latest}。"
+        "核心产业规模已达到{fact:core_latest}，即达{fact:core_latest}；云计算达到{v:cloud_market/CN@latest}。\n"
+    )
     ctx = _context(warehouse_con, _prose_report(tmp_path, zh, "# One\n\nx\n"))
     text = edition_view(ctx, "zh", {}).sections[0].blocks[0].text
-    assert re.fullmatch(r"核心产业规模(已超|超)[0-9.]+万亿元，云计算为[0-9,]+亿元。", text), text
+    core = r"(?:已超|超)[0-9.]+万亿元"
+    assert re.fullmatch(
+        rf"核心产业规模{core}，云计算为[0-9,]+亿元。核心产业规模已{core}，即{core}；云计算达到[0-9,]+亿元。", text
+    ), text
 
 
 def test_cjk_lines_join_without_a_space(tmp_path: Path, warehouse_con: duckdb.DuckDBPyConnection) -> None:

@@ -404,7 +404,7 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
         number=number,
         qualified=lambda ref: not ref.year_only and opens_with_qualifier(ctx.facts[ref.key], t),
         xref=lambda ref: _xref_label(ref, numbers, t),
-        copula=t["copula"],
+        copulas=tuple(t["copulas"]),
     )
 
     def block(d: Directive) -> Block:

@@ -17,7 +17,7 @@ ZH_CURRENCY = {"CNY": "元", "USD": "美元", "EUR": "欧元", "JPY": "日元"}
 EN_CURRENCY = {"CNY": "RMB", "USD": "USD", "EUR": "EUR", "JPY": "JPY"}
 ZH_SCALES = ((1e12, "万亿"), (1e8, "亿"), (1e4, "万"), (1.0, ""))
 EN_SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "mn"), (1.0, ""))
-EN_COUNT_SCALES = ((1e9, " billion"), (1e6, " million"), (1.0, ""))
+EN_COUNT_SCALES = ((1e12, " trillion"), (1e9, " billion"), (1e6, " million"), (1.0, ""))
 _NUMBER = re.compile(r"[0-9][0-9,.]*")
 FLOPS_PREFIXES = ((1.0, "EFLOPS"), (1e-3, "PFLOPS"), (1e-6, "TFLOPS"), (1e-9, "GFLOPS"), (1e-18, "FLOPS"))
 
@@ -68,7 +68,7 @@ def money(value: float, lang: str, currency: str = "CNY", scale: float | None = 
 def count(value: float, lang: str) -> str:
     """Counts: zh '688.7万', '14亿'; en '6.89 million'."""
     if lang == "zh":
-        scaled, word = _scale(value, ((1e8, "亿"), (1e4, "万"), (1.0, "")))
+        scaled, word = _scale(value, ((1e12, "万亿"), (1e8, "亿"), (1e4, "万"), (1.0, "")))
         return number(scaled, lang, precision_pattern(scaled)) + word
     scaled, word = _scale(value, EN_COUNT_SCALES)
     return number(scaled, lang, precision_pattern(scaled)) + word
@@ -104,7 +104,7 @@ def carbon(value_t: float, lang: str) -> str:
 def operations(value: float, lang: str) -> str:
     """Operations of any kind per second (never FLOPS): zh '5,000次/秒'; en '5,000 operations per second'."""
     if lang == "zh":
-        scaled, word = _scale(value, ((1e8, "亿"), (1e4, "万"), (1.0, "")))
+        scaled, word = _scale(value, ((1e12, "万亿"), (1e8, "亿"), (1e4, "万"), (1.0, "")))
         return f"{number(scaled, lang, precision_pattern(scaled))}{word}次/秒"
     scaled, word = _scale(value, EN_COUNT_SCALES)
     return f"{number(scaled, lang, precision_pattern(scaled))}{word} operations per second"
@@ -186,8 +186,9 @@ def join_range(low: str, high: str | None = None) -> str:
 
 
 def percent(rate: float, lang: str) -> str:
-    """A growth rate given as a fraction (0.309 → '30.9%')."""
-    return f"{number(rate * 100, lang, '#,##0.0')}%"
+    """A growth rate given as a fraction (0.309 → '30.9%'); a rate that rounds to zero prints '0.0%', never '-0.0%'."""
+    text = number(rate * 100, lang, "#,##0.0")
+    return f"{'0.0' if text == '-0.0' else text}%"
 
 
 def month_year(iso_date: str, lang: str) -> str:

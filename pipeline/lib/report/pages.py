@@ -345,7 +345,7 @@ class Resolver:
     number: Callable[[NumberRef], str]
     qualified: Callable[[NumberRef], bool]
     xref: Callable[[CrossRef], str]
-    copula: str
+    copulas: tuple[str, ...]  # words a value that opens with its qualifier replaces: 为, 达到, 达 (longest first)
 
 
 def _numref(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict) -> str:
@@ -361,20 +361,19 @@ def _xref(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict)
 
 
 def _drop_copulas(tokens: Iterable[Token], resolver: Resolver) -> None:
-    """'为{v:…}' reads '为1.5万亿元' but '超1.5万亿元', never '为超1.5万亿元': the copula before a value that opens
-    with its qualifier is left out."""
-    if not resolver.copula:
+    """'为{v:…}' reads '为1.5万亿元' but '超1.5万亿元', never '为超1.5万亿元' (nor '达到超过…'): the copula before a
+    value that opens with its qualifier is left out."""
+    copulas = sorted(resolver.copulas, key=len, reverse=True)
+    if not copulas:
         return
     for token in tokens:
         children = token.children or []
         for before, child in zip(children, children[1:], strict=False):
-            if (
-                child.type == "numref"
-                and before.type == "text"
-                and before.content.endswith(resolver.copula)
-                and resolver.qualified(child.meta["ref"])
-            ):
-                before.content = before.content[: -len(resolver.copula)]
+            if child.type != "numref" or before.type != "text" or not resolver.qualified(child.meta["ref"]):
+                continue
+            word = next((c for c in copulas if before.content.endswith(c)), None)
+            if word:
+                before.content = before.content[: -len(word)]
 
 
 def render_chapter(chapter: Chapter, resolver: Resolver) -> list[str | Directive]:
