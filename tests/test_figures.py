@@ -13,6 +13,7 @@ from pipeline.lib.report import style
 from pipeline.lib.report.figures import CODED, FIGURES, SPECS, catalogue, title
 from pipeline.lib.report.figures import _common as common
 from pipeline.lib.report.figures import fig07 as fig07_module
+from pipeline.lib.report.figures import fig12 as fig12_module
 from pipeline.lib.report.records import Cell, FigureData
 
 CHARTS = [fid for fid, f in FIGURES.items() if f.kind == "chart"]
@@ -390,3 +391,21 @@ def test_table_column_widths_keep_unbreakable_text_whole() -> None:
             assert width >= text_width(text) + PADDING, (text, width)
     assert cells[1] == max(cells)  # the long text takes what is left
     assert text_width("算力") == 4
+
+
+def test_fig12_labels_the_average_growth_from_the_actual_to_the_projection(warehouse_con) -> None:
+    """The growth under the projected bar is the average annual growth from the last actual to that year (what the
+    text and the claims table give), not the growth of one year."""
+    for item in fig12_module.query(warehouse_con)["items"]:
+        actual_year, actual = warehouse_con.execute(
+            "SELECT year, value FROM core.observations_latest WHERE series_id = ? AND geography = 'CN' "
+            "AND segment = 'total' AND NOT is_outlook ORDER BY year DESC LIMIT 1",
+            [item["series_id"]],
+        ).fetchone()
+        year = item["projection"]["year"]
+        (base,) = warehouse_con.execute(
+            "SELECT value FROM forecast.projections WHERE series_id = ? AND scenario = 'base' AND year = ?",
+            [item["series_id"], year],
+        ).fetchone()
+        expected = (base / actual) ** (1 / (year - actual_year)) - 1
+        assert item["projection"]["rate"] == pytest.approx(expected), item["series_id"]

@@ -46,9 +46,9 @@ def test_seed_references_follow_the_edition_language() -> None:
     from pipeline.lib.ingest.manifest import reference_in
 
     reference = "图14 / Figure 14, section 04 识局 (p. 29 ff.)"
-    assert reference_in(reference, "zh") == "KPMG 图14、04 识局（第29页起）"
+    assert reference_in(reference, "zh") == "毕马威报告图14、04 识局（第29页起）"
     assert reference_in(reference, "en") == "KPMG fig. 14, section 04 (p. 29 ff.)"
-    assert reference_in("图7 / Figure 7 (p. 21)", "zh") == "KPMG 图7（第21页）"
+    assert reference_in("图7 / Figure 7 (p. 21)", "zh") == "毕马威报告图7（第21页）"
     assert reference_in("图7 / Figure 7 (p. 21)", "en") == "KPMG fig. 7 (p. 21)"
     assert reference_in("见各行 source 列 / see each row's source column", "en") == "see each row's source column"
     assert reference_in("pp. 28-29, 69 ff.", "zh") == "第28-29页、第69页起"

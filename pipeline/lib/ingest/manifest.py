@@ -54,7 +54,7 @@ def publisher_problem(publisher: str) -> str | None:
     return None
 
 
-SEED_FIGURE = re.compile(r"(?<!KPMG )(图\s*|Figures?\s+)(\d+)")
+SEED_FIGURE = re.compile(r"(?<!KPMG )(?<!毕马威报告)(图\s*|Figures?\s+)(\d+)")
 SEED_FIGURE_PAIR = re.compile(r"图\s*(\d+)\s*/\s*Figure\s+(\d+)")
 BILINGUAL_PHRASE = re.compile(r"^(?P<zh>[^/;]*[\u4e00-\u9fff][^/;]*?)\s*/\s*(?P<en>[^/;\u4e00-\u9fff]+)$")
 # The locator words of a `reference`, in the Chinese edition (applied in this order).
@@ -88,16 +88,16 @@ def _zh_numeral(text: str) -> int:
 
 
 def reference_in(reference: str, lang: str) -> str:
-    """Where in the seed report, for one edition: a '图11 / Figure 11' becomes 'KPMG 图11' (zh) or 'KPMG fig. 11'
+    """Where in the seed report, for one edition: a '图11 / Figure 11' becomes '毕马威报告图11' (zh) or 'KPMG fig. 11'
     (en), a whole '中文 / English' phrase its language's half, any other figure number of the seed is marked
     'KPMG' (so that none is read as a figure of this report), and the locator words are translated: in zh
     'section 04 识局 (p. 29 ff.)' → '04 识局（第29页起）', in en the section keeps its number only ('section 04 (p. 29
     ff.)') and '案例一 to 案例十一' reads 'cases 1 to 11'."""
-    text = SEED_FIGURE_PAIR.sub(lambda m: f"KPMG 图{m[1]}" if lang == "zh" else f"KPMG fig. {m[2]}", reference)
+    text = SEED_FIGURE_PAIR.sub(lambda m: f"毕马威报告图{m[1]}" if lang == "zh" else f"KPMG fig. {m[2]}", reference)
     phrase = BILINGUAL_PHRASE.match(text.strip())
     if phrase:
         return phrase["zh" if lang == "zh" else "en"].strip()
-    text = SEED_FIGURE.sub(lambda m: f"KPMG {'图' if lang == 'zh' else 'fig. '}{m.group(2)}", text)
+    text = SEED_FIGURE.sub(lambda m: f"毕马威报告图{m[2]}" if lang == "zh" else f"KPMG fig. {m[2]}", text)
     if lang == "zh":
         for pattern, replacement in ZH_LOCATOR:
             text = pattern.sub(replacement, text)

@@ -51,6 +51,7 @@ CLAIM_FIELD_COLUMNS = {
     "assessment": "result",
     "verdict": "result",
     "finding": "result",
+    "tolerance": "claim",
 }
 
 

@@ -28,6 +28,7 @@ CLAIM_FIELDS = (
     "assessment",
     "verdict",
     "finding",
+    "tolerance",
 )
 Year = int | Literal["latest"]
 
@@ -178,7 +179,8 @@ def _growth(con: duckdb.DuckDBPyConnection, q: FactQuery, facts: Mapping[str, Fa
 def _headline(con: duckdb.DuckDBPyConnection, q: FactQuery, facts: Mapping[str, Fact]) -> HeadlineFact:
     """A field of one evaluated claim: `ours`/`claimed` (amounts), `implied_cagr`/`needed_cagr`/`historical_cagr`
     (rates), `assessment` (the verdict with its gap, worded per language), `verdict` (the verdict's word) or
-    `finding` (what the verdict says of the claim, a predicate for a heading: "falls short on current trends")."""
+    `finding` (what the verdict says of the claim, a predicate for a heading: "falls short on current trends") or
+    `tolerance` (how far the base scenario may lie from the claim and still support it)."""
     if q.field not in CLAIM_FIELDS:
         raise FactError(f"unknown claim field {q.field!r} (one of {', '.join(CLAIM_FIELDS)})")
     cur = con.execute(
@@ -199,6 +201,8 @@ def _headline(con: duckdb.DuckDBPyConnection, q: FactQuery, facts: Mapping[str, 
     common = {"year": h["year"], "source_ids": FORECAST_SOURCES, "claim": q.claim, "field": field, "format": q.format}
     if field.endswith("_cagr"):
         return HeadlineFact(value=h[field], unit="rate", status="forecast", **common)
+    if field == "tolerance":
+        return HeadlineFact(value=h["tolerance"], unit="rate", status="assumption", **common)
     if field in ("assessment", "verdict", "finding"):
         return HeadlineFact(value=h["gap"], unit=field, verdict=h["verdict"], status="forecast", **common)
     if field == "ours" and h["ours"] is None:

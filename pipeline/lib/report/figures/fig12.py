@@ -48,7 +48,7 @@ def query(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                     "low": at.get("low"),
                     "high": at.get("high"),
                     "method": base["method"],
-                    "rate": base["rate"],
+                    "rate": (at["base"] / actual["value"]) ** (1 / (year - actual["year"])) - 1,
                     "rationale": base["rationale"],
                 },
                 "claim": None
