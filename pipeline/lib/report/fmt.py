@@ -145,7 +145,7 @@ def quantity(value: float, unit: str, lang: str, units: dict[str, str] | None = 
     if unit == "years":
         return duration(value, lang, units)
     if unit == "x":
-        return f"{number(value, lang, '#,##0.#')}{units['x']}"
+        return f"{number(value, lang, '#,##0.##')}{units['x']}"  # 1.6倍, 1.25x: a second decimal is kept
     if unit == "EFLOPS":
         return compute(value)
     if unit == "ops/s":
