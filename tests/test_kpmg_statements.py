@@ -93,6 +93,7 @@ class Statement:
     warehouse: dict[str, object]
     zh: str
     en: str
+    cited: bool = True  # False: a known gap, not yet cited in the editions (`cited: false` in the inventory)
 
     @property
     def label(self) -> str:
@@ -118,6 +119,7 @@ def load_statements() -> list[Statement]:
             warehouse=r["warehouse"],
             zh=str(r["zh"]),
             en=str(r["en"]),
+            cited=r.get("cited", True),
         )
         for r in rows
     ]
@@ -180,8 +182,8 @@ def cited(text: str, form: str) -> bool:
         haystack = re.sub(r"\s+", squeeze, text)
         needle = re.sub(r"\s+", squeeze, form)
         for match in re.finditer(re.escape(needle), haystack):
-            before = haystack[match.start() - 1] if match.start() else ""
-            if not (before.isdigit() or before in ".,"):
+            before = haystack[match.start() - 1 : match.start()]
+            if not before or not (before.isdigit() or before in ".,"):
                 return True
     return False
 
@@ -245,14 +247,16 @@ def test_statements_cited_in_both_editions(bodies: dict[str, str]) -> None:
         f"\nstatements: {len(STATEMENTS)}; cited in zh: {len(found['zh'])}, in en: {len(found['en'])}, "
         f"in both: {len(both)}"
     )
-    missing = [
-        f"{s.label}: zh {s.zh!r} {'ok' if s.id in found['zh'] else 'missing'}, "
+    missing = {
+        s.id: f"{s.label}: zh {s.zh!r} {'ok' if s.id in found['zh'] else 'missing'}, "
         f"en {s.en!r} {'ok' if s.id in found['en'] else 'missing'}"
         for s in STATEMENTS
         if s.id not in both
-    ]
-    print("\n".join(missing))
+    }
+    print("\n".join(missing.values()))
+    lost = [missing[s.id] for s in STATEMENTS if s.cited and s.id in missing]
+    assert not lost, "statements the inventory expects in both editions but not found:\n" + "\n".join(lost)
     assert len(both) >= MIN_CITED_IN_BOTH, (
         f"only {len(both)} of {len(STATEMENTS)} statements are cited in both editions (want {MIN_CITED_IN_BOTH}); "
-        "not in both:\n" + "\n".join(missing)
+        "not in both:\n" + "\n".join(missing.values())
     )
