@@ -174,8 +174,8 @@ def body_text(pdf: Path, lang: str) -> str:
 
 
 def occurrences(text: str, form: str) -> int:
-    """How often the printed form occurs in the text without continuing a longer number (`20%` is not counted in
-    `120%`).
+    """How often the printed form occurs in the text; a form that opens with a digit must not continue a longer
+    number (`20%` is not counted in `120%`).
 
     Counted twice, the larger count kept: with all whitespace removed (a line break may fall inside `3,229亿元` or
     `RMB 24 tn`) and with each run of whitespace as one space (table cells side by side stay apart: `71 46.7`)."""
@@ -186,7 +186,7 @@ def occurrences(text: str, form: str) -> int:
         hits = 0
         for match in re.finditer(re.escape(needle), haystack):
             before = haystack[match.start() - 1 : match.start()]
-            if not before or not (before.isdigit() or before in ".,"):
+            if not needle[:1].isdigit() or not before or not (before.isdigit() or before in ".,"):
                 hits += 1
         counts.append(hits)
     return max(counts)
@@ -248,6 +248,7 @@ def test_cited_rejects_a_longer_number() -> None:
     assert cited("增长 20%，", "20%") is True
     assert cited("RMB 24\ntn", "RMB 24 tn") is True
     assert occurrences("提高45%、缩短35%、降低35%", "35%") == 2
+    assert cited("51.3 中国联通 约50 36.3", "中国联通约50") is True
 
 
 @pytest.mark.parametrize("statement", STATEMENTS, ids=[s.id for s in STATEMENTS])
