@@ -38,6 +38,7 @@ CANONICAL = {
     "秒": (1.0, "s"),
     "小时": (3600.0, "s"),
     "月": (1 / 12, "years"),
+    "年": (1.0, "years"),
     "TFLOPS": (1e-6, "EFLOPS"),
     "PFLOPS": (1e-3, "EFLOPS"),
     "PB": (1.0, "PB"),
