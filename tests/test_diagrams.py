@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from pipeline.config import PROJECT_ROOT
 from pipeline.lib.errors import SourceError
-from pipeline.lib.report.figures import FIGURES
+from pipeline.lib.report.figures import FIGURES, diagram_model
 from pipeline.lib.report.figures.diagram import diagrams_dir, load_diagrams
+from pipeline.lib.report.figures.spec_model import keys_tables
 
 LANGS = ("zh", "en")
 SEED = Path("/work/shared/seed/000_01d3ad3d5e2588cd.txt")
@@ -25,7 +27,7 @@ ANNEX = {
     "zh": ("图表目录及其在毕马威报告中的对应图", r"毕马威报告图\s*(\d+)"),
     "en": ("List of figures and their counterparts in the KPMG report", r"KPMG report, Figure\s+(\d+)"),
 }
-CAPTION = {"zh": r"(?m)^图 ?(\d+) \|", "en": r"(?m)^Figure (\d+) \|"}
+CAPTION = {"zh": r"(?m)^图\s?(\d+) \|", "en": r"(?m)^Figure\s(\d+) \|"}  # a long caption may wrap after 图 / Figure
 ROW_LABEL = {"zh": r"(?m)^图(\d+)\s", "en": r"(?m)^Figure (\d+)\s"}
 VECTOR_OPS = 1500  # path operators on a page holding a diagram (its glyphs are paths); a text page has a few hundred
 
@@ -96,11 +98,11 @@ def test_a_diagram_is_drawn_as_vector_graphics(pdfs, lang: str) -> None:
     rasters = [f for f in FIGURES.values() if f.kind == "chart" and f.image_format == "png"]
     assert len(diagrams) >= 10
     for figure in diagrams:
-        title = re.sub(r"\s+", "", figure.title(lang))
-        pages = [i for i, text in enumerate(texts) if title in text]
+        caption = "|" + re.sub(r"\s+", "", figure.title(lang))  # the caption, not the annex row
+        pages = [i for i, text in enumerate(texts) if caption in text]
         assert len(pages) == 1, f"{lang}: the caption of {figure.id} is on pages {[p + 1 for p in pages]}"
         i = pages[0]
-        charts_here = sum(re.sub(r"\s+", "", f.title(lang)) in texts[i] for f in rasters)
+        charts_here = sum("|" + re.sub(r"\s+", "", f.title(lang)) in texts[i] for f in rasters)
         assert _placed_images(pdfs[lang], i + 1) == charts_here, f"{lang}: {figure.id} on page {i + 1} is an image"
         assert _path_operators(reader.pages[i]) >= VECTOR_OPS, f"{lang}: {figure.id} on page {i + 1} has few paths"
 
@@ -171,4 +173,12 @@ def test_a_key_the_layout_does_not_draw_is_refused(tmp_path: Path) -> None:
     assert str(err.value) == (
         f"diagrams/fig13.yaml, row {line + 1}, column 'centre': a columns diagram does not draw 'centre'; "
         "it draws groups, flow, top, bottom"
+    )
+
+
+def test_the_docs_list_every_key_of_the_format() -> None:
+    text = (PROJECT_ROOT / "docs" / "chart-specs.md").read_text(encoding="utf-8")
+    block = text.split("<!-- diagram-keys:begin -->\n")[1].split("<!-- diagram-keys:end -->")[0]
+    assert block == keys_tables(diagram_model.MODELS), (
+        "docs/chart-specs.md is out of date: run scripts/chart_spec_docs.py"
     )

@@ -142,7 +142,10 @@ class Diagram(InputModel):
     note: Text | None = Field(default=None, description="a caption note under the diagram")
     source: Citation = Field(description="where its content comes from")
     groups: tuple[Group, ...] = Field(default=(), description="columns, layers or hub panels, in reading order")
-    flow: bool = Field(default=False, description="arrows from each column or layer to the next (columns, layers)")
+    flow: bool = Field(
+        default=False,
+        description="arrows from each column to the next (columns) or from each layer up to the one above (layers)",
+    )
     top: Node | None = Field(default=None, description="a band across the top (columns, layers, hub)")
     bottom: Node | None = Field(default=None, description="a band across the bottom (columns, layers, hub)")
     side: Node | None = Field(default=None, description="a band down the right side of all layers (layers)")
@@ -178,9 +181,13 @@ def layout_problems(diagram: Diagram, lines: Mapping[tuple[str | int, ...], int]
     if years != sorted(years):
         at(("events",), "events are not in time order")
     if diagram.layout == "hub":
+        taken: set[str] = set()
         for i, group in enumerate(diagram.groups):
             if group.position is None:
                 at(("groups", i), "a hub panel needs a position: left, right, top or bottom")
+            elif group.position in taken:
+                at(("groups", i, "position"), f"another panel already stands at the {group.position}")
+            taken.add(group.position or "")
     elif any(g.position for g in diagram.groups):
         i = next(i for i, g in enumerate(diagram.groups) if g.position)
         at(("groups", i, "position"), f"a {diagram.layout} diagram places its groups itself; position is for hub")
