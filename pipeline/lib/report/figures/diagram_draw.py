@@ -297,10 +297,10 @@ def hub(d: Diagram, lang: str) -> Sheet:
     by_place = {p: [g for g in d.groups if g.position == p] for p in ("left", "right", "top", "bottom")}
     side_w, gap = 2.0, 0.42
     centre_w = WIDTH - 2 * (side_w + gap)
-    links: list[tuple[float, float, float, float]] = []
+    above: list[float] = []  # the bottom edge of each top panel, joined to the centre
     for group in by_place["top"]:
         _, h = _panel(sheet, group, lang, 0, y, WIDTH, row=True)
-        links.append((WIDTH / 2, y + h, WIDTH / 2, math.nan))
+        above.append(y + h)
         y += h + gap * 0.7
     middle = y
     sizes = {}
@@ -319,8 +319,8 @@ def hub(d: Diagram, lang: str) -> Sheet:
         if "right" in sizes:
             x = WIDTH - side_w
             sheet.arrows.append(Arrow(x - 0.03, middle + sizes["right"][1] / 2, x - gap + 0.03, cy))
-        for x1, y1, x2, _ in links:
-            sheet.arrows.append(Arrow(x1, y1 + 0.03, x2, centre.y - 0.03))
+        for bottom in above:
+            sheet.arrows.append(Arrow(WIDTH / 2, bottom + 0.03, WIDTH / 2, centre.y - 0.03))
     y = middle + mid_h
     for group in by_place["bottom"]:
         y += gap * 0.7
@@ -338,8 +338,8 @@ def quadrant(d: Diagram, lang: str) -> Sheet:
     """Two dimensions as axes from a common origin, boxes at their qualitative places joined in order by dashed
     arrows, and the target they lead to, emphasised."""
     assert d.axes is not None
-    sheet = Sheet(height=3.75)
-    x0, y0, x1, y1 = 0.35, 3.5, WIDTH - 0.1, 0.12  # origin and the far ends of the axes
+    sheet = Sheet(height=4.3)
+    x0, y0, x1, y1 = 0.35, 4.05, WIDTH - 0.1, 0.12  # origin and the far ends of the axes
     sheet.arrows += [Arrow(x0, y0, x1, y0), Arrow(x0, y0, x0, y1)]
     sheet.labels.append(Label(x1, y0 + 0.08, d.axes.x(lang), HEAD_FONT, ha="right", va="top", bold=True))
     sheet.labels.append(Label(x0 + 0.1, y1, d.axes.y(lang), HEAD_FONT, ha="left", va="top", bold=True))
