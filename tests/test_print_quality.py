@@ -15,7 +15,7 @@ from pipeline.lib.report.figures import FIGURES
 
 LANGS = ("zh", "en")
 MIN_PPI = 300
-CAPTION = {"zh": r"(?m)^图 ?(\d+) \|", "en": r"(?m)^Figure (\d+) \|"}
+CAPTION = {"zh": r"(?m)^图\s?(\d+) \|", "en": r"(?m)^Figure\s(\d+) \|"}  # a long caption may wrap after 图/Figure
 
 
 @pytest.fixture(scope="module")
