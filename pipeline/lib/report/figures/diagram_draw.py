@@ -57,8 +57,21 @@ NO_LINE_END = set("“‘（《「(")  # punctuation that never ends one
 
 
 def wrap(text: str, width: float, size: float) -> list[str]:
-    """`text` broken into lines of at most `width` inches at `size` pt: between Latin words and between CJK
-    characters (never inside a word); a word longer than the line stands alone."""
+    """`text` broken into lines of at most `width` inches at `size` pt, as evenly as the same number of lines
+    allows (no lone character on a last line): between Latin words and between CJK characters, never inside a
+    word; a word longer than the line stands alone."""
+    lines = _greedy(text, width, size)
+    if len(lines) < 2:
+        return lines
+    lo, hi = width / 2, width  # the narrowest width that still needs no more lines
+    for _ in range(10):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if len(_greedy(text, mid, size)) <= len(lines) else (mid, hi)
+    return _greedy(text, hi, size)
+
+
+def _greedy(text: str, width: float, size: float) -> list[str]:
+    """`text` broken greedily: as much on each line as fits."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
