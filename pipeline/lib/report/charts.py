@@ -1,6 +1,6 @@
 """Drawing the chart images (PNGs, and SVGs for the figures drawn as vector graphics): which ones are out of date
-(a digest of their data and code), and drawing those in the
-run's warm render workers (`workers.py`), split evenly between them.
+(a digest of their data and code), and drawing those in the run's warm render workers (`workers.py`), split evenly
+between them.
 
 Without workers (a call outside a Dagster run), `PARALLEL_FROM` PNGs or more are drawn in workers started for the
 call (a worker's start costs ~1.1 s of imports), fewer in the calling process.
