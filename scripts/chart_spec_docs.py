@@ -1,5 +1,5 @@
-"""Rewrite the generated key tables of docs/chart-specs.md from the chart spec models (a test fails when they are
-out of date):
+"""Rewrite the generated key tables of docs/chart-specs.md from the chart spec and diagram models (a test fails when
+they are out of date):
 
     .venv/bin/python scripts/chart_spec_docs.py
 """
@@ -12,17 +12,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.lib.report.figures import diagram_model  # noqa: E402
 from pipeline.lib.report.figures.spec_model import keys_tables  # noqa: E402
 
-BEGIN, END = "<!-- spec-keys:begin -->\n", "<!-- spec-keys:end -->"
+BLOCKS = {"spec-keys": keys_tables(), "diagram-keys": keys_tables(diagram_model.MODELS)}
 
 
 def main() -> int:
     """Rewrite the block between the markers in place."""
     doc = ROOT / "docs" / "chart-specs.md"
-    text = doc.read_text(encoding="utf-8")
-    head, rest = text.split(BEGIN, 1)
-    new = head + BEGIN + keys_tables() + END + rest.split(END, 1)[1]
+    text = new = doc.read_text(encoding="utf-8")
+    for name, block in BLOCKS.items():
+        begin, end = f"<!-- {name}:begin -->\n", f"<!-- {name}:end -->"
+        head, rest = new.split(begin, 1)
+        new = head + begin + block + end + rest.split(end, 1)[1]
     if new != text:
         doc.write_text(new, encoding="utf-8")
     print("updated docs/chart-specs.md" if new != text else "docs/chart-specs.md is up to date")

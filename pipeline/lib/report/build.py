@@ -52,7 +52,11 @@ def chart_paths(ctx: ReportContext, chart_dir: Path) -> dict[str, dict[str, Path
 
     registered = figures()
     return {
-        lang: {fid: chart_dir / f"{fid}_{lang}.png" for fid in ctx.figures if registered[fid].kind == "chart"}
+        lang: {
+            fid: chart_dir / f"{fid}_{lang}.{registered[fid].image_format}"
+            for fid in ctx.figures
+            if registered[fid].kind == "chart"
+        }
         for lang in LANGS
     }
 

@@ -1,5 +1,6 @@
-"""Drawing the chart PNGs: which ones are out of date (a digest of their data and code), and drawing those in the
-run's warm render workers (`workers.py`), split evenly between them.
+"""Drawing the chart images (PNGs, and SVGs for the figures drawn as vector graphics): which ones are out of date
+(a digest of their data and code), and drawing those in the run's warm render workers (`workers.py`), split evenly
+between them.
 
 Without workers (a call outside a Dagster run), `PARALLEL_FROM` PNGs or more are drawn in workers started for the
 call (a worker's start costs ~1.1 s of imports), fewer in the calling process.
@@ -23,9 +24,20 @@ PARALLEL_FROM = 8  # PNGs; measured: 8 PNGs take ~1.3 s in one process
 THUMBNAIL_PX = 360  # longest side of the UI preview
 
 
+def image_paths(chart_dir: Path, figure_id: str, image_format: str = "png") -> dict[str, Path]:
+    """{lang: image path} of one figure (`image_format`: its `Figure.image_format`, png or svg)."""
+    return {lang: chart_dir / f"{figure_id}_{lang}.{image_format}" for lang in LANGS}
+
+
+def _format(figure_id: str) -> str:
+    from pipeline.lib.report.figures import FIGURES
+
+    return FIGURES[figure_id].image_format
+
+
 def png_paths(chart_dir: Path, figure_id: str) -> dict[str, Path]:
-    """{lang: PNG path} of one figure."""
-    return {lang: chart_dir / f"{figure_id}_{lang}.png" for lang in LANGS}
+    """{lang: image path} of one registered figure, in its own format (a PNG, or an SVG for a vector figure)."""
+    return image_paths(chart_dir, figure_id, _format(figure_id))
 
 
 def chart_digest(data: FigureData, code: tuple[Path, ...]) -> str:
@@ -56,9 +68,12 @@ def thumbnail_path(chart_dir: Path, figure_id: str) -> Path:
 
 
 def _write_thumbnail(chart_dir: Path, figure_id: str) -> None:
+    """Shrink the English PNG into the thumbnail; a vector figure's PNG was drawn at the thumbnail's own path."""
     from PIL import Image
 
-    with Image.open(png_paths(chart_dir, figure_id)["en"]) as image:
+    drawn = png_paths(chart_dir, figure_id)["en"]
+    with Image.open(drawn if drawn.suffix == ".png" else thumbnail_path(chart_dir, figure_id)) as image:
+        image.load()
         image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
         image.save(thumbnail_path(chart_dir, figure_id), format="PNG", optimize=True)
 
@@ -119,6 +134,9 @@ def draw_charts(
         for fid, data in figures.items()
         for lang, path in png_paths(chart_dir, fid).items()
     ]
+    jobs += [  # the UI's preview of a vector figure: its English drawing as a PNG
+        (fid, data, "en", str(thumbnail_path(chart_dir, fid))) for fid, data in figures.items() if _format(fid) != "png"
+    ]
     if not jobs:
         return
     if workers is not None:
@@ -133,12 +151,32 @@ def draw_charts(
         _stamp(chart_dir, fid).write_text(digests[fid])
 
 
+def _svg_problem(path: Path) -> str | None:
+    """Why an SVG is not a drawing: unreadable, not SVG, or without a single path (blank)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        return f"{path.name} does not open as an SVG drawing ({exc})"
+    if root.tag != "{http://www.w3.org/2000/svg}svg":
+        return f"{path.name} is not an SVG drawing"
+    if root.find(".//{http://www.w3.org/2000/svg}path") is None:
+        return f"{path.name} is blank"
+    return None
+
+
 def chart_problems(paths: dict[str, Path]) -> list[str]:
-    """What is wrong with a chart's PNGs: missing, unreadable or blank (a single colour)."""
+    """What is wrong with a chart's images: missing, unreadable or blank (a PNG of a single colour, an SVG
+    without a path)."""
     from PIL import Image
 
     problems = []
     for lang, path in sorted(paths.items()):
+        if path.suffix == ".svg":
+            if problem := _svg_problem(path):
+                problems.append(f"{lang}: {problem}")
+            continue
         try:
             with Image.open(path) as img:
                 lo_hi = img.convert("L").getextrema()

@@ -149,12 +149,20 @@ def build_context(con: duckdb.DuckDBPyConnection) -> ReportContext:
         headlines=headline_rows(con),
         assumptions=tuple(Assumption(**a) for a in assumptions),
         backtest=tuple(Backtest(**b) for b in backtest),
-        sources=tuple(Source(**s) for s in sources(con)),
+        sources=_cited_sources(con, used),
         glossary=tuple(GlossaryEntry(**g) for g in _yaml("glossary.yaml")),
         accepted_outliers=tuple(AcceptedOutlier(**a) for a in accepted),
         editions=editions,
         pages=pages,
     )
+
+
+def _cited_sources(con: duckdb.DuckDBPyConnection, used: Iterable[str]) -> tuple[Source, ...]:
+    """The rows of the sources appendix, in id order: every table of the warehouse, and the sources that the
+    figures shown cite themselves (a diagram's)."""
+    registered = figures()
+    own = {s.source_id: s for fid in used if fid in registered for s in registered[fid].citations}
+    return tuple(sorted([*(Source(**s) for s in sources(con)), *own.values()], key=lambda s: s.source_id))
 
 
 def source_numbers(ctx: ReportContext) -> dict[str, int]:
@@ -377,6 +385,33 @@ def _xref_label(ref: CrossRef, numbers: Mapping[str, Numbered], t: Mapping[str, 
     return head + words["sep"].join(shown[:-1]) + words["and"] + shown[-1]
 
 
+FIGURE_LIST = "figures"  # the annex table listing every figure with its counterpart in the KPMG report
+
+
+def _figure_list(
+    numbers: Mapping[str, Numbered], registered: Mapping[str, Figure], lang: str, t: Mapping[str, Any]
+) -> ContextTable:
+    """One row per figure of the edition (and per table that stands for a figure of the KPMG report), in order of
+    appearance: its number and title here and its counterpart in the KPMG report ('—' where none)."""
+    c, words = t["columns"], t["xref"]
+    rows = []
+    for fid, n in numbers.items():
+        figure = registered.get(fid)
+        if figure is None or (n.kind == "table" and figure.seed_figure is None):
+            continue
+        seed = figure.seed_figure
+        rows.append(
+            (
+                _cell(f"{t[n.kind]}{words['space']}{n.number}"),
+                _cell(figure.title(lang)),
+                _cell(t["counterpart"].format(number=seed) if seed is not None else "—"),
+            )
+        )
+    return ContextTable(
+        header=(c["exhibit"], c["title"], c["counterpart"]), rows=tuple(rows), source_ids=(), flagged=False
+    )
+
+
 def figure_kinds() -> dict[str, str]:
     """{figure id: chart or table} of the registered figures."""
     return {fid: f.kind for fid, f in figures().items()}
@@ -390,6 +425,7 @@ def edition_view(ctx: ReportContext, lang: str, chart_paths: Mapping[str, Path])
     context_tables = _context_tables(ctx, lang, t)
     chapters = read_chapters([p for p in ctx.pages if p.lang == lang], figure_kinds())
     numbers = numbering(chapters)
+    context_tables[FIGURE_LIST] = _figure_list(numbers, registered, lang, t)
     shown: list[str] = []
 
     def number(ref: NumberRef) -> str:

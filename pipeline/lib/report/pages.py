@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 LANGS = ("zh", "en")
 REPORT = "computing_power"
 # the tables made from the context (pipeline/lib/report/context.py), besides the figures' own tables
-CONTEXT_TABLES = ("headlines", "sources", "assumptions", "backtest_errors", "glossary", "changes")
+CONTEXT_TABLES = ("headlines", "sources", "assumptions", "backtest_errors", "glossary", "changes", "figures")
 
 
 class AuthoringError(ValueError):

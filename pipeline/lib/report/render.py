@@ -58,6 +58,9 @@ def failing_on_missing_glyphs(what: str) -> Iterator[None]:
         raise MissingGlyphError(f"{what}: {handler.messages[0]} ({len(handler.messages)} warning(s))")
 
 
+IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
+
+
 def _image_fetcher(images: Mapping[str, Path]) -> Any:
     """WeasyPrint's URL fetcher (its public subclassing API), serving the content-named chart URLs of the view
     from their files; every other URL as before."""
@@ -67,7 +70,8 @@ def _image_fetcher(images: Mapping[str, Path]) -> Any:
     class ImageFetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url in images:
-                return URLFetcherResponse(url, body=images[url].read_bytes(), headers={"Content-Type": "image/png"})
+                kind = IMAGE_TYPES[images[url].suffix]
+                return URLFetcherResponse(url, body=images[url].read_bytes(), headers={"Content-Type": kind})
             return super().fetch(url, headers)
 
     return ImageFetcher()

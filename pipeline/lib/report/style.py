@@ -86,6 +86,38 @@ class MissingGlyphError(RuntimeError):
     """A character has no glyph in the bundled fonts: the build fails instead of drawing boxes."""
 
 
+def _glyph_warnings(caught: list[Any], fig: Any, path: Path) -> None:
+    """Raise MissingGlyphError (and close `fig`) if matplotlib warned of a character without a glyph."""
+    import matplotlib.pyplot as plt
+
+    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    if missing:
+        plt.close(fig)
+        raise MissingGlyphError(f"chart {path.name}: {missing[0]} (and {len(missing) - 1} more)")
+
+
+def save_vector(fig: Any, path: Path) -> Path:
+    """Write the figure as SVG with its text drawn as paths in the bundled font (WeasyPrint draws an SVG as vector
+    graphics, so it prints sharp at any size and needs no font of its own), with no date and ids salted by
+    `svg.hashsalt` (same drawing → same bytes); fail on missing glyphs."""
+    import io
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, plt.rc_context({"svg.fonttype": "path"}):
+        warnings.simplefilter("always")
+        fig.savefig(
+            buffer, format="svg", bbox_inches="tight", pad_inches=PAD_IN, facecolor="white", metadata={"Date": None}
+        )
+    _glyph_warnings(caught, fig, path)
+    plt.close(fig)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
 def save(fig: Any, path: Path) -> Path:
     """Write an opaque RGB PNG at `print_dpi` with no timestamp or software metadata (same data → same bytes),
     with the label of `stamped` if one is set; fail on missing glyphs. RGB, not matplotlib's RGBA: WeasyPrint
@@ -112,11 +144,7 @@ def save(fig: Any, path: Path) -> Path:
             facecolor="white",
             metadata={"Software": None},
         )
-    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
-    if missing:
-        plt.close(fig)
-        raise MissingGlyphError(f"chart {path.name}: {missing[0]} (and {len(missing) - 1} more)")
-
+    _glyph_warnings(caught, fig, path)
     plt.close(fig)
     with Image.open(buffer) as image:
         image.convert("RGB").save(path, format="PNG", dpi=(dpi, dpi))

@@ -1,6 +1,7 @@
 """The report's figures: one registry (`FIGURES`) of `Figure`s (`base.py`), built from two kinds of definition:
 custom figures, each a module of this package (`FIGURE` at its end), in report order, then standard charts
-declared as data, one spec file each in report_templates/charts/ (`spec.py`, format in docs/chart-specs.md).
+declared as data, one spec file each in report_templates/charts/ (`spec.py`, format in docs/chart-specs.md), then
+diagrams declared as data, one file each in the report folder's diagrams/ (`diagram.py`, drawn as vector graphics).
 
 A figure's `data(con)` returns everything it shows, JSON-serialisable, in canonical units, with its citations
 ("source_ids", core.sources ids of every value shown) and "flagged" (any value approximate / derived / seed-only /
@@ -30,14 +31,17 @@ from pipeline.lib.report.figures import (
 )
 from pipeline.lib.report.figures._common import catalogue, catalogue_path, entry, text
 from pipeline.lib.report.figures.base import CodedFigure, Figure
+from pipeline.lib.report.figures.diagram import DiagramFigure, load_diagrams
 from pipeline.lib.report.figures.spec import SpecFigure, load_specs
 
 MODULES = (fig03, fig07, fig09, fig10, fig11, fig12, sensitivity, fig14, fig15, fig16, fig17, autonomous_tops, backtest)
 CODED: dict[str, CodedFigure] = {m.FIGURE.id: m.FIGURE for m in MODULES}
 SPECS: dict[str, SpecFigure] = {f.id: f for f in load_specs()}
-FIGURES: dict[str, Figure] = {**CODED, **SPECS}
-if len(FIGURES) < len(CODED) + len(SPECS):
-    raise ValueError(f"a chart spec has the id of a figure module: {sorted(set(CODED) & set(SPECS))}")
+DIAGRAMS: dict[str, DiagramFigure] = {f.id: f for f in load_diagrams()}
+FIGURES: dict[str, Figure] = {**CODED, **SPECS, **DIAGRAMS}
+if len(FIGURES) < len(CODED) + len(SPECS) + len(DIAGRAMS):
+    clash = sorted((set(CODED) & set(SPECS)) | (set(DIAGRAMS) & (set(CODED) | set(SPECS))))
+    raise ValueError(f"a chart spec or diagram has the id of another figure: {clash}")
 SHARED_CODE = tuple(Path(__file__).parent / name for name in ("_common.py", "base.py"))
 
 
@@ -52,8 +56,13 @@ def charts() -> dict[str, Figure]:
 
 
 def code_files(figure: Figure) -> tuple[Path, ...]:
-    """The files a figure is drawn by: its module, or its spec and the code of every spec chart."""
-    own = (figure.source, *SpecFigure.code()) if isinstance(figure, SpecFigure) else (figure.source,)
+    """The files a figure is drawn by: its module, or its spec or diagram file and the code of every such figure."""
+    if isinstance(figure, SpecFigure):
+        own: tuple[Path, ...] = (figure.source, *SpecFigure.code())
+    elif isinstance(figure, DiagramFigure):
+        own = (figure.source, *DiagramFigure.code())
+    else:
+        own = (figure.source,)
     return (*own, *SHARED_CODE)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pipeline.lib.report.records import FigureData, TableBody
+from pipeline.lib.report.records import FigureData, Source, TableBody
 
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
     import duckdb
@@ -29,6 +29,8 @@ class Figure(Protocol):
     raw_tables: tuple[str, ...]  # raw.<id> reference tables it reads
     description: str
     source: Path  # the file that defines it: its code version, and part of a chart's digest
+    image_format: Literal["png", "svg"]  # a chart's image: a PNG at print resolution, or vector graphics
+    citations: tuple[Source, ...]  # sources it cites that are not tables of the warehouse (rows of Appendix A)
 
     def title(self, lang: str) -> str:
         """The caption title in `lang`."""
@@ -39,7 +41,8 @@ class Figure(Protocol):
         ...
 
     def draw(self, data: FigureData, lang: str, path: Path) -> Path:
-        """A chart's PNG in `lang` (via style.setup()/style.save())."""
+        """A chart's image in `lang`, in the format of `path`'s suffix (via style.setup() and style.save() for a PNG,
+        style.save_vector() for an SVG)."""
         ...
 
     def table(self, data: FigureData, lang: str) -> TableBody:
@@ -65,6 +68,8 @@ class CodedFigure:
     raw_tables: tuple[str, ...] = ()
     description: str
     source: Path
+    image_format: Literal["png", "svg"] = "png"
+    citations: tuple[Source, ...] = ()
     query: Callable[[duckdb.DuckDBPyConnection], Payload]
     drawing: Callable[[Payload, str, Path], Path] | None = None
     tabulating: Callable[[Payload, str], Payload] | None = None
@@ -134,8 +139,16 @@ def table(
     file: str,
     query: Callable[[duckdb.DuckDBPyConnection], Payload],
     rows: Callable[[Payload, str], Payload],
+    *,
+    seed_figure: int | None = None,
 ) -> CodedFigure:
     """A table defined by a module (`doc` and `file`: its `__doc__` and `__file__`)."""
     return CodedFigure(
-        id=fig_id, kind="table", description=doc or fig_id, source=Path(file), query=query, tabulating=rows
+        id=fig_id,
+        kind="table",
+        seed_figure=seed_figure,
+        description=doc or fig_id,
+        source=Path(file),
+        query=query,
+        tabulating=rows,
     )

@@ -16,7 +16,7 @@ from pipeline.lib.errors import SourceError
 from pipeline.lib.report import fmt, style
 from pipeline.lib.report.figures import _common as c
 from pipeline.lib.report.figures.spec_model import ChartSpec, problems_in, read_spec
-from pipeline.lib.report.records import FigureData, TableBody
+from pipeline.lib.report.records import FigureData, Source, TableBody
 
 if TYPE_CHECKING:
     import duckdb
@@ -76,6 +76,8 @@ class SpecFigure:
     source: Path
     kind: Literal["chart"] = "chart"
     raw_tables: tuple[str, ...] = ()
+    image_format: Literal["png"] = "png"
+    citations: tuple[Source, ...] = ()
 
     @property
     def subject(self) -> str:

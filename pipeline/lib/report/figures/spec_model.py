@@ -227,10 +227,11 @@ def problems_in(
     return problems
 
 
-def keys_tables() -> str:
-    """Markdown tables of every key of every model of the format, from the models' schemas."""
+def keys_tables(models: Sequence[type[BaseModel]] = MODELS) -> str:
+    """Markdown tables of every key of every model of a format (the chart spec's unless given), from the models'
+    schemas."""
     out = []
-    for model in MODELS:
+    for model in models:
         schema = model.model_json_schema()
         required = set(schema.get("required", []))
         out += [f"**{model.__name__}**: {model.__doc__.strip()}", "", "| key | required | meaning | example |"]
