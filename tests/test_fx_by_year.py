@@ -98,7 +98,8 @@ def test_the_publishers_own_rmb_amount_is_the_rmb_value(warehouse_con: duckdb.Du
     assert chips["fx_rate"] == pytest.approx(3650 / 527)
     data = fig07.query(warehouse_con)
     assert {i["fx_basis"] for i in data["items"] if i["currency_orig"] != "CNY"} == {"published_rmb"}
-    assert "KPMG report itself gives" in fig07.note(data, "en") and "毕马威报告自己给出" in fig07.note(data, "zh")
+    assert "RMB equivalents as given in the KPMG report" in fig07.note(data, "en")
+    assert "采用毕马威报告给出的折算值" in fig07.note(data, "zh")
 
 
 def test_without_a_published_rmb_amount_figure_7_converts_at_the_years_rate_and_says_so(
