@@ -264,9 +264,9 @@ def test_new_vintage_moves_year_and_value(seed: dict[str, Any], vintage: dict[st
     )
     zh_before, zh = _prose(seed["views"]["zh"]), _prose(vintage["views"]["zh"])
     en = _prose(vintage["views"]["en"])
-    assert f"{year}年全球算力总规模为{world} EFLOPS，其中中国为{china} EFLOPS" in zh
+    assert f"{year}年全球算力总规模为{world} EFLOPS，中国自身公布的算力规模为{china} EFLOPS" in zh
     assert f"{year}年全球算力总规模" not in zh_before
-    assert f"Global computing capacity reached {world} EFLOPS in {year}, of which China {china} EFLOPS" in en
+    assert f"Global computing capacity reached {world} EFLOPS in {year}; China reported {china} EFLOPS of its own" in en
 
     core_year, core = next(iter(_example("core_industry_2023").values()))
     seed_core = next(r for r in _rows(SOURCES / "fig12_core_related_industry.csv") if r["产业"] == "算力关联产业规模")
@@ -274,7 +274,7 @@ def test_new_vintage_moves_year_and_value(seed: dict[str, Any], vintage: dict[st
     # the core industry moves to the new year; related industries, without a value for it, say their own year
     assert f"{core_year}年，中国算力核心产业规模为{core}万亿元，" in zh
     assert f"（{related_year}年）" in zh.split(f"{core_year}年，中国算力核心产业规模", 1)[1].split("。", 1)[0]
-    assert f"In {core_year}, China's computing-power core industry was RMB {core} tn" in en
+    assert f"In {core_year}, China's core computing-power industry was RMB {core} tn" in en
 
 
 # --- the changelog -----------------------------------------------------------------------------------------------
