@@ -14,6 +14,9 @@ import pytest
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.lib.forecast.engine import run_forecasts
+from pipeline.lib.report.context import figure_kinds
+from pipeline.lib.report.pages import load_report, read_chapters, resolve_numbers
+from pipeline.lib.report.records import Meta, ReportContext
 from pipeline.lib.warehouse.build import build_warehouse
 
 BUNDLED_SOURCES = PROJECT_ROOT / "sources"
@@ -99,3 +102,24 @@ def warehouse_con(built_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(built_warehouse), read_only=True)
     yield con
     con.close()
+
+
+def prose_context(con: duckdb.DuckDBPyConnection, folder: Path) -> ReportContext:
+    """A context of the pages in `folder` with the facts they need (no figures or tables: pages of prose)."""
+    editions, pages = load_report(folder)
+    chapters = read_chapters(pages, figure_kinds())
+    return ReportContext(
+        meta=Meta(published="2023-01-01", created="2023-01-01T00:00:00+00:00"),
+        inputs={},
+        labels={},
+        facts=resolve_numbers(con, chapters),
+        figures={},
+        headlines=(),
+        assumptions=(),
+        backtest=(),
+        sources=(),
+        glossary=(),
+        accepted_outliers=(),
+        editions=editions,
+        pages=pages,
+    )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import prose_context
 
 from pipeline.lib.report.context import edition_view, figure_kinds
 from pipeline.lib.report.pages import (
@@ -23,7 +24,6 @@ from pipeline.lib.report.pages import (
     report_dir,
     resolve_numbers,
 )
-from pipeline.lib.report.records import Meta, ReportContext
 from pipeline.lib.report.references import CrossRef, MalformedReference, NumberRef, parse_reference
 from pipeline.lib.report.render import html_for
 
@@ -229,27 +229,6 @@ def _pct(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
-def _context(con: duckdb.DuckDBPyConnection, folder: Path) -> ReportContext:
-    """A context of the pages in `folder` with the facts they need (no figures or tables: pages of prose)."""
-    editions, pages = load_report(folder)
-    chapters = read_chapters(pages, figure_kinds())
-    return ReportContext(
-        meta=Meta(published="2023-01-01", created="2023-01-01T00:00:00+00:00"),
-        inputs={},
-        labels={},
-        facts=resolve_numbers(con, chapters),
-        figures={},
-        headlines=(),
-        assumptions=(),
-        backtest=(),
-        sources=(),
-        glossary=(),
-        accepted_outliers=(),
-        editions=editions,
-        pages=pages,
-    )
-
-
 def _prose_report(tmp_path: Path, zh: str, en: str) -> Path:
     """A one-chapter report of the given prose (no figures)."""
     folder = tmp_path / "prose"
@@ -275,7 +254,7 @@ def test_growth_forecast_and_claim_fields(tmp_path: Path, warehouse_con: duckdb.
         "高情景{f:cloud_market/CN@2025:high}；结论{c:de_2025.verdict}。\n"
     )
     en = "# One\n\nGrowth {g:digital_economy_size/CN@2016..2022}; high {f:cloud_market/CN@2025:high}.\n"
-    ctx = _context(con, _prose_report(tmp_path, body, en))
+    ctx = prose_context(con, _prose_report(tmp_path, body, en))
     zh_text = edition_view(ctx, "zh", {}).sections[0].blocks[0].text
     en_text = edition_view(ctx, "en", {}).sections[0].blocks[0].text
     assert f"增长{_pct(de)}（2022）" in zh_text
@@ -290,7 +269,7 @@ def test_copula_gives_way_to_a_qualifier(tmp_path: Path, warehouse_con: duckdb.D
         "# 一\n\n核心产业规模为{fact:core_latest}，云计算为{v:cloud_market/CN@latest}。"
         "核心产业规模已达到{fact:core_latest}，即达{fact:core_latest}；云计算达到{v:cloud_market/CN@latest}。\n"
     )
-    ctx = _context(warehouse_con, _prose_report(tmp_path, zh, "# One\n\nx\n"))
+    ctx = prose_context(warehouse_con, _prose_report(tmp_path, zh, "# One\n\nx\n"))
     text = edition_view(ctx, "zh", {}).sections[0].blocks[0].text
     core = r"(?:已超|超)[0-9.]+万亿元"
     assert re.fullmatch(
@@ -299,7 +278,7 @@ def test_copula_gives_way_to_a_qualifier(tmp_path: Path, warehouse_con: duckdb.D
 
 
 def test_cjk_lines_join_without_a_space(tmp_path: Path, warehouse_con: duckdb.DuckDBPyConnection) -> None:
-    ctx = _context(warehouse_con, _prose_report(tmp_path, "# 一\n\n第一行\n第二行 and\nmore\n", "# One\n\nx\n"))
+    ctx = prose_context(warehouse_con, _prose_report(tmp_path, "# 一\n\n第一行\n第二行 and\nmore\n", "# One\n\nx\n"))
     assert edition_view(ctx, "zh", {}).sections[0].blocks[0].text == "第一行第二行 and\nmore"
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import prose_context
 
-from pipeline.lib.report.context import edition_view, figure_kinds
-from pipeline.lib.report.pages import load_report, read_chapters, report_dir, resolve_numbers
-from pipeline.lib.report.records import Meta, Paragraph, ReportContext
+from pipeline.lib.report.context import edition_view
+from pipeline.lib.report.pages import report_dir
+from pipeline.lib.report.records import Paragraph
 
 # What each verdict says of a claim, as a heading states it; written here from the verdicts' meaning.
 FINDINGS = {
@@ -43,22 +44,7 @@ def _summary_only(tmp_path: Path) -> Path:
 
 def _headings(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, list[str]]:
     """The bold headings of the summary's numbered findings, per edition, as plain text."""
-    editions, pages = load_report(folder)
-    ctx = ReportContext(
-        meta=Meta(published="2023-07-01", created="2023-07-01T00:00:00+00:00"),
-        inputs={},
-        labels={},
-        facts=resolve_numbers(con, read_chapters(pages, figure_kinds())),
-        figures={},
-        headlines=(),
-        assumptions=(),
-        backtest=(),
-        sources=(),
-        glossary=(),
-        accepted_outliers=(),
-        editions=editions,
-        pages=pages,
-    )
+    ctx = prose_context(con, folder)
     out: dict[str, list[str]] = {}
     for lang in ("zh", "en"):
         view = edition_view(ctx, lang, {})
