@@ -274,23 +274,23 @@ def test_unused_acceptance_is_refused_in_the_entry_file(run, unchanged, tmp_path
     ) in err
 
 
-def test_accepted_outlier_is_kept_with_its_reason_and_listed_in_the_changelog(project, tmp_path) -> None:
-    """An explicit acceptance publishes the value and says so: warehouse, changes.json and both PDFs."""
+def test_accepted_outlier_is_kept_with_its_reason_and_listed_in_the_changelog(built_template, tmp_path) -> None:
+    """An explicit acceptance publishes the value and says so: warehouse, changes.json and both PDFs. On a private
+    copy of the built project (the module's `project` is shared by the in-process tests)."""
+    from conftest import copy_project
     from pypdf import PdfReader
 
     reason = "CAICT revised its definition in 2023 (white paper p. 12); checked by the analyst"
     table = _table(tmp_path, CLOUD_CSV.replace('"4,550"', '"45,500"'))
     entry = _entry(tmp_path, accept_outliers=[{"series": "cloud_market", "year": 2022, "reason": reason}])
-    from conftest import copy_sources
-
-    sources = copy_sources(tmp_path / "sources")
-    bounds = sources / "forecast_bounds.csv"  # a ×14 year also makes the forecasts grow past the growth bound:
+    root = copy_project(built_template, tmp_path / "project")
+    bounds = root / "sources" / "forecast_bounds.csv"  # a ×14 year also makes the forecasts grow past the bound:
     bounds.write_text(bounds.read_text(encoding="utf-8").replace("money,,-30,60,", "money,,-30,600,"), "utf-8")
-    env = project_env(sources, tmp_path, TMPDIR=project.env["TMPDIR"])
-    for args in (["build"], ["add-source", str(table), "--entry", str(entry)], ["refresh"]):
+    env = project_env(root / "sources", root)
+    for args in (["add-source", str(table), "--entry", str(entry)], ["refresh"]):
         proc = run_cli(env, *args)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-    con = duckdb.connect(str(tmp_path / "out" / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(root / "out" / "warehouse.duckdb"), read_only=True)
     try:
         rows = con.execute(
             "SELECT source_id, series_id, year, value, reason, rule FROM core.accepted_outliers"
@@ -298,7 +298,7 @@ def test_accepted_outlier_is_kept_with_its_reason_and_listed_in_the_changelog(pr
     finally:
         con.close()
     assert rows == [("cloud_market_2023", "cloud_market", 2022, 45500e8, reason, "yearly change")]
-    latest = (tmp_path / "out" / "latest").resolve()
+    latest = (root / "out" / "latest").resolve()
     changes = yaml.safe_load((latest / "changes.json").read_text(encoding="utf-8"))
     assert [(a["series_id"], a["year"], a["reason"]) for a in changes["accepted_outliers"]] == [
         ("cloud_market", 2022, reason)

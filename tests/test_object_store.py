@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import copy_sources, project_env, run_cli
+from conftest import copy_project, project_env, run_cli
 
 from pipeline.lib.ingest.inputs import file_sha256
 from pipeline.lib.publish.object_store import Bucket, ObjectStoreError, latest_in_bucket, publish_to_bucket
@@ -94,11 +94,12 @@ def test_files_first_then_the_pointer_and_a_failure_keeps_the_previous_edition(s
     assert latest_in_bucket(bucket, client)["edition_id"] == "e2"
 
 
-def test_cli_build_mirrors_the_edition_it_published(s3: str, tmp_path: Path) -> None:
+def test_cli_build_mirrors_the_edition_it_published(s3: str, built_template: Path, tmp_path: Path) -> None:
     import boto3
 
+    copy_project(built_template, tmp_path)
     env = project_env(
-        copy_sources(tmp_path / "sources"),
+        tmp_path / "sources",
         tmp_path,
         **CREDENTIALS,
         REPORT_PUBLISH_BUCKET="s3://reports/team",

@@ -15,12 +15,13 @@ EXAMPLES = PROJECT_ROOT / "docs" / "examples"
 TABLES = ("compute_capacity_2023", "core_industry_2023")
 
 
-def test_new_vintages_as_published(tmp_path: Path) -> None:
-    from conftest import copy_sources
+def test_new_vintages_as_published(built_template: Path, tmp_path: Path) -> None:
+    """Starts where the walkthrough starts: a built project (a copy of the session's)."""
+    from conftest import copy_project
 
-    sources = copy_sources(tmp_path / "sources")
+    copy_project(built_template, tmp_path)
+    sources = tmp_path / "sources"
     env = project_env(sources, tmp_path)
-    assert run_cli(env, "build").returncode == 0
     received = {t: (EXAMPLES / f"{t}.csv").read_bytes() for t in TABLES}
     for table in TABLES:
         added = run_cli(env, "add-source", str(EXAMPLES / f"{table}.csv"), "--entry", str(EXAMPLES / f"{table}.yaml"))

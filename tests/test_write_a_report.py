@@ -63,8 +63,11 @@ def _text(pdf: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
 
 
-def test_walkthrough(tmp_path: Path) -> None:
+def test_walkthrough(built_template: Path, tmp_path: Path) -> None:
+    """The analyst's project has been built before (its output and Dagster home: copies of the session's build)."""
     project = _copy_project(tmp_path / "project")
+    for name in ("out", "home"):
+        shutil.copytree(built_template / name, tmp_path / name, symlinks=True)
     before = _context_code(project)
     snippets = _snippets()
     assert set(snippets) == {"charts/de_share.yaml", "zh/02-concept.md", "en/02-concept.md"}

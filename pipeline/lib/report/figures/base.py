@@ -13,6 +13,8 @@ from pipeline.lib.report.records import FigureData, Source, TableBody
 if TYPE_CHECKING:  # duckdb only for type hints: the PDF processes need not import it
     import duckdb
 
+    from pipeline.lib.report.figures.spec_model import FigureHeader
+
 Payload = dict[str, Any]  # a figure's own JSON-ready data, read only by the code that made it
 
 
@@ -52,6 +54,29 @@ class Figure(Protocol):
     def note(self, data: FigureData, lang: str) -> str | None:
         """The caption note in `lang`, if the figure has one."""
         ...
+
+
+class DeclaredFigure:
+    """The header properties of a `Figure` declared in a file (a chart spec or a diagram), read from its `header`."""
+
+    @property
+    def header(self) -> FigureHeader:
+        raise NotImplementedError
+
+    @property
+    def subject(self) -> str:
+        """Its asset key: charts/<subject>."""
+        return self.header.subject
+
+    @property
+    def seed_figure(self) -> int | None:
+        """Its number in the KPMG report."""
+        return self.header.seed_figure
+
+    @property
+    def description(self) -> str:
+        """What it shows."""
+        return self.header.description
 
 
 @dataclass(frozen=True, kw_only=True)

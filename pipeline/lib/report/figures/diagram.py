@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Literal
 from pipeline.lib.errors import SourceError
 from pipeline.lib.report import style
 from pipeline.lib.report.figures import _common as c
+from pipeline.lib.report.figures.base import DeclaredFigure
 from pipeline.lib.report.figures.diagram_model import Diagram, read_diagram
+from pipeline.lib.report.figures.spec_model import FigureHeader
 from pipeline.lib.report.records import FigureData, Source, TableBody
 
 if TYPE_CHECKING:
@@ -45,7 +47,7 @@ def load_diagrams(folder: Path | None = None) -> list[DiagramFigure]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DiagramFigure:
+class DiagramFigure(DeclaredFigure):
     """A `Figure` from a diagram file: drawn from the file alone, cited to the source it names."""
 
     id: str
@@ -58,19 +60,9 @@ class DiagramFigure:
     raw_tables: tuple[str, ...] = ()
 
     @property
-    def subject(self) -> str:
-        """Its asset key: charts/<subject>."""
-        return self.diagram.subject
-
-    @property
-    def seed_figure(self) -> int | None:
-        """Its number in the KPMG report."""
-        return self.diagram.seed_figure
-
-    @property
-    def description(self) -> str:
-        """What it shows."""
-        return self.diagram.description
+    def header(self) -> FigureHeader:
+        """The diagram file's subject, description and KPMG counterpart."""
+        return self.diagram
 
     @property
     def source_id(self) -> str:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from pipeline.lib import yamlio
 from pipeline.lib.errors import Problem, SourceError
 from pipeline.lib.ingest.manifest import publisher_problem, reference_problem
-from pipeline.lib.report.figures.spec_model import Text, _line_of, _lines, key_name
+from pipeline.lib.report.figures.spec_model import FigureHeader, Text, _line_of, _lines, key_name
 from pipeline.lib.validation import InputModel, message
 
 Layout = Literal["timeline", "columns", "layers", "hub", "quadrant"]
@@ -129,15 +129,10 @@ class Citation(InputModel):
         return reference
 
 
-class Diagram(InputModel):
+class Diagram(FigureHeader):
     """One diagram: report_templates/computing_power/diagrams/<figure id>.yaml."""
 
     layout: Layout = Field(description="how it is drawn", examples=["columns"])
-    subject: str = Field(
-        pattern=r"^[a-z][a-z0-9_]*$", description="its asset key: charts/<subject>", examples=["compute_chain"]
-    )
-    description: str = Field(min_length=1, description="what it shows (the asset's description in the UI)")
-    seed_figure: int | None = Field(default=None, description="its number in the KPMG report, if it has one")
     title: Text = Field(description="the caption title")
     note: Text | None = Field(default=None, description="a caption note under the diagram")
     source: Citation = Field(description="where its content comes from")

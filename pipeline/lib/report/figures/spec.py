@@ -15,7 +15,8 @@ from pipeline.config import sources_dir, templates_dir
 from pipeline.lib.errors import SourceError
 from pipeline.lib.report import fmt, style
 from pipeline.lib.report.figures import _common as c
-from pipeline.lib.report.figures.spec_model import ChartSpec, problems_in, read_spec
+from pipeline.lib.report.figures.base import DeclaredFigure
+from pipeline.lib.report.figures.spec_model import ChartSpec, FigureHeader, problems_in, read_spec
 from pipeline.lib.report.records import FigureData, Source, TableBody
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def load_specs(folder: Path | None = None) -> list[SpecFigure]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SpecFigure:
+class SpecFigure(DeclaredFigure):
     """A `Figure` from a chart spec: its data is the selected series' rows, its inputs follow from them."""
 
     id: str
@@ -80,19 +81,9 @@ class SpecFigure:
     citations: tuple[Source, ...] = ()
 
     @property
-    def subject(self) -> str:
-        """Its asset key: charts/<subject>."""
-        return self.spec.subject
-
-    @property
-    def seed_figure(self) -> int | None:
-        """Its number in the seed report."""
-        return self.spec.seed_figure
-
-    @property
-    def description(self) -> str:
-        """What it shows."""
-        return self.spec.description
+    def header(self) -> FigureHeader:
+        """The spec file's subject, description and KPMG counterpart."""
+        return self.spec
 
     @property
     def datasets(self) -> tuple[str, ...]:

@@ -101,15 +101,20 @@ class Annotation(InputModel):
     text: Text = Field(description="the note (words; the value itself is printed from the data)")
 
 
-class ChartSpec(InputModel):
-    """One chart: report_templates/charts/<figure id>.yaml."""
+class FigureHeader(InputModel):
+    """The keys every figure file has, chart spec or diagram: its asset, its text in the UI, its KPMG counterpart."""
 
-    type: ChartType = Field(description="the kind of chart", examples=["line"])
     subject: str = Field(
         pattern=r"^[a-z][a-z0-9_]*$", description="its asset key: charts/<subject>", examples=["nev_sales"]
     )
     description: str = Field(min_length=1, description="what it shows (the asset's description in the UI)")
-    seed_figure: int | None = Field(default=None, description="its number in the seed report, if it has one")
+    seed_figure: int | None = Field(default=None, description="its number in the KPMG report, if it has one")
+
+
+class ChartSpec(FigureHeader):
+    """One chart: report_templates/charts/<figure id>.yaml."""
+
+    type: ChartType = Field(description="the kind of chart", examples=["line"])
     series: tuple[Selection, ...] = Field(min_length=1, description="the series shown, in legend order")
     datasets: tuple[str, ...] = Field(
         min_length=1,
