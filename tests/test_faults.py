@@ -102,23 +102,22 @@ def _slot_run_ids(home: Path) -> set[str]:
 
 
 def test_run_killed_in_a_warehouse_step_does_not_block_the_next(built: Project) -> None:
-    project = built
-    killed = project.killed_inside("pipeline.defs.warehouse.assets", "build_core", "build")
+    killed = built.killed_inside("pipeline.defs.warehouse.assets", "build_core", "build")
     assert killed.returncode == -signal.SIGKILL
-    assert _slot_run_ids(project.home), "the scenario needs a slot left claimed by the dead run"
-    again = project.cli("build", timeout=300)
+    assert _slot_run_ids(built.home), "the scenario needs a slot left claimed by the dead run"
+    again = built.cli("build", timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "had died; marked failed, its slots freed" in again.stderr
-    assert not _slot_run_ids(project.home)
+    assert not _slot_run_ids(built.home)
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(project.home)) as instance:
+    with dg.DagsterInstance.from_config(str(built.home)) as instance:
         runs = instance.get_runs(limit=2)
     assert [(r.status, r.tags["reportctl/command"]) for r in runs] == [
         (dg.DagsterRunStatus.SUCCESS, "build"),
         (dg.DagsterRunStatus.FAILURE, "build"),
     ]
-    assert_published_consistently(project.out)
+    assert_published_consistently(built.out)
 
 
 def test_slot_held_by_a_live_run_is_named_and_given_up_on(built: Project) -> None:
